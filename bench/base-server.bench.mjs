@@ -1,0 +1,56 @@
+// base-server: /health vs a bare express route, and MCP tools/call vs the SDK's stateless pattern.
+import { startServer, load, row, fmt, MCP_HEADERS } from './lib/harness.mjs';
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
+const CALLS = Number(process.env.BENCH_MCP_CALLS ?? 100_000);
+
+async function healthBench() {
+  const bare = await startServer('bare-express.mjs');
+  const ours = await startServer('base-service.mjs');
+  // Warm both, then alternate measurements so drift on this noisy machine hits both alike.
+  await load({ url: `http://127.0.0.1:${bare.port}/health`, duration: 1 });
+  await load({ url: `http://127.0.0.1:${ours.port}/health`, duration: 1 });
+  const b1 = await load({ url: `http://127.0.0.1:${bare.port}/health`, duration: DURATION });
+  const o1 = await load({ url: `http://127.0.0.1:${ours.port}/health`, duration: DURATION });
+  const b2 = await load({ url: `http://127.0.0.1:${bare.port}/health`, duration: DURATION });
+  const o2 = await load({ url: `http://127.0.0.1:${ours.port}/health`, duration: DURATION });
+  await Promise.all([bare.stop(), ours.stop()]);
+  const bareRps = (b1.rps + b2.rps) / 2;
+  const oursRps = (o1.rps + o2.rps) / 2;
+  console.log(row('GET /health (base-server)', oursRps, 'bare express 5', bareRps) + '   goal >= 0.90x');
+  console.log(`  p99 latency: base-server ${fmt(Math.max(o1.p99, o2.p99), 1)} ms, bare express ${fmt(Math.max(b1.p99, b2.p99), 1)} ms`);
+}
+
+const callBody = (id) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
+
+async function mcpBench() {
+  const ref = await startServer('sdk-stateless.mjs');
+  const ours = await startServer('base-service.mjs');
+  const opts = (port) => ({ url: `http://127.0.0.1:${port}/mcp`, method: 'POST', headers: MCP_HEADERS, body: callBody(1) });
+  await load({ ...opts(ref.port), duration: 1 });
+  await load({ ...opts(ours.port), duration: 1 });
+  const r = await load({ ...opts(ref.port), duration: DURATION });
+  const o = await load({ ...opts(ours.port), duration: DURATION });
+  console.log(row('MCP tools/call (base-server)', o.rps, 'SDK stateless reference', r.rps) + '   goal >= 2x');
+  console.log(`  p99 latency: base-server ${fmt(o.p99, 1)} ms, reference ${fmt(r.p99, 1)} ms (goal: no worse)`);
+
+  // Memory: RSS before and after CALLS calls (after warm-up), for both.
+  const growth = async (srv) => {
+    await load({ ...opts(srv.port), amount: 5_000 });
+    const before = await srv.rss();
+    await load({ ...opts(srv.port), amount: CALLS });
+    const after = await srv.rss();
+    return { before, after, pct: ((after - before) / before) * 100 };
+  };
+  const og = await growth(ours);
+  const rg = await growth(ref);
+  const mb = (b) => fmt(b / 1048576, 1);
+  console.log(
+    `  RSS over ${CALLS} calls: base-server ${mb(og.before)} -> ${mb(og.after)} MB (${fmt(og.pct, 1)} %), reference ${mb(rg.before)} -> ${mb(rg.after)} MB (${fmt(rg.pct, 1)} %)   goal < 10 %`,
+  );
+  await Promise.all([ref.stop(), ours.stop()]);
+}
+
+console.log('## base-server');
+await healthBench();
+await mcpBench();

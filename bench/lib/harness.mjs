@@ -1,0 +1,56 @@
+// Shared bench harness: servers run in child processes (so the load generator does not share their
+// event loop), load comes from autocannon, and every figure is printed next to a baseline measured in
+// the same run, as a ratio, because this machine is noisy.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+/** Starts `bench/servers/<file>` with args; resolves with { port, child, rss() } once it reports its port. */
+export function startServer(file, args = [], env = {}) {
+  const child = fork(fileURLToPath(new URL(`../servers/${file}`, import.meta.url)), args, {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
+    child.once('message', (msg) => {
+      resolve({
+        port: msg.port,
+        child,
+        rss: () =>
+          new Promise((res) => {
+            child.once('message', (m) => res(m.rss));
+            child.send('rss');
+          }),
+        stop: () =>
+          new Promise((res) => {
+            child.removeAllListeners('exit');
+            child.once('exit', () => res());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+  });
+}
+
+/** Runs autocannon; returns requests/s and latency percentiles in ms. Non-2xx answers fail the bench. */
+export async function load({ url, method = 'GET', headers = {}, body, connections = 10, duration, amount }) {
+  const result = await autocannon({ url, method, headers, body, connections, pipelining: 1, ...(amount ? { amount } : { duration: duration ?? 5 }) });
+  const bad = result.non2xx + result.errors + result.timeouts;
+  if (bad > 0) throw new Error(`${url}: ${bad} failed requests of ${result.requests.total}`);
+  return { rps: result.requests.average, total: result.requests.total, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+export const fmt = (n, digits = 0) => Number(n).toFixed(digits);
+
+export function row(label, value, baselineLabel, baseline, unit = 'req/s') {
+  const ratio = value / baseline;
+  return `${label.padEnd(46)} ${fmt(value).padStart(9)} ${unit}   vs ${baselineLabel}: ${fmt(baseline).padStart(9)} ${unit}   ratio ${ratio.toFixed(2)}x`;
+}
+
+export const MCP_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2025-06-18',
+};

@@ -1,0 +1,18 @@
+// A base-server service with one trivial tool, as a bench target. Reports its port over IPC.
+import { createService, parseConfig, baseConfigSchema, defineTool, z } from '@factory/base-server';
+
+const config = parseConfig(baseConfigSchema, { PORT: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', RATE_LIMIT_PER_MINUTE: '0' });
+const add = defineTool({
+  name: 'add',
+  title: 'Add',
+  description: 'Adds two numbers.',
+  inputSchema: z.object({ a: z.number(), b: z.number() }),
+  outputSchema: z.object({ sum: z.number() }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handler: async ({ a, b }) => ({ sum: a + b }),
+});
+const service = createService({ name: 'bench-svc', version: '1.0.0', config, tools: [add] });
+const { port } = await service.start();
+process.on('message', (m) => m === 'rss' && process.send({ rss: process.memoryUsage().rss }));
+process.on('SIGTERM', () => void service.stop().then(() => process.exit(0)));
+process.send({ port });

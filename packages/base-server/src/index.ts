@@ -1,0 +1,51 @@
+// Public API of @factory/base-server.
+export { createService, runService, isStdioMode, type Service, type ServiceOptions, type ServiceContext, type ServiceState } from './service.js';
+export {
+  baseConfigShape,
+  baseConfigSchema,
+  parseConfig,
+  loadConfig,
+  envBoolean,
+  envList,
+  envInt,
+  ConfigError,
+  type BaseConfig,
+  type ApiKey,
+} from './config.js';
+export {
+  AppError,
+  BadRequestError,
+  AuthenticationError,
+  ForbiddenError,
+  NotFoundError,
+  ConflictError,
+  PayloadTooLargeError,
+  RateLimitError,
+  UpstreamError,
+  ServiceUnavailableError,
+  toAppError,
+  errorEnvelope,
+  toolErrorMessage,
+  type ErrorType,
+  type ErrorEnvelope,
+} from './errors.js';
+export { createLogger, REDACT_PATHS, type Logger } from './logger.js';
+export { createMetrics, Registry, Counter, Histogram, Gauge, type ServiceMetrics } from './metrics.js';
+export { Readiness, MAX_READY_MS, type ReadinessCheck, type CheckOutcome, type CheckResult, type CheckStatus, type ReadinessBody } from './readiness.js';
+export {
+  defineTool,
+  errorResult,
+  ToolRegistry,
+  type AnyTool,
+  type ToolDefinition,
+  type ToolContext,
+  type RequiredAnnotations,
+  type CallToolResult,
+} from './mcp.js';
+export { RestApi, type RouteSpec } from './rest.js';
+export { ShutdownRegistry, type Closer } from './lifecycle.js';
+export type { Principal } from './security.js';
+export { startTracing, type Tracing, type TracingOptions } from './tracing.js';
+export { createDatabase, runMigrations, type Database, type DatabaseOptions } from './clients/postgres.js';
+export { createRedis, redisCheck, closeRedis, type RedisRole, type RedisClientOptions } from './clients/redis.js';
+export { z } from 'zod';

@@ -1,0 +1,154 @@
+// Authentication, Host/Origin validation, rate limiting and security headers.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request, Response, NextFunction, RequestHandler } from 'express';
+import type { ApiKey } from './config.js';
+import { AuthenticationError, ForbiddenError, RateLimitError } from './errors.js';
+
+/** Who made a request: the API key's name (never the key), or "anonymous" when auth is off. */
+export interface Principal {
+  keyName: string;
+  authenticated: boolean;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      principal?: Principal;
+      requestId?: string;
+    }
+  }
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * Bearer-token authentication. Every configured key is compared (hash + timingSafeEqual) so the time
+ * taken reveals neither which key matched nor how much of a key was right.
+ */
+export interface Authenticator {
+  middleware: RequestHandler;
+  identify(header: string | undefined): Principal | undefined;
+  enabled: boolean;
+}
+
+export function createAuthenticator(keys: readonly ApiKey[], realm: string): Authenticator {
+  const all = keys.map((k) => ({ name: k.name, digest: digest(k.key) }));
+  const enabled = keys.length > 0;
+
+  function identify(header: string | undefined): Principal | undefined {
+    if (!header?.startsWith('Bearer ')) return undefined;
+    const presented = digest(header.slice(7).trim());
+    let match: string | undefined;
+    for (const k of all) {
+      if (timingSafeEqual(presented, k.digest) && match === undefined) match = k.name;
+    }
+    return match === undefined ? undefined : { keyName: match, authenticated: true };
+  }
+
+  const middleware: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
+    if (!enabled) {
+      req.principal = { keyName: 'anonymous', authenticated: false };
+      return next();
+    }
+    const principal = identify(req.headers.authorization);
+    if (!principal) {
+      const wrong = req.headers.authorization !== undefined;
+      res.setHeader('WWW-Authenticate', `Bearer realm="${realm}"${wrong ? ', error="invalid_token"' : ''}`);
+      return next(new AuthenticationError());
+    }
+    req.principal = principal;
+    next();
+  };
+  return { middleware, identify, enabled };
+}
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]', '::1'];
+
+function hostnameOf(hostHeader: string): string {
+  // "[::1]:3000" -> "[::1]"; "example.com:443" -> "example.com"
+  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1).toLowerCase();
+  const colon = hostHeader.lastIndexOf(':');
+  return (colon === -1 ? hostHeader : hostHeader.slice(0, colon)).toLowerCase();
+}
+
+/**
+ * DNS-rebinding protection: the Host header must name an allowed host (default: loopback names only)
+ * and a browser's Origin, when present, must be allowed (default: loopback origins only). Requests
+ * without Origin (non-browser clients) pass. `*` in a list allows everything.
+ */
+export function createHostOriginGuard(allowedHosts: readonly string[], allowedOrigins: readonly string[]): RequestHandler {
+  const hosts = new Set((allowedHosts.length ? allowedHosts : LOOPBACK_HOSTS).map((h) => h.toLowerCase()));
+  const anyHost = hosts.has('*');
+  const origins = new Set(allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, '')));
+  const anyOrigin = origins.has('*');
+
+  const originAllowed = (origin: string): boolean => {
+    if (anyOrigin) return true;
+    const o = origin.toLowerCase();
+    if (origins.size > 0) return origins.has(o);
+    try {
+      const url = new URL(o);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && LOOPBACK_HOSTS.includes(url.hostname);
+    } catch {
+      return false;
+    }
+  };
+
+  return (req, _res, next) => {
+    const host = req.headers.host;
+    if (!anyHost && (!host || !(hosts.has(host.toLowerCase()) || hosts.has(hostnameOf(host))))) {
+      return next(new ForbiddenError('host_not_allowed', `Host "${host ?? ''}" is not allowed. Add it to ALLOWED_HOSTS.`));
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !originAllowed(origin)) {
+      return next(new ForbiddenError('origin_not_allowed', `Origin "${origin}" is not allowed. Add it to ALLOWED_ORIGINS.`));
+    }
+    next();
+  };
+}
+
+/**
+ * A token bucket per API key: `perMinute` requests a minute with bursts up to the same number.
+ * In memory, per replica; 0 disables it.
+ */
+export function createRateLimiter(perMinute: number, now: () => number = Date.now): RequestHandler {
+  const buckets = new Map<string, { tokens: number; updated: number }>();
+  const refillPerMs = perMinute / 60_000;
+  let lastSweep = now();
+  return (req, res, next) => {
+    if (perMinute <= 0) return next();
+    const key = req.principal?.keyName ?? 'anonymous';
+    const t = now();
+    if (t - lastSweep > 60_000) {
+      // Full buckets carry no information; drop them so the map stays bounded.
+      for (const [k, b] of buckets) if (b.tokens + (t - b.updated) * refillPerMs >= perMinute) buckets.delete(k);
+      lastSweep = t;
+    }
+    const bucket = buckets.get(key) ?? { tokens: perMinute, updated: t };
+    bucket.tokens = Math.min(perMinute, bucket.tokens + (t - bucket.updated) * refillPerMs);
+    bucket.updated = t;
+    buckets.set(key, bucket);
+    if (bucket.tokens < 1) {
+      const waitSeconds = (1 - bucket.tokens) / refillPerMs / 1000;
+      return next(new RateLimitError(`Rate limit of ${perMinute} requests per minute exceeded for this API key; retry later.`, waitSeconds));
+    }
+    bucket.tokens -= 1;
+    res.setHeader('RateLimit-Limit', String(perMinute));
+    res.setHeader('RateLimit-Remaining', String(Math.floor(bucket.tokens)));
+    next();
+  };
+}
+
+/** Headers every response carries. Pages that need more (the dashboard) set their own CSP. */
+export const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'DENY'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
+];
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

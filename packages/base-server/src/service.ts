@@ -1,0 +1,346 @@
+// createService: the one way every Factory service starts.
+import { createServer, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type Request, type Response, type NextFunction } from 'express';
+import compression from 'compression';
+import { pinoHttp } from 'pino-http';
+import { pino } from 'pino';
+import type { BaseConfig } from './config.js';
+import { ConfigError } from './config.js';
+import { errorEnvelope, NotFoundError, toAppError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type ServiceMetrics } from './metrics.js';
+import { Readiness, type ReadinessCheck } from './readiness.js';
+import { createAuthenticator, createHostOriginGuard, createRateLimiter, isLoopbackHost, SECURITY_HEADERS } from './security.js';
+import { ToolRegistry, handleMcpPost, serveStdio, type AnyTool } from './mcp.js';
+import { RestApi } from './rest.js';
+import { ShutdownRegistry, type Closer } from './lifecycle.js';
+
+export interface ServiceContext {
+  app: Express;
+  logger: Logger;
+  metrics: ServiceMetrics;
+}
+
+export interface ServiceOptions {
+  name: string;
+  version: string;
+  description?: string;
+  config: BaseConfig;
+  checks?: ReadinessCheck[];
+  tools?: AnyTool[];
+  /** Shown to MCP clients at initialize. */
+  instructions?: string;
+  /** Declares REST routes (validated by zod, documented at /openapi.json). */
+  routes?: (api: RestApi, ctx: ServiceContext) => void;
+  /** Runs after the port is open and before the service reports ready (migrations, workers). */
+  onStart?: () => Promise<void>;
+  /** Closers run in order after HTTP has drained. */
+  onShutdown?: Closer[];
+  logger?: Logger;
+  metrics?: ServiceMetrics;
+  /** Serving MCP over stdio: logs go to stderr, since stdout carries the protocol. */
+  stdio?: boolean;
+}
+
+export type ServiceState = 'created' | 'starting' | 'ready' | 'stopping' | 'stopped';
+
+export interface Service extends ServiceContext {
+  name: string;
+  readiness: Readiness;
+  tools: ToolRegistry | undefined;
+  shutdown: ShutdownRegistry;
+  readonly state: ServiceState;
+  /** Listens on config.PORT/HOST (0 picks a free port), runs onStart, then reports ready. */
+  start(): Promise<{ port: number; url: string }>;
+  /** Readiness flips to 503, the server stops accepting, in-flight requests finish, closers run. */
+  stop(): Promise<boolean>;
+  /** Serves the MCP tools over stdio instead of HTTP. */
+  serveStdio(): Promise<void>;
+  server: HttpServer | undefined;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function createService(options: ServiceOptions): Service {
+  const { config, name, version } = options;
+  const logger =
+    options.logger ??
+    createLogger({ service: name, version, level: config.LOG_LEVEL, ...(options.stdio ? { destination: pino.destination(2) } : {}) });
+  const metrics = options.metrics ?? createMetrics(name, version);
+
+  const authOff = config.AUTH_DISABLED || config.API_KEYS.length === 0;
+  if (config.API_KEYS.length === 0 && !config.AUTH_DISABLED && !isLoopbackHost(config.HOST)) {
+    throw new ConfigError(
+      `Invalid configuration: API_KEYS: required when HOST is ${config.HOST} (not loopback); set API_KEYS, bind HOST=127.0.0.1, or set AUTH_DISABLED=true`,
+    );
+  }
+
+  const readiness = new Readiness({
+    service: name,
+    version,
+    checks: options.checks ?? [],
+    defaultTimeoutMs: config.READY_CHECK_TIMEOUT_MS,
+    defaultWarnLatencyMs: config.READY_WARN_LATENCY_MS,
+    metrics,
+  });
+  const registry = options.tools ? new ToolRegistry({ name, version, ...(options.instructions ? { instructions: options.instructions } : {}) }, options.tools, logger, metrics) : undefined;
+  const shutdown = new ShutdownRegistry(logger);
+  const healthPrefix = `{"status":"ok","service":${JSON.stringify(name)},"version":${JSON.stringify(version)},"timestamp":"`;
+  let state: ServiceState = 'created';
+  let server: HttpServer | undefined;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  // Cheap, for every request: request id and security headers.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.headers['x-request-id'];
+    const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    req.requestId = id;
+    res.setHeader('x-request-id', id);
+    for (const [h, v] of SECURITY_HEADERS) res.setHeader(h, v);
+    if (state === 'stopping') res.setHeader('Connection', 'close');
+    next();
+  });
+
+  const health = (res: ServerResponse, head: boolean) => {
+    const body = `${healthPrefix}${new Date().toISOString()}"}`;
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+    res.end(head ? undefined : body);
+  };
+  // Also on the express app, for in-process use of `app` without start().
+  app.get('/health', (req, res) => health(res, req.method === 'HEAD'));
+
+  // RED metrics for everything below /health.
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, (performance.now() - started) / 1000);
+    });
+    next();
+  });
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req) => (req as Request).requestId ?? randomUUID(),
+      customLogLevel: (req, res, err) => {
+        if (err || res.statusCode >= 500) return 'error';
+        if (res.statusCode >= 400) return 'warn';
+        return req.url === '/ready' ? 'debug' : 'info';
+      },
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+
+  app.get('/ready', async (_req, res, next) => {
+    try {
+      const body =
+        state === 'ready' ? await readiness.evaluate() : readiness.notReady(state === 'stopping' || state === 'stopped' ? 'service is shutting down' : 'service is starting');
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(body.ready && state === 'ready' ? 200 : 503).json(body);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.use(createHostOriginGuard(config.ALLOWED_HOSTS, config.ALLOWED_ORIGINS));
+
+  const metricsAuth = createAuthenticator(
+    config.AUTH_DISABLED ? [] : [...config.API_KEYS, ...(config.METRICS_TOKEN ? [{ name: 'metrics', key: config.METRICS_TOKEN }] : [])],
+    name,
+  );
+  app.get('/metrics', metricsAuth.middleware, async (_req, res, next) => {
+    try {
+      res.setHeader('Content-Type', metrics.registry.contentType);
+      res.end(await metrics.registry.metrics());
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  const auth = createAuthenticator(config.AUTH_DISABLED ? [] : config.API_KEYS, name);
+  app.use(auth.middleware);
+  app.use(createRateLimiter(config.RATE_LIMIT_PER_MINUTE));
+  app.use(
+    compression({
+      filter: (req, res) => {
+        if (req.path === '/mcp') return false; // MCP answers may be SSE streams: never buffer them.
+        const type = String(res.getHeader('Content-Type') ?? '');
+        return !type.includes('text/event-stream') && compression.filter(req, res);
+      },
+    }),
+  );
+  app.use(express.json({ limit: config.BODY_LIMIT_BYTES, type: ['application/json', 'application/*+json'] }));
+
+  if (registry) {
+    app.post('/mcp', async (req, res, next) => {
+      try {
+        await handleMcpPost(registry, req, res, {
+          principal: req.principal ?? { keyName: 'anonymous', authenticated: false },
+          requestId: req.requestId ?? randomUUID(),
+          logger: req.log ?? logger,
+        });
+      } catch (err) {
+        next(err);
+      }
+    });
+    app.all('/mcp', (_req, res) => {
+      res.setHeader('Allow', 'POST');
+      res.status(405).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; use POST /mcp.' }, id: null });
+    });
+  }
+
+  const api = new RestApi(app);
+  options.routes?.(api, { app, logger, metrics });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(api.openapi({ title: name, version, ...(options.description ? { description: options.description } : {}) }));
+  });
+
+  app.use((req, _res, next) => next(new NotFoundError('route_not_found', `No route for ${req.method} ${req.path}.`)));
+  // The one boundary where errors become responses.
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    const appErr = toAppError(err);
+    if (appErr.status >= 500) (req.log ?? logger).error({ err }, 'request failed');
+    if (res.headersSent) return next(err);
+    for (const [h, v] of Object.entries(appErr.headers)) res.setHeader(h, v);
+    res.status(appErr.status).json(errorEnvelope(appErr));
+  });
+
+  shutdown.add({
+    name: 'http',
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!server?.listening) return resolve();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  });
+  for (const c of options.onShutdown ?? []) shutdown.add(c);
+
+  const service: Service = {
+    name,
+    app,
+    logger,
+    metrics,
+    readiness,
+    tools: registry,
+    shutdown,
+    get state() {
+      return state;
+    },
+    get server() {
+      return server;
+    },
+    async start() {
+      if (state !== 'created') throw new Error(`${name} cannot start from state ${state}`);
+      state = 'starting';
+      // Liveness is answered before express: constant work, never a dependency, 200 for as long as the
+      // process runs (also while shutting down), and no framework cost on the path probes hit most.
+      server = createServer((req, res) => {
+        const url = req.url ?? '';
+        if ((url === '/health' || url.startsWith('/health?')) && (req.method === 'GET' || req.method === 'HEAD')) {
+          health(res, req.method === 'HEAD');
+          return;
+        }
+        app(req, res);
+      });
+      // Above a load balancer's 60 s idle timeout, so the balancer closes idle connections first.
+      server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
+      server.headersTimeout = config.KEEP_ALIVE_TIMEOUT_MS + 1_000;
+      server.requestTimeout = 5 * 60_000;
+      const s = server;
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(config.PORT, config.HOST, () => {
+          s.off('error', reject);
+          resolve();
+        });
+      });
+      const port = (s.address() as AddressInfo).port;
+      const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+      if (authOff) {
+        logger.warn(
+          { host: config.HOST },
+          config.AUTH_DISABLED ? 'AUTH IS DISABLED (AUTH_DISABLED=true): every request is accepted' : 'AUTH IS OFF: no API_KEYS configured; serving loopback only',
+        );
+      }
+      try {
+        await options.onStart?.();
+      } catch (err) {
+        logger.fatal({ err }, 'start-up failed');
+        await service.stop();
+        throw err;
+      }
+      if ((state as ServiceState) === 'starting') state = 'ready';
+      logger.info({ port, host: config.HOST, tools: registry?.tools.size ?? 0 }, `${name} ready`);
+      return { port, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}` };
+    },
+    async stop() {
+      if (state === 'stopped') return true;
+      state = 'stopping';
+      const ok = await shutdown.run(config.SHUTDOWN_TIMEOUT_MS);
+      if (!ok) server?.closeAllConnections();
+      state = 'stopped';
+      return ok;
+    },
+    async serveStdio() {
+      if (!registry) throw new Error(`${name} has no MCP tools to serve`);
+      await options.onStart?.();
+      state = 'ready';
+      const stdioServer = await serveStdio(registry, logger);
+      shutdown.add({ name: 'mcp-stdio', close: () => stdioServer.close() });
+    },
+  };
+  return service;
+}
+
+/**
+ * Runs a service as a process: `--stdio` serves MCP over stdio, otherwise HTTP. SIGTERM/SIGINT stop it
+ * gracefully; the exit code says whether shutdown finished in time.
+ */
+export const isStdioMode = (argv: readonly string[] = process.argv): boolean => argv.includes('--stdio');
+
+export async function runService(service: Service, argv: readonly string[] = process.argv): Promise<void> {
+  const { logger } = service;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    service.stop().then(
+      (ok) => process.exit(ok ? 0 : 1),
+      (err: unknown) => {
+        logger.fatal({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    stop('uncaughtException');
+  });
+  try {
+    if (isStdioMode(argv)) {
+      process.stdin.once('end', () => stop('stdin closed'));
+      await service.serveStdio();
+    } else {
+      await service.start();
+    }
+  } catch (err) {
+    logger.fatal({ err: err instanceof ConfigError ? { message: err.message } : err }, 'failed to start');
+    process.exit(1);
+  }
+}

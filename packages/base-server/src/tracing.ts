@@ -1,0 +1,38 @@
+// OpenTelemetry tracing: started only when OTEL_EXPORTER_OTLP_ENDPOINT is configured.
+// Call startTracing() before the instrumented libraries (http, express, pg, ioredis) are imported,
+// i.e. at the very top of an entry file, for auto-instrumentation to patch them.
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+export interface TracingOptions {
+  serviceName: string;
+  endpoint?: string | undefined;
+  /** For tests: export somewhere other than OTLP. */
+  exporter?: SpanExporter;
+}
+
+export interface Tracing {
+  shutdown(): Promise<void>;
+}
+
+export function startTracing(options: TracingOptions): Tracing | undefined {
+  if (!options.endpoint && !options.exporter) return undefined;
+  const endpoint = options.endpoint?.replace(/\/$/, '');
+  const sdk = new NodeSDK({
+    serviceName: options.serviceName,
+    traceExporter: options.exporter ?? new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }),
+    instrumentations: [
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => req.url === '/health' || req.url === '/ready' }),
+      new ExpressInstrumentation(),
+      new PgInstrumentation(),
+      new IORedisInstrumentation(),
+    ],
+  });
+  sdk.start();
+  return { shutdown: () => sdk.shutdown() };
+}
