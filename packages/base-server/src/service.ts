@@ -288,6 +288,8 @@ export function createService(options: ServiceOptions): Service {
     async stop() {
       if (state === 'stopped') return true;
       state = 'stopping';
+      // Keep serving (with /ready at 503) while load balancers notice, then drain and close.
+      if (config.SHUTDOWN_DELAY_MS > 0 && server?.listening) await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY_MS));
       const ok = await shutdown.run(config.SHUTDOWN_TIMEOUT_MS);
       if (!ok) server?.closeAllConnections();
       state = 'stopped';

@@ -66,7 +66,7 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
     const ms = event.queryDurationMillis;
     histogram?.observe({ kind: statementKind(event.query.sql) }, ms / 1000);
     if (event.level === 'error') {
-      logger.warn({ err: event.error, sql: event.query.sql.slice(0, 500), ms: Math.round(ms) }, 'query failed');
+      logger.warn({ err: { message: (event.error as Error)?.message, code: (event.error as { code?: string })?.code }, sql: event.query.sql.slice(0, 500), ms: Math.round(ms) }, 'query failed');
     } else if (ms > slowMs) {
       logger.warn({ sql: event.query.sql.slice(0, 500), ms: Math.round(ms) }, 'slow query');
     }
@@ -87,8 +87,12 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
       application_name: options.applicationName ?? 'factory',
       ...(options.schema ? { options: `-c search_path=${options.schema},public` } : {}),
     });
-    // An idle client losing its connection emits on the pool; without a listener the process dies.
-    pool.on('error', (err) => logger.warn({ err }, 'postgres pool client error'));
+    // A client losing its connection emits 'error': on the pool while idle, on the client itself while
+    // checked out (kysely attaches no listener). Without a listener either one kills the process, so
+    // every client gets one for life. Only the message is logged: pg errors carry the client object.
+    const onClientError = (err: Error & { code?: string }) => logger.warn({ err: { message: err.message, code: err.code } }, 'postgres connection error');
+    pool.on('error', onClientError);
+    pool.on('connect', (client) => client.on('error', onClientError));
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log });
     closeDriver = () => db.destroy();
   } else {

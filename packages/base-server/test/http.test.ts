@@ -1,0 +1,242 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { gzipSync } from 'node:zlib';
+import { z, BadRequestError, parseConfig, baseConfigSchema, createService, ConfigError } from '../src/index.js';
+import { makeService, request, auth, KEY, OTHER_KEY } from './helpers.js';
+
+describe('HTTP contract, security and errors', () => {
+  const { service, logs } = makeService(
+    {
+      routes: (api) => {
+        api.route({
+          method: 'post',
+          path: '/v1/things/:id',
+          summary: 'Create a thing',
+          params: z.object({ id: z.string().regex(/^[a-z]+$/) }),
+          body: z.object({ size: z.number().int().positive() }),
+          response: z.object({ id: z.string(), size: z.number() }),
+          status: 201,
+          handler: async ({ params, body }) => ({ id: params.id, size: body.size }),
+        });
+        api.route({
+          method: 'get',
+          path: '/v1/big',
+          summary: 'A large JSON answer',
+          response: z.object({ items: z.array(z.string()) }),
+          handler: async () => ({ items: Array.from({ length: 500 }, (_, i) => `item-${i}`) }),
+        });
+        api.route({
+          method: 'get',
+          path: '/v1/broken',
+          summary: 'Always fails',
+          handler: async () => {
+            throw new Error('db password=hunter2 leaked?');
+          },
+        });
+        api.route({
+          method: 'get',
+          path: '/v1/bad',
+          summary: 'Rejects',
+          handler: async () => {
+            throw new BadRequestError('agent_id_invalid', 'agent_id must be 1-64 characters of [A-Za-z0-9_-].');
+          },
+        });
+      },
+    },
+    { BODY_LIMIT_BYTES: '2048', METRICS_TOKEN: 'metrics-token-0123456789' },
+  );
+  let url = '';
+  beforeAll(async () => {
+    url = (await service.start()).url;
+  });
+  afterAll(async () => {
+    await service.stop();
+  });
+
+  it('GET /health is 200 with exactly status, service, version and timestamp, without auth', async () => {
+    const res = await request(`${url}/health`);
+    expect(res.status).toBe(200);
+    const body = res.json();
+    expect(Object.keys(body)).toEqual(['status', 'service', 'version', 'timestamp']);
+    expect(body).toMatchObject({ status: 'ok', service: 'test-svc', version: '9.9.9' });
+    expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
+  });
+
+  it('requires a bearer key everywhere else: 401 with WWW-Authenticate and the error envelope', async () => {
+    const missing = await request(`${url}/v1/big`);
+    expect(missing.status).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe('Bearer realm="test-svc"');
+    expect(missing.json()).toEqual({
+      error: { type: 'authentication_error', code: 'invalid_api_key', message: expect.stringContaining('Authorization: Bearer') },
+    });
+    const wrong = await request(`${url}/v1/big`, { headers: auth('not-the-right-key-000000') });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers['www-authenticate']).toBe('Bearer realm="test-svc", error="invalid_token"');
+    expect((await request(`${url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
+  });
+
+  it('rejects a Host header that is not allowed (DNS rebinding) with 403', async () => {
+    const res = await request(`${url}/v1/big`, { headers: { ...auth(), Host: 'evil.example.com' } });
+    expect(res.status).toBe(403);
+    expect(res.json().error).toMatchObject({ type: 'permission_error', code: 'host_not_allowed' });
+  });
+
+  it('rejects a browser Origin that is not allowed, and accepts a loopback one or none', async () => {
+    const evil = await request(`${url}/v1/big`, { headers: { ...auth(), Origin: 'https://evil.example.com' } });
+    expect(evil.status).toBe(403);
+    expect(evil.json().error.code).toBe('origin_not_allowed');
+    expect((await request(`${url}/v1/big`, { headers: { ...auth(OTHER_KEY), Origin: 'http://localhost:6274' } })).status).toBe(200);
+  });
+
+  it('validates bodies and params from zod schemas with a message that says what to fix', async () => {
+    const ok = await request(`${url}/v1/things/abc`, { method: 'POST', headers: { ...auth(OTHER_KEY), 'content-type': 'application/json' }, body: '{"size":3}' });
+    expect(ok.status).toBe(201);
+    expect(ok.json()).toEqual({ id: 'abc', size: 3 });
+    const bad = await request(`${url}/v1/things/ABC`, { method: 'POST', headers: { ...auth(OTHER_KEY), 'content-type': 'application/json' }, body: '{"size":-1}' });
+    expect(bad.status).toBe(400);
+    expect(bad.json().error).toMatchObject({ type: 'invalid_request_error', code: 'validation_failed' });
+    expect(bad.json().error.message).toContain('body.size');
+  });
+
+  it('answers malformed JSON with a 400 envelope', async () => {
+    const res = await request(`${url}/v1/things/abc`, { method: 'POST', headers: { ...auth(OTHER_KEY), 'content-type': 'application/json' }, body: '{"size":' });
+    expect(res.status).toBe(400);
+    expect(res.json()).toEqual({ error: { type: 'invalid_request_error', code: 'invalid_json', message: 'Request body is not valid JSON.' } });
+  });
+
+  it('answers a body over the limit with a 413 envelope', async () => {
+    const res = await request(`${url}/v1/things/abc`, {
+      method: 'POST',
+      headers: { ...auth(OTHER_KEY), 'content-type': 'application/json' },
+      body: JSON.stringify({ size: 1, pad: 'x'.repeat(4096) }),
+    });
+    expect(res.status).toBe(413);
+    expect(res.json().error).toMatchObject({ type: 'invalid_request_error', code: 'payload_too_large' });
+  });
+
+  it('answers an unknown route with a 404 envelope', async () => {
+    const res = await request(`${url}/v1/nope`, { headers: auth(OTHER_KEY) });
+    expect(res.status).toBe(404);
+    expect(res.json()).toEqual({ error: { type: 'not_found_error', code: 'route_not_found', message: 'No route for GET /v1/nope.' } });
+  });
+
+  it('maps AppErrors at one boundary and hides internal errors behind a generic 500', async () => {
+    const bad = await request(`${url}/v1/bad`, { headers: auth(OTHER_KEY) });
+    expect(bad.status).toBe(400);
+    expect(bad.json().error.code).toBe('agent_id_invalid');
+    const broken = await request(`${url}/v1/broken`, { headers: auth(OTHER_KEY) });
+    expect(broken.status).toBe(500);
+    expect(broken.json()).toEqual({ error: { type: 'api_error', code: 'internal_error', message: 'An internal error occurred.' } });
+    expect(broken.text).not.toContain('hunter2');
+    expect(broken.text).not.toContain(' at ');
+  });
+
+  it('sets security headers and no x-powered-by', async () => {
+    const res = await request(`${url}/v1/nope`, { headers: auth(OTHER_KEY) });
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+  });
+
+  it('echoes x-request-id or generates one', async () => {
+    const given = await request(`${url}/v1/nope`, { headers: { ...auth(OTHER_KEY), 'x-request-id': 'req-abc.123' } });
+    expect(given.headers['x-request-id']).toBe('req-abc.123');
+    const generated = await request(`${url}/v1/nope`, { headers: { ...auth(OTHER_KEY), 'x-request-id': 'bad id with spaces' } });
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('compresses large JSON for clients that accept gzip', async () => {
+    const res = await request(`${url}/v1/big`, { headers: { ...auth(OTHER_KEY), 'accept-encoding': 'gzip' } });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-encoding']).toBe('gzip');
+  });
+
+  it('serves an OpenAPI document generated from the route schemas', async () => {
+    const res = await request(`${url}/openapi.json`, { headers: auth(OTHER_KEY) });
+    const doc = res.json();
+    expect(doc.openapi).toBe('3.1.0');
+    const op = doc.paths['/v1/things/{id}'].post;
+    expect(op.summary).toBe('Create a thing');
+    expect(op.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
+    expect(op.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', required: ['size'] });
+    expect(op.responses['201'].content['application/json'].schema).toMatchObject({ properties: { id: { type: 'string' } } });
+  });
+
+  it('serves /metrics with the scrape token or an API key, never anonymously', async () => {
+    expect((await request(`${url}/metrics`)).status).toBe(401);
+    const res = await request(`${url}/metrics`, { headers: auth('metrics-token-0123456789') });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('http_request_duration_seconds_bucket');
+    expect(res.text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/v1\/things\/:id"[^}]*status="201"/);
+    expect(res.text).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('never writes the API key or authorization header into the logs, and does not log /health or /ready at info', async () => {
+    await request(`${url}/ready`);
+    await request(`${url}/health`);
+    const text = logs.text();
+    expect(text).not.toContain(KEY);
+    expect(text).not.toContain(OTHER_KEY);
+    const lines = logs.lines();
+    const requestLines = lines.filter((l) => l.req !== undefined);
+    expect(requestLines.length).toBeGreaterThan(0);
+    expect(requestLines.some((l) => (l.req as { url: string }).url === '/ready' || (l.req as { url: string }).url === '/health')).toBe(false);
+  });
+
+});
+
+describe('rate limiting', () => {
+  it('rate-limits per key with 429 and Retry-After, without affecting other keys', async () => {
+    const { service } = makeService({}, { RATE_LIMIT_PER_MINUTE: '5' });
+    const { url } = await service.start();
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) statuses.push((await request(`${url}/v1/nope`, { headers: auth(KEY) })).status);
+      expect(statuses.slice(0, 4)).toEqual([404, 404, 404, 404]);
+      expect(statuses.at(-1)).toBe(429);
+      const limited = await request(`${url}/v1/nope`, { headers: auth(KEY) });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(limited.json().error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limited' });
+      expect((await request(`${url}/v1/nope`, { headers: auth(OTHER_KEY) })).status).toBe(404);
+      expect((await request(`${url}/health`)).status).toBe(200);
+    } finally {
+      await service.stop();
+    }
+  });
+});
+
+describe('auth defaults', () => {
+  it('refuses to build a service bound to a non-loopback address without API keys', () => {
+    const config = parseConfig(baseConfigSchema, { HOST: '0.0.0.0' });
+    expect(() => createService({ name: 'x', version: '1', config })).toThrow(ConfigError);
+    expect(() => createService({ name: 'x', version: '1', config })).toThrow(/API_KEYS: required when HOST is 0.0.0.0/);
+  });
+
+  it('serves loopback without keys when none are configured, and logs loudly that auth is off', async () => {
+    const { service, logs } = makeService({}, { API_KEYS: '' });
+    const { url } = await service.start();
+    try {
+      expect((await request(`${url}/v1/nope`)).status).toBe(404);
+      expect(logs.lines().some((l) => l.level === 'warn' && String(l.msg).includes('AUTH IS OFF'))).toBe(true);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('accepts gzip request bodies only as JSON it can parse (never a crash)', async () => {
+    const { service } = makeService({}, { API_KEYS: '' });
+    const { url } = await service.start();
+    try {
+      const res = await request(`${url}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', accept: 'application/json, text/event-stream' },
+        body: gzipSync('{"jsonrpc":"2.0","id":1,"method":"tools/list"}'),
+      });
+      expect(res.status).toBe(200);
+      expect(res.json().result.tools.length).toBe(2);
+    } finally {
+      await service.stop();
+    }
+  });
+});
