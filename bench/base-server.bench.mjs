@@ -1,24 +1,17 @@
 // base-server: /health vs a bare express route, and MCP tools/call vs the SDK's stateless pattern.
-import { startServer, load, row, fmt, MCP_HEADERS } from './lib/harness.mjs';
+import { startServer, load, compare, row, fmt, MCP_HEADERS } from './lib/harness.mjs';
 
-const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const CALLS = Number(process.env.BENCH_MCP_CALLS ?? 100_000);
 
 async function healthBench() {
   const bare = await startServer('bare-express.mjs');
   const ours = await startServer('base-service.mjs');
-  // Warm both, then alternate measurements so drift on this noisy machine hits both alike.
-  await load({ url: `http://127.0.0.1:${bare.port}/health`, duration: 1 });
-  await load({ url: `http://127.0.0.1:${ours.port}/health`, duration: 1 });
-  const b1 = await load({ url: `http://127.0.0.1:${bare.port}/health`, duration: DURATION });
-  const o1 = await load({ url: `http://127.0.0.1:${ours.port}/health`, duration: DURATION });
-  const b2 = await load({ url: `http://127.0.0.1:${bare.port}/health`, duration: DURATION });
-  const o2 = await load({ url: `http://127.0.0.1:${ours.port}/health`, duration: DURATION });
+  const { a: o, b } = await compare({ url: `http://127.0.0.1:${ours.port}/health` }, { url: `http://127.0.0.1:${bare.port}/health` }, { rounds: ROUNDS, seconds: SECONDS });
   await Promise.all([bare.stop(), ours.stop()]);
-  const bareRps = (b1.rps + b2.rps) / 2;
-  const oursRps = (o1.rps + o2.rps) / 2;
-  console.log(row('GET /health (base-server)', oursRps, 'bare express 5', bareRps) + '   goal >= 0.90x');
-  console.log(`  p99 latency: base-server ${fmt(Math.max(o1.p99, o2.p99), 1)} ms, bare express ${fmt(Math.max(b1.p99, b2.p99), 1)} ms`);
+  console.log(row('GET /health (base-server)', o.rps, 'bare express 5', b.rps) + '   goal >= 0.90x');
+  console.log(`  p99 latency (median round): base-server ${fmt(o.p99, 1)} ms, bare express ${fmt(b.p99, 1)} ms`);
 }
 
 const callBody = (id) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
@@ -27,12 +20,9 @@ async function mcpBench() {
   const ref = await startServer('sdk-stateless.mjs');
   const ours = await startServer('base-service.mjs');
   const opts = (port) => ({ url: `http://127.0.0.1:${port}/mcp`, method: 'POST', headers: MCP_HEADERS, body: callBody(1) });
-  await load({ ...opts(ref.port), duration: 1 });
-  await load({ ...opts(ours.port), duration: 1 });
-  const r = await load({ ...opts(ref.port), duration: DURATION });
-  const o = await load({ ...opts(ours.port), duration: DURATION });
+  const { a: o, b: r } = await compare(opts(ours.port), opts(ref.port), { rounds: ROUNDS, seconds: SECONDS });
   console.log(row('MCP tools/call (base-server)', o.rps, 'SDK stateless reference', r.rps) + '   goal >= 2x');
-  console.log(`  p99 latency: base-server ${fmt(o.p99, 1)} ms, reference ${fmt(r.p99, 1)} ms (goal: no worse)`);
+  console.log(`  p99 latency (median round): base-server ${fmt(o.p99, 1)} ms, reference ${fmt(r.p99, 1)} ms (goal: no worse)`);
 
   // Memory: RSS before and after CALLS calls (after warm-up), for both.
   const growth = async (srv) => {

@@ -54,3 +54,21 @@ export const MCP_HEADERS = {
   accept: 'application/json, text/event-stream',
   'mcp-protocol-version': '2025-06-18',
 };
+
+/**
+ * Measures `a` and `b` in alternating rounds so drift on a noisy machine hits both alike, and
+ * returns the median round of each (by req/s) plus the worst p99 seen.
+ */
+export async function compare(a, b, { rounds = 4, seconds = 3 } = {}) {
+  await load({ ...a, duration: 1 });
+  await load({ ...b, duration: 1 });
+  const ra = [];
+  const rb = [];
+  for (let i = 0; i < rounds; i++) {
+    ra.push(await load({ ...a, duration: seconds }));
+    rb.push(await load({ ...b, duration: seconds }));
+  }
+  const median = (xs) => [...xs].sort((x, y) => x.rps - y.rps)[Math.floor(xs.length / 2)];
+  const p99 = (xs) => [...xs].map((x) => x.p99).sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  return { a: { ...median(ra), p99: p99(ra) }, b: { ...median(rb), p99: p99(rb) } };
+}

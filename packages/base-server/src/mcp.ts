@@ -16,7 +16,6 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolRequestSchema,
   ListToolsRequestSchema,
-  JSONRPCMessageSchema,
   SUPPORTED_PROTOCOL_VERSIONS,
   isJSONRPCRequest,
   isInitializeRequest,
@@ -96,6 +95,7 @@ export class ToolRegistry {
   readonly listResult: ListToolsResult;
   private readonly tracer = trace.getTracer('@factory/base-server');
   private readonly jsonSchemaValidator = new AjvJsonSchemaValidator();
+  private readonly series = new Map<string, { calls: { inc(): void }; duration: { observe(v: number): void } }>();
 
   constructor(
     readonly info: ServerInfo,
@@ -110,6 +110,17 @@ export class ToolRegistry {
       map.set(t.name, t);
     }
     this.tools = map;
+    // Labelled metric children resolved once per tool and outcome (label hashing is per-call cost).
+    if (metrics) {
+      for (const t of tools) {
+        for (const outcome of ['success', 'error'] as const) {
+          this.series.set(`${t.name}\u0000${outcome}`, {
+            calls: metrics.toolCalls.labels({ tool: t.name, outcome }),
+            duration: metrics.toolDuration.labels({ tool: t.name, outcome }),
+          });
+        }
+      }
+    }
     this.listResult = {
       tools: tools.map((t) => ({
         name: t.name,
@@ -160,9 +171,10 @@ export class ToolRegistry {
           span.setStatus({ code: SpanStatusCode.ERROR });
         }
         span.end();
-        if (this.metrics) {
-          this.metrics.toolCalls.inc({ tool: name, outcome });
-          this.metrics.toolDuration.observe({ tool: name, outcome }, (performance.now() - started) / 1000);
+        const series = this.series.get(`${name}\u0000${outcome}`);
+        if (series) {
+          series.calls.inc();
+          series.duration.observe((performance.now() - started) / 1000);
         }
         return result;
       },
@@ -203,6 +215,20 @@ export function errorResult(message: string): CallToolResult {
 }
 
 const MAX_BATCH = 20;
+
+/**
+ * The envelope check a transport needs to route a message (the SDK's Protocol validates each method's
+ * params itself): jsonrpc 2.0, and either a method (request/notification) or an id with a result/error.
+ */
+function isJsonRpcShaped(m: unknown): boolean {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return false;
+  const o = m as Record<string, unknown>;
+  if (o.jsonrpc !== '2.0') return false;
+  const idOk = o.id === undefined || typeof o.id === 'string' || (typeof o.id === 'number' && Number.isInteger(o.id));
+  if (!idOk) return false;
+  if (typeof o.method === 'string') return o.params === undefined || (typeof o.params === 'object' && o.params !== null);
+  return o.id !== undefined && ('result' in o || 'error' in o);
+}
 
 function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
   const body = JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
@@ -312,12 +338,8 @@ export async function handleMcpPost(
   if (raw === undefined || raw === null || list.length === 0 || list.length > MAX_BATCH) {
     return jsonRpcError(res, 400, -32600, 'Invalid Request: the body must be one JSON-RPC message (or a batch of at most 20).');
   }
-  const messages: JSONRPCMessage[] = [];
-  for (const m of list) {
-    const parsed = JSONRPCMessageSchema.safeParse(m);
-    if (!parsed.success) return jsonRpcError(res, 400, -32600, 'Invalid Request: not a valid JSON-RPC 2.0 message.');
-    messages.push(parsed.data);
-  }
+  if (!list.every(isJsonRpcShaped)) return jsonRpcError(res, 400, -32600, 'Invalid Request: not a valid JSON-RPC 2.0 message.');
+  const messages = list as JSONRPCMessage[];
   const initializing = messages.some(isInitializeRequest);
   if (!initializing) {
     const version = req.headers['mcp-protocol-version'];

@@ -64,6 +64,14 @@ export interface Service extends ServiceContext {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** application/json or application/*+json, parsed cheaply (type-is' mime lookups cost on every request). */
+function isJsonRequest(req: { headers: { 'content-type'?: string | undefined } }): boolean {
+  const type = req.headers['content-type'];
+  if (!type) return false;
+  const base = (type.split(';', 1)[0] ?? '').trim().toLowerCase();
+  return base === 'application/json' || (base.startsWith('application/') && base.endsWith('+json'));
+}
+
 export function createService(options: ServiceOptions): Service {
   const { config, name, version } = options;
   const logger =
@@ -171,16 +179,12 @@ export function createService(options: ServiceOptions): Service {
   const auth = createAuthenticator(config.AUTH_DISABLED ? [] : config.API_KEYS, name);
   app.use(auth.middleware);
   app.use(createRateLimiter(config.RATE_LIMIT_PER_MINUTE));
-  app.use(
-    compression({
-      filter: (req, res) => {
-        if (req.path === '/mcp') return false; // MCP answers may be SSE streams: never buffer them.
-        const type = String(res.getHeader('Content-Type') ?? '');
-        return !type.includes('text/event-stream') && compression.filter(req, res);
-      },
-    }),
-  );
-  app.use(express.json({ limit: config.BODY_LIMIT_BYTES, type: ['application/json', 'application/*+json'] }));
+  const compress = compression({
+    filter: (req, res) => !String(res.getHeader('Content-Type') ?? '').includes('text/event-stream') && compression.filter(req, res),
+  });
+  // MCP answers may be SSE streams: never buffered by compression (and it costs nothing there).
+  app.use((req, res, next) => (req.path === '/mcp' ? next() : compress(req, res, next)));
+  app.use(express.json({ limit: config.BODY_LIMIT_BYTES, type: isJsonRequest }));
 
   if (registry) {
     app.post('/mcp', async (req, res, next) => {
