@@ -127,3 +127,13 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, s
     throw err;
   }
 }
+
+/** OpenTelemetry settings, read by the `instrument` preload before anything else is imported. */
+export function readTelemetrySettings(env: Record<string, string | undefined> = process.env): { endpoint?: string; serviceName?: string } {
+  const parsed = z.object({ OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(), OTEL_SERVICE_NAME: z.string().optional() }).safeParse(env);
+  if (!parsed.success) return {};
+  return {
+    ...(parsed.data.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: parsed.data.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+    ...(parsed.data.OTEL_SERVICE_NAME ? { serviceName: parsed.data.OTEL_SERVICE_NAME } : {}),
+  };
+}

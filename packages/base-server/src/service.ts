@@ -17,6 +17,7 @@ import { createAuthenticator, createHostOriginGuard, createRateLimiter, isLoopba
 import { ToolRegistry, handleMcpPost, serveStdio, type AnyTool } from './mcp.js';
 import { RestApi } from './rest.js';
 import { ShutdownRegistry, type Closer } from './lifecycle.js';
+import { startTracing, preloadedTracing } from './tracing.js';
 
 export interface ServiceContext {
   app: Express;
@@ -230,6 +231,11 @@ export function createService(options: ServiceOptions): Service {
       }),
   });
   for (const c of options.onShutdown ?? []) shutdown.add(c);
+  // Started by the `instrument` preload (full auto-instrumentation), or here (tool spans and what loads later).
+  const tracing =
+    preloadedTracing() ??
+    (config.OTEL_EXPORTER_OTLP_ENDPOINT ? startTracing({ serviceName: config.OTEL_SERVICE_NAME ?? name, endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }) : undefined);
+  if (tracing) shutdown.add({ name: 'tracing', close: () => tracing.shutdown() });
 
   const service: Service = {
     name,

@@ -7,12 +7,12 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export interface TracingOptions {
   serviceName: string;
   endpoint?: string | undefined;
-  /** For tests: export somewhere other than OTLP. */
+  /** For tests: export somewhere other than OTLP (spans are then exported one by one, unbatched). */
   exporter?: SpanExporter;
 }
 
@@ -25,7 +25,9 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
   const endpoint = options.endpoint?.replace(/\/$/, '');
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
-    traceExporter: options.exporter ?? new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }),
+    ...(options.exporter
+      ? { spanProcessors: [new SimpleSpanProcessor(options.exporter)] }
+      : { traceExporter: new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }) }),
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => req.url === '/health' || req.url === '/ready' }),
       new ExpressInstrumentation(),
@@ -35,4 +37,15 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
   });
   sdk.start();
   return { shutdown: () => sdk.shutdown() };
+}
+
+let preloaded: Tracing | undefined;
+
+/** Set by the `instrument` preload; createService then reuses it instead of starting a second SDK. */
+export function setPreloadedTracing(tracing: Tracing): void {
+  preloaded = tracing;
+}
+
+export function preloadedTracing(): Tracing | undefined {
+  return preloaded;
 }

@@ -70,11 +70,12 @@ export function request(
 export const auth = (key = KEY) => ({ Authorization: `Bearer ${key}` });
 
 /** Polls until `fn` returns a truthy value (robust on a loaded machine; no fixed sleeps). */
-export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+type Falsy = undefined | null | false | 0 | '';
+export async function until<T>(fn: () => T | Falsy | Promise<T | Falsy>, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
-    if (v) return v;
+    if (v) return v as T;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -5,7 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { defineTool, z, startTracing } from '../src/index.js';
+import { defineTool, z } from '../src/index.js';
 import { makeService, KEY, request, auth, echoTool, failingTool } from './helpers.js';
 
 const exporter = new InMemorySpanExporter();
@@ -209,8 +209,3 @@ describe('MCP over stdio', () => {
   });
 });
 
-describe('tracing', () => {
-  it('is off unless an OTLP endpoint is configured', () => {
-    expect(startTracing({ serviceName: 'x' })).toBeUndefined();
-  });
-});
