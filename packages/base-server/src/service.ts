@@ -135,22 +135,7 @@ export function createService(options: ServiceOptions): Service {
     next();
   });
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req) => (req as Request).requestId ?? randomUUID(),
-      customLogLevel: (req, res, err) => {
-        if (err || res.statusCode >= 500) return 'error';
-        if (res.statusCode >= 400) return 'warn';
-        return req.url === '/ready' ? 'debug' : 'info';
-      },
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
-
+  // Readiness is polled constantly: answered before request logging (it is never logged at info).
   app.get('/ready', async (_req, res, next) => {
     try {
       const body =
@@ -161,6 +146,22 @@ export function createService(options: ServiceOptions): Service {
       next(err);
     }
   });
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req) => (req as Request).requestId ?? randomUUID(),
+      customLogLevel: (req, res, err) => {
+        if (err || res.statusCode >= 500) return 'error';
+        if (res.statusCode >= 400) return 'warn';
+        return 'info';
+      },
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
 
   app.use(createHostOriginGuard(config.ALLOWED_HOSTS, config.ALLOWED_ORIGINS));
 
