@@ -208,8 +208,11 @@ export function createService(options: ServiceOptions): Service {
 
   const api = new RestApi(app);
   options.routes?.(api, { app, logger, metrics });
+  // Routes are all declared by now: the document is built once, on first request.
+  let openapi: string | undefined;
   app.get('/openapi.json', (_req, res) => {
-    res.json(api.openapi({ title: name, version, ...(options.description ? { description: options.description } : {}) }));
+    openapi ??= JSON.stringify(api.openapi({ title: name, version, ...(options.description ? { description: options.description } : {}) }));
+    res.type('application/json').send(openapi);
   });
 
   app.use((req, _res, next) => next(new NotFoundError('route_not_found', `No route for ${req.method} ${req.path}.`)));

@@ -97,6 +97,19 @@ describe('postgres through kysely', () => {
     ).rejects.toThrow(/^migration 20260101000000_broken failed: /);
   });
 
+  it('lets two processes migrate the same new schema at once (one applies, neither fails)', async () => {
+    const schema = uniqueSchema('race');
+    const a = await createDatabase({ url: PG, schema, logger });
+    const b = await createDatabase({ url: PG, schema, logger });
+    cleanups.push(async () => {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(a.db);
+      await a.close();
+      await b.close();
+    });
+    const [ra, rb] = await Promise.all([a.migrate(migrations), b.migrate(migrations)]);
+    expect([...ra, ...rb]).toEqual(['20260101000000_create_notes']);
+  });
+
   it('rejects an unsafe schema name', async () => {
     await expect(createDatabase({ url: PG, schema: 'x; drop table y', logger })).rejects.toThrow('invalid schema name');
   });

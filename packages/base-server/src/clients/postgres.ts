@@ -116,7 +116,16 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
     db,
     kind,
     async migrate(migrations) {
-      if (options.schema) await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
+      if (options.schema) {
+        try {
+          await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
+        } catch (err) {
+          // Two processes creating the same schema at once: one wins, the other sees a duplicate
+          // (23505 / 42P06) even with IF NOT EXISTS. The schema exists either way.
+          const code = (err as { code?: string }).code;
+          if (code !== '23505' && code !== '42P06') throw err;
+        }
+      }
       return runMigrations(db, migrations, logger, options.schema);
     },
     check(opts = {}) {
