@@ -1,0 +1,128 @@
+// The memory API: MCP at /mcp, REST under /v1. Builds everything; listening happens in index.ts.
+import type { Redis } from 'ioredis';
+import {
+  closeRedis,
+  createDatabase,
+  createLogger,
+  createMetrics,
+  createRedis,
+  createService,
+  type Database,
+  type Logger,
+  type Service,
+} from '@factory/base-server';
+import type { MemoryConfig } from './config.js';
+import type { MemoryDatabase } from './db/schema.js';
+import { migrations } from './db/migrations.js';
+import { createAgentScope } from './access/agent-scope.js';
+import { createRedisCache, noCache, type MemoryCache } from './cache/memory-cache.js';
+import { createLlm } from './compression/llm.js';
+import type { Summariser } from './compression/summariser.js';
+import { createCompressionProcessor } from './compression/compression-processor.js';
+import { createBullmqQueue, createInProcessQueue, type CompressionQueue } from './compression/compression-queue.js';
+import { createMemoryMetrics, type MemoryMetrics } from './memory-metrics.js';
+import { createMemoryOperations, type MemoryOperations } from './memory/memory-operations.js';
+import { createMemoryTools } from './tools/memory-tools.js';
+import { registerMemoryRoutes } from './routes/memory-routes.js';
+import { SERVICE_VERSION } from './version.js';
+
+export interface MemoryServiceDeps {
+  logger?: Logger;
+  /** Replaces the configured summariser (the processor, breaker and queue stay real). */
+  summariser?: Summariser;
+  fetch?: typeof fetch;
+  stdio?: boolean;
+}
+
+export interface MemoryService {
+  service: Service;
+  database: Database<MemoryDatabase>;
+  operations: MemoryOperations;
+  queue: CompressionQueue;
+  cache: MemoryCache;
+  metrics: MemoryMetrics;
+  redis: Redis | undefined;
+}
+
+export const retryPolicy = (config: MemoryConfig) => ({
+  attempts: config.COMPRESSION_ATTEMPTS,
+  backoffMs: config.COMPRESSION_BACKOFF_MS,
+  keepCompleted: config.COMPRESSION_KEEP_COMPLETED,
+  keepFailed: config.COMPRESSION_KEEP_FAILED,
+});
+
+export async function createMemoryService(config: MemoryConfig, deps: MemoryServiceDeps = {}): Promise<MemoryService> {
+  const logger =
+    deps.logger ?? createLogger({ service: 'memory', version: SERVICE_VERSION, level: config.LOG_LEVEL, ...(deps.stdio ? { destination: process.stderr } : {}) });
+  const serviceMetrics = createMetrics('memory', SERVICE_VERSION);
+  const database = await createDatabase<MemoryDatabase>({
+    url: config.DATABASE_URL,
+    pgliteDataDir: config.PGLITE_DATA_DIR,
+    schema: config.DATABASE_SCHEMA,
+    poolMax: config.DATABASE_POOL_MAX,
+    applicationName: 'memory-api',
+    logger,
+    metrics: serviceMetrics,
+  });
+  const redis = config.REDIS_URL ? createRedis({ url: config.REDIS_URL, role: 'producer', logger, name: 'memory-api' }) : undefined;
+
+  // The queue needs the metrics and the metrics read the queue's counts: tie the knot through a holder.
+  const queueRef: { current?: CompressionQueue } = {};
+  const metrics = createMemoryMetrics(serviceMetrics.registry, () => queueRef.current?.counts() ?? Promise.resolve(undefined));
+  const cache = redis ? createRedisCache({ redis, prefix: config.CACHE_PREFIX, ttlSeconds: config.CACHE_TTL_SECONDS, logger }) : noCache;
+  const llm = createLlm(config, { metrics, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.summariser ? { summariser: deps.summariser } : {}), ...(redis ? { publishTo: redis } : {}) });
+  const queue = redis
+    ? createBullmqQueue({ redis, prefix: config.QUEUE_PREFIX, policy: retryPolicy(config), logger })
+    : createInProcessQueue({
+        processor: createCompressionProcessor({
+          db: database.db,
+          summariser: llm.summariser,
+          cache,
+          metrics,
+          logger,
+          summaryMaxTokens: config.SUMMARY_MAX_TOKENS,
+          inputMaxTokens: config.LLM_INPUT_MAX_TOKENS,
+        }),
+        policy: retryPolicy(config),
+        logger,
+        metrics,
+      });
+  queueRef.current = queue;
+
+  const operations = createMemoryOperations({
+    db: database.db,
+    cache,
+    queue,
+    scope: createAgentScope(config.AGENT_SCOPES),
+    metrics,
+    logger,
+    compressionThresholdTokens: config.COMPRESSION_THRESHOLD_TOKENS,
+    maxBatchTurns: config.MAX_BATCH_TURNS,
+  });
+  const limits = { maxContentChars: config.MAX_CONTENT_CHARS, maxBatchTurns: config.MAX_BATCH_TURNS };
+
+  const service = createService({
+    name: 'memory',
+    version: SERVICE_VERSION,
+    description: 'Durable agent memory: every turn in Postgres, compact rolling summaries, full-text search.',
+    config,
+    logger,
+    metrics: serviceMetrics,
+    stdio: deps.stdio ?? false,
+    instructions:
+      'Durable conversation memory. Store every turn with store_memory; to continue a long conversation call ' +
+      'get_compressed_memory (summary of older turns plus recent turns, within a token budget); find old facts with search_memory.',
+    tools: createMemoryTools(operations, limits),
+    checks: [database.check(), queue.check(), llm.check()],
+    routes: (api) => registerMemoryRoutes(api, operations, limits),
+    onStart: async () => {
+      await database.migrate(migrations);
+    },
+    onShutdown: [
+      { name: 'compression-queue', close: () => queue.close() },
+      ...(redis ? [{ name: 'redis', close: () => closeRedis(redis) }] : []),
+      { name: 'database', close: () => database.close() },
+    ],
+  });
+  return { service, database, operations, queue, cache, metrics, redis };
+}

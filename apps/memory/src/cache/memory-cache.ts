@@ -1,0 +1,129 @@
+// A Redis read cache for get_recent_turns and get_compressed_memory.
+//
+// One hash per session holds every cached answer for it, plus a generation counter `gen`. An entry
+// records the generation it was computed under and only counts as a hit while that generation is
+// current; invalidation sets a new random generation. So an answer computed from Postgres just before a write
+// can never be served after it, even when the write's invalidation lands between our read and our fill.
+//
+// A cache failure never becomes an error: reads fall back to Postgres. Invalidations that fail while
+// Redis is down are remembered and replayed when it is back; until then the cache is bypassed.
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '@factory/base-server';
+
+export interface MemoryCache {
+  /** Returns the cached value, or computes it (and stores it) when absent or stale. */
+  get<T>(agentId: string, sessionId: string, field: string, compute: () => Promise<T>): Promise<T>;
+  invalidate(agentId: string, sessionId: string): Promise<void>;
+  /** Removes a session's entries outright (forget). */
+  drop(agentId: string, sessionId: string): Promise<void>;
+}
+
+export const noCache: MemoryCache = {
+  get: (_a, _s, _f, compute) => compute(),
+  invalidate: async () => {},
+  drop: async () => {},
+};
+
+const MAX_DIRTY = 10_000;
+/** A fresh, never-repeating generation: entries computed under any earlier one are never served. */
+const newGen = () => randomBytes(8).toString('hex');
+
+export interface RedisCacheOptions {
+  redis: Redis;
+  prefix: string;
+  ttlSeconds: number;
+  logger: Logger;
+  onError?: () => void;
+}
+
+export function createRedisCache({ redis, prefix, ttlSeconds, logger, onError }: RedisCacheOptions): MemoryCache {
+  const dirty = new Set<string>();
+  let overflow = false;
+  let lastWarn = 0;
+  const keyOf = (agentId: string, sessionId: string) => `${prefix}cache:${agentId}:${sessionId}`;
+  const warn = (err: unknown, op: string) => {
+    onError?.();
+    const now = Date.now();
+    if (now - lastWarn > 10_000) {
+      lastWarn = now;
+      logger.warn({ err: { message: err instanceof Error ? err.message : String(err) }, op }, 'memory cache unavailable; using Postgres');
+    }
+  };
+  const usable = () => redis.status === 'ready' && dirty.size === 0 && !overflow;
+
+  const replay = async () => {
+    try {
+      if (overflow) {
+        // Too many missed invalidations to remember: drop every cache entry.
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}cache:*`, 'COUNT', 500);
+          cursor = next;
+          if (keys.length) await redis.del(...keys);
+        } while (cursor !== '0');
+        overflow = false;
+      }
+      for (const key of [...dirty]) {
+        await redis.hset(key, 'gen', newGen());
+        dirty.delete(key);
+      }
+    } catch (err) {
+      warn(err, 'replay');
+    }
+  };
+  redis.on('ready', () => void replay());
+
+  const remember = (key: string) => {
+    if (dirty.size >= MAX_DIRTY) overflow = true;
+    else dirty.add(key);
+  };
+
+  return {
+    async get<T>(agentId: string, sessionId: string, field: string, compute: () => Promise<T>): Promise<T> {
+      if (!usable() || ttlSeconds === 0) return compute();
+      const key = keyOf(agentId, sessionId);
+      let gen = '0';
+      try {
+        const [g, cached] = await redis.hmget(key, 'gen', field);
+        gen = g ?? '0';
+        if (cached) {
+          const entry = JSON.parse(cached) as { g: string; v: T };
+          if (entry.g === gen) return entry.v;
+        }
+      } catch (err) {
+        warn(err, 'get');
+        return compute();
+      }
+      const value = await compute();
+      redis
+        .multi()
+        .hset(key, field, JSON.stringify({ g: gen, v: value }))
+        .expire(key, ttlSeconds)
+        .exec()
+        .catch((err: unknown) => warn(err, 'set'));
+      return value;
+    },
+    async invalidate(agentId, sessionId) {
+      const key = keyOf(agentId, sessionId);
+      if (redis.status !== 'ready') return remember(key);
+      try {
+        await redis.multi().hset(key, 'gen', newGen()).expire(key, Math.max(ttlSeconds, 60)).exec();
+      } catch (err) {
+        warn(err, 'invalidate');
+        remember(key);
+      }
+    },
+    async drop(agentId, sessionId) {
+      const key = keyOf(agentId, sessionId);
+      if (redis.status !== 'ready') return remember(key);
+      try {
+        // Keep a bumped generation rather than deleting: a fill computed before the delete stays unused.
+        await redis.multi().del(key).hset(key, 'gen', newGen()).expire(key, Math.max(ttlSeconds, 60)).exec();
+      } catch (err) {
+        warn(err, 'drop');
+        remember(key);
+      }
+    },
+  };
+}

@@ -1,0 +1,175 @@
+// The compression worker: a BullMQ Worker on `memory-compression` running the shared processor, served
+// as a base-server service with only /health, /ready and /metrics.
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  ConfigError,
+  closeRedis,
+  createDatabase,
+  createLogger,
+  createMetrics,
+  createRedis,
+  createService,
+  type Database,
+  type Logger,
+  type Service,
+} from '@factory/base-server';
+import type { MemoryConfig } from '../config.js';
+import type { MemoryDatabase } from '../db/schema.js';
+import { migrations } from '../db/migrations.js';
+import { createRedisCache } from '../cache/memory-cache.js';
+import { createMemoryMetrics, type MemoryMetrics } from '../memory-metrics.js';
+import { SERVICE_VERSION } from '../version.js';
+import { createLlm } from './llm.js';
+import { CircuitOpenError } from './circuit-breaker.js';
+import { createCompressionProcessor, type CompressionProcessor, type CompressionResult } from './compression-processor.js';
+import { QUEUE_NAME } from './compression-queue.js';
+import type { CompressionJobData } from './job-id.js';
+import type { Summariser } from './summariser.js';
+
+export interface CompressionWorkerDeps {
+  logger?: Logger;
+  summariser?: Summariser;
+  fetch?: typeof fetch;
+}
+
+export interface CompressionWorker {
+  service: Service;
+  database: Database<MemoryDatabase>;
+  processor: CompressionProcessor;
+  metrics: MemoryMetrics;
+  /** The BullMQ worker, once started. */
+  readonly worker: Worker | undefined;
+}
+
+/** Wraps the processor with BullMQ semantics: an open breaker delays the job instead of failing it. */
+export function bullmqProcessor(processor: CompressionProcessor, metrics: MemoryMetrics, logger: Logger) {
+  return async (job: Job<CompressionJobData, CompressionResult>, token?: string): Promise<CompressionResult> => {
+    try {
+      const result = await processor(job.data);
+      metrics.compressionJobs.inc({ outcome: result.outcome });
+      return result;
+    } catch (err) {
+      if (err instanceof CircuitOpenError) {
+        metrics.compressionJobs.inc({ outcome: 'delayed' });
+        logger.info({ jobId: job.id, retryInMs: err.retryAfterMs }, 'LLM circuit open: compression job delayed');
+        await job.moveToDelayed(Date.now() + err.retryAfterMs, token);
+        throw new DelayedError();
+      }
+      const last = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      metrics.compressionJobs.inc({ outcome: last ? 'failed' : 'retried' });
+      logger[last ? 'error' : 'warn']({ err, jobId: job.id, attempt: job.attemptsMade + 1 }, last ? 'compression job failed' : 'compression attempt failed; will retry');
+      throw err;
+    }
+  };
+}
+
+export async function createCompressionWorker(config: MemoryConfig, deps: CompressionWorkerDeps = {}): Promise<CompressionWorker> {
+  if (!config.REDIS_URL) throw new ConfigError('Invalid configuration: REDIS_URL: required by the compression worker (without Redis the API compresses in-process)');
+  const redisUrl = config.REDIS_URL;
+  const logger = deps.logger ?? createLogger({ service: 'memory-worker', version: SERVICE_VERSION, level: config.LOG_LEVEL });
+  const serviceMetrics = createMetrics('memory-worker', SERVICE_VERSION);
+  const database = await createDatabase<MemoryDatabase>({
+    url: config.DATABASE_URL,
+    pgliteDataDir: config.PGLITE_DATA_DIR,
+    schema: config.DATABASE_SCHEMA,
+    poolMax: Math.max(2, config.WORKER_CONCURRENCY + 1),
+    applicationName: 'memory-worker',
+    logger,
+    metrics: serviceMetrics,
+  });
+  const client: Redis = createRedis({ url: redisUrl, role: 'producer', logger, name: 'memory-worker-client' });
+  const countsQueue = new Queue(QUEUE_NAME, { connection: client, prefix: config.QUEUE_PREFIX });
+  countsQueue.on('error', () => undefined);
+  const metrics = createMemoryMetrics(serviceMetrics.registry, async () =>
+    client.status === 'ready' ? countsQueue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'paused') : undefined,
+  );
+  const cache = createRedisCache({ redis: client, prefix: config.CACHE_PREFIX, ttlSeconds: config.CACHE_TTL_SECONDS, logger });
+  const llm = createLlm(config, { metrics, logger, publishTo: client, ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.summariser ? { summariser: deps.summariser } : {}) });
+  const processor = createCompressionProcessor({
+    db: database.db,
+    summariser: llm.summariser,
+    cache,
+    metrics,
+    logger,
+    summaryMaxTokens: config.SUMMARY_MAX_TOKENS,
+    inputMaxTokens: config.LLM_INPUT_MAX_TOKENS,
+  });
+
+  let worker: Worker | undefined;
+  let workerRedis: Redis | undefined;
+  let lastActivity = 0;
+  const stuckAfterMs = Math.max(60_000, 2 * config.WORKER_LOCK_MS);
+  const touch = () => {
+    lastActivity = Date.now();
+  };
+
+  const service = createService({
+    name: 'memory-worker',
+    version: SERVICE_VERSION,
+    config,
+    logger,
+    metrics: serviceMetrics,
+    checks: [
+      database.check(),
+      {
+        name: 'queue',
+        required: true,
+        async run() {
+          // Taking jobs means: the worker runs, is not paused, its connection is up and Redis answers.
+          if (!worker || !workerRedis) return { status: 'error', message: 'the compression worker has not started' };
+          if (!worker.isRunning()) return { status: 'error', message: 'the compression worker is not running; restart the process' };
+          if (worker.isPaused()) return { status: 'error', message: 'the compression worker is paused' };
+          if (workerRedis.status !== 'ready' || client.status !== 'ready') {
+            return { status: 'error', message: `redis is ${workerRedis.status}; is Redis running at REDIS_URL?` };
+          }
+          const counts = await countsQueue.getJobCounts('waiting', 'active');
+          const idleMs = Date.now() - lastActivity;
+          const details = { last_activity_at: lastActivity ? new Date(lastActivity).toISOString() : null, concurrency: config.WORKER_CONCURRENCY, ...counts };
+          // Jobs waiting, none running, and no sign of life for a while: the worker is not taking jobs.
+          if ((counts.waiting ?? 0) > 0 && (counts.active ?? 0) === 0 && idleMs > stuckAfterMs) {
+            return { status: 'error', message: `${counts.waiting} jobs are waiting but the worker has taken none for ${Math.round(idleMs / 1000)} s; restart it`, details };
+          }
+          return { details };
+        },
+      },
+      llm.check(),
+    ],
+    onStart: async () => {
+      await database.migrate(migrations);
+      workerRedis = createRedis({ url: redisUrl, role: 'worker', logger, name: 'memory-worker' });
+      worker = new Worker<CompressionJobData, CompressionResult>(QUEUE_NAME, bullmqProcessor(processor, metrics, logger), {
+        connection: workerRedis,
+        prefix: config.QUEUE_PREFIX,
+        concurrency: config.WORKER_CONCURRENCY,
+        lockDuration: config.WORKER_LOCK_MS,
+        stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+        maxStalledCount: 2,
+        removeOnComplete: { count: config.COMPRESSION_KEEP_COMPLETED },
+        removeOnFail: { count: config.COMPRESSION_KEEP_FAILED },
+      });
+      worker.on('error', (err) => logger.warn({ err: { message: err.message } }, 'compression worker error'));
+      worker.on('stalled', (jobId) => logger.warn({ jobId }, 'compression job stalled; it will be retried'));
+      for (const ev of ['active', 'completed', 'failed', 'drained', 'ready'] as const) worker.on(ev, touch);
+      await worker.waitUntilReady();
+      touch();
+    },
+    onShutdown: [
+      { name: 'compression-worker', close: async () => void (await worker?.close()) },
+      { name: 'counts-queue', close: () => countsQueue.close() },
+      { name: 'redis-worker', close: async () => void (workerRedis ? await closeRedis(workerRedis) : undefined) },
+      { name: 'redis', close: () => closeRedis(client) },
+      { name: 'database', close: () => database.close() },
+    ],
+  });
+
+  return {
+    service,
+    database,
+    processor,
+    metrics,
+    get worker() {
+      return worker;
+    },
+  };
+}

@@ -1,0 +1,81 @@
+// Configuration for the memory API and the compression worker: the only module that reads process.env.
+import { baseConfigShape, envInt, loadConfig, parseConfig, z } from '@factory/base-server';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** `keyName=agent-a|agent-b;other=*`: binds API key names to the agent ids they may touch. */
+const agentScopes = z
+  .string()
+  .optional()
+  .transform((v, ctx): Record<string, string[]> => {
+    const out: Record<string, string[]> = {};
+    if (!v || v.trim() === '') return out;
+    for (const part of v.split(';').map((s) => s.trim()).filter(Boolean)) {
+      const eq = part.indexOf('=');
+      const name = part.slice(0, eq).trim();
+      const agents = part.slice(eq + 1).split('|').map((s) => s.trim()).filter(Boolean);
+      if (eq <= 0 || agents.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `expected "keyName=agent1|agent2" entries separated by ";", got "${part}"` });
+        return z.NEVER;
+      }
+      out[name] = agents;
+    }
+    return out;
+  });
+
+const memoryShape = {
+  ...baseConfigShape,
+  PORT: envInt(3004, 0, 65535),
+  /** postgres://… ; unset: an embedded PGlite database. */
+  DATABASE_URL: optionalString,
+  PGLITE_DATA_DIR: optionalString,
+  /** A Postgres schema to work in (tests, several tenants in one database). */
+  DATABASE_SCHEMA: optionalString,
+  DATABASE_POOL_MAX: envInt(10, 1, 200),
+  /** redis://… ; unset: compression runs in-process and there is no cache. */
+  REDIS_URL: optionalString,
+  QUEUE_PREFIX: z.string().min(1).default('bull'),
+  CACHE_PREFIX: z.string().min(1).default('memory:'),
+  CACHE_TTL_SECONDS: envInt(300, 0, 86_400),
+  /** Summariser: `auto` uses openai-compatible when LLM_BASE_URL is set, else extractive. */
+  SUMMARIZER: z.enum(['auto', 'openai-compatible', 'extractive']).default('auto'),
+  LLM_BASE_URL: optionalString.pipe(z.url().optional()),
+  LLM_API_KEY: optionalString,
+  LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  LLM_TIMEOUT_MS: envInt(60_000, 100),
+  LLM_RETRIES: envInt(2, 0, 10),
+  LLM_INPUT_MAX_TOKENS: envInt(6_000, 200),
+  LLM_BREAKER_FAILURES: envInt(5, 1),
+  LLM_BREAKER_COOLDOWN_MS: envInt(30_000, 100),
+  SUMMARY_MAX_TOKENS: envInt(512, 32, 32_000),
+  /** Unsummarised tokens in a session that trigger a compression job; 0 turns auto-compression off. */
+  COMPRESSION_THRESHOLD_TOKENS: envInt(4_000, 0),
+  COMPRESSION_ATTEMPTS: envInt(5, 1, 100),
+  COMPRESSION_BACKOFF_MS: envInt(2_000, 1),
+  COMPRESSION_KEEP_COMPLETED: envInt(1_000, 0),
+  COMPRESSION_KEEP_FAILED: envInt(5_000, 0),
+  MAX_CONTENT_CHARS: envInt(32_000, 1, 1_000_000),
+  MAX_BATCH_TURNS: envInt(1_000, 1, 10_000),
+  AGENT_SCOPES: agentScopes,
+  /** The worker's own settings. */
+  WORKER_CONCURRENCY: envInt(4, 1, 100),
+  WORKER_LOCK_MS: envInt(30_000, 500),
+  WORKER_STALLED_INTERVAL_MS: envInt(30_000, 500),
+};
+
+export const memoryConfigSchema = z.object(memoryShape);
+export type MemoryConfig = z.infer<typeof memoryConfigSchema>;
+
+/** The worker reads WORKER_PORT (default 3005) as its port, so it never collides with the API's PORT. */
+export const workerConfigSchema = z.object({ ...memoryShape, PORT: envInt(3005, 0, 65535) });
+
+type Env = Record<string, string | undefined>;
+const workerEnv = (env: Env): Env => ({ ...env, PORT: env.WORKER_PORT });
+
+export const parseMemoryConfig = (env: Env): MemoryConfig => parseConfig(memoryConfigSchema, env);
+export const parseWorkerConfig = (env: Env): MemoryConfig => parseConfig(workerConfigSchema, workerEnv(env));
+export const loadMemoryConfig = (env: Env = process.env): MemoryConfig => loadConfig(memoryConfigSchema, env);
+export const loadWorkerConfig = (env: Env = process.env): MemoryConfig => loadConfig(workerConfigSchema, workerEnv(env));

@@ -1,0 +1,62 @@
+// Versioned migrations, frozen in time, supplied statically (they work under jest and in bundles).
+import { sql, type Kysely, type Migration } from 'kysely';
+
+const createMemoryTables: Migration = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('turns')
+      .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+      .addColumn('agent_id', 'text', (c) => c.notNull())
+      .addColumn('session_id', 'text', (c) => c.notNull())
+      .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('user', 'assistant', 'system', 'tool')`))
+      .addColumn('content', 'text', (c) => c.notNull())
+      .addColumn('metadata', 'jsonb')
+      .addColumn('token_count', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .addColumn('search', sql`tsvector`, (c) => c.generatedAlwaysAs(sql`to_tsvector('english', content)`).stored())
+      .execute();
+    // "Recent turns of a session" and "turns after a summary" are both range scans on this index.
+    await db.schema.createIndex('turns_session_recent_idx').on('turns').columns(['agent_id', 'session_id', 'id']).execute();
+    await db.schema.createIndex('turns_search_idx').on('turns').using('gin').column('search').execute();
+
+    await db.schema
+      .createTable('summaries')
+      .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+      .addColumn('agent_id', 'text', (c) => c.notNull())
+      .addColumn('session_id', 'text', (c) => c.notNull())
+      .addColumn('summary', 'text', (c) => c.notNull())
+      .addColumn('covers_through_turn_id', 'bigint', (c) => c.notNull())
+      .addColumn('turns_covered', 'integer', (c) => c.notNull())
+      .addColumn('input_tokens', 'integer', (c) => c.notNull())
+      .addColumn('output_tokens', 'integer', (c) => c.notNull())
+      .addColumn('provider', 'text', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .addUniqueConstraint('summaries_session_through_key', ['agent_id', 'session_id', 'covers_through_turn_id'])
+      .execute();
+
+    await db.schema
+      .createTable('sessions')
+      .addColumn('agent_id', 'text', (c) => c.notNull())
+      .addColumn('session_id', 'text', (c) => c.notNull())
+      .addColumn('turn_count', 'integer', (c) => c.notNull())
+      .addColumn('token_count', 'bigint', (c) => c.notNull())
+      .addColumn('unsummarised_tokens', 'bigint', (c) => c.notNull())
+      .addColumn('last_turn_id', 'bigint', (c) => c.notNull())
+      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .addPrimaryKeyConstraint('sessions_pkey', ['agent_id', 'session_id'])
+      .execute();
+  },
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async down(db: Kysely<any>) {
+    await db.schema.dropTable('sessions').execute();
+    await db.schema.dropTable('summaries').execute();
+    await db.schema.dropTable('turns').execute();
+  },
+};
+
+export const migrations: Record<string, Migration> = {
+  '20261122000000_create_memory_tables': createMemoryTables,
+};

@@ -1,0 +1,55 @@
+// Table types for kysely: rows are Selectable/Insertable<XxxTable>; nullable columns are `T | null`.
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+/** bigint ids come back from pg as strings; we pass them as strings too. */
+type BigId = ColumnType<string, string | number, string | number>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export const ROLES = ['user', 'assistant', 'system', 'tool'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface TurnTable {
+  id: Generated<string>;
+  agent_id: string;
+  session_id: string;
+  role: Role;
+  content: string;
+  metadata: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  token_count: number;
+  created_at: Generated<Date>;
+}
+
+export interface SummaryTable {
+  id: Generated<string>;
+  agent_id: string;
+  session_id: string;
+  summary: string;
+  covers_through_turn_id: BigId;
+  turns_covered: number;
+  input_tokens: number;
+  output_tokens: number;
+  provider: string;
+  model: string;
+  created_at: Timestamp;
+}
+
+/** One row per (agent, session): counters that keep list_sessions and auto-compression O(1). */
+export interface SessionTable {
+  agent_id: string;
+  session_id: string;
+  turn_count: number;
+  token_count: ColumnType<string, number | string, number | string>;
+  unsummarised_tokens: ColumnType<string, number | string, number | string>;
+  last_turn_id: BigId;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MemoryDatabase {
+  turns: TurnTable;
+  summaries: SummaryTable;
+  sessions: SessionTable;
+}
+
+export type TurnRow = Selectable<TurnTable>;
+export type SummaryRow = Selectable<SummaryTable>;

@@ -1,0 +1,178 @@
+// What the MCP tools and the REST routes both do: agent scoping, validation beyond the schemas,
+// caching, auto-compression. Tools and routes are thin adapters over these functions.
+import { NotFoundError, type Logger, type Principal } from '@factory/base-server';
+import type { AgentScope } from '../access/agent-scope.js';
+import type { MemoryCache } from '../cache/memory-cache.js';
+import type { CompressionQueue, JobInfo, JobState } from '../compression/compression-queue.js';
+import { jobNotFound, batchTooLarge } from '../errors.js';
+import type { MemoryMetrics } from '../memory-metrics.js';
+import { estimateTokens, turnTokens } from '../turns/tokens.js';
+import { truncateToTokens } from '../compression/summariser.js';
+import * as repo from '../turns/turn-repository.js';
+
+export interface MemoryOperationsDeps {
+  db: repo.Db;
+  cache: MemoryCache;
+  queue: CompressionQueue;
+  scope: AgentScope;
+  metrics: MemoryMetrics;
+  logger: Logger;
+  compressionThresholdTokens: number;
+  maxBatchTurns: number;
+}
+
+export interface CompressedMemory {
+  agent_id: string;
+  session_id: string;
+  summary: {
+    text: string;
+    covers_through_turn_id: string;
+    turns_covered: number;
+    tokens: number;
+    truncated: boolean;
+    provider: string;
+    model: string;
+    created_at: string;
+  } | null;
+  turns: repo.TurnView[];
+  total_tokens: number;
+  omitted_turns: number;
+  stale: boolean;
+  pending_job_id: string | null;
+}
+
+/** How many unsummarised turns get_compressed_memory considers at most (newest first). */
+const MAX_TAIL_TURNS = 500;
+
+export type MemoryOperations = ReturnType<typeof createMemoryOperations>;
+
+export function createMemoryOperations(deps: MemoryOperationsDeps) {
+  const { db, cache, queue, scope, metrics, logger } = deps;
+
+  // Past the threshold, a job is queued when the unsummarised tokens cross it and then again every quarter
+  // threshold while they keep growing (a pending job absorbs the repeats; a failed enqueue is retried).
+  const step = Math.max(1, Math.floor(deps.compressionThresholdTokens / 4));
+  async function maybeAutoCompress(agentId: string, sessionId: string, stored: repo.StoredTurns, addedTokens: number) {
+    const threshold = deps.compressionThresholdTokens;
+    const after = stored.unsummarisedTokens;
+    const before = after - addedTokens;
+    if (threshold <= 0 || after < threshold) return;
+    if (before >= threshold && Math.floor(after / step) === Math.floor(before / step)) return;
+    try {
+      const job = await queue.enqueue({ agentId, sessionId, throughTurnId: stored.lastTurnId }, { withState: false });
+      if (!job.deduplicated) logger.info({ agentId, sessionId, jobId: job.jobId, tokens: stored.unsummarisedTokens }, 'auto-compression queued');
+    } catch (err) {
+      // The turns are stored; the next write past the threshold (or compress_memory) queues it again.
+      logger.warn({ err: { message: err instanceof Error ? err.message : String(err) }, agentId, sessionId }, 'auto-compression could not be queued');
+    }
+  }
+
+  async function store(principal: Principal | undefined, agentId: string, sessionId: string, turns: repo.NewTurn[]) {
+    scope.assert(principal, agentId);
+    if (turns.length > deps.maxBatchTurns) throw batchTooLarge(deps.maxBatchTurns, turns.length);
+    const stored = await repo.storeTurns(db, agentId, sessionId, turns);
+    metrics.turnsStored.inc(turns.length);
+    await cache.invalidate(agentId, sessionId);
+    await maybeAutoCompress(agentId, sessionId, stored, turns.reduce((n, t) => n + turnTokens(t.content), 0));
+    return stored;
+  }
+
+  async function compressedMemory(principal: Principal | undefined, agentId: string, sessionId: string, maxTokens: number | undefined): Promise<CompressedMemory> {
+    scope.assert(principal, agentId);
+    const base = await cache.get(agentId, sessionId, `compressed:${maxTokens ?? 'all'}`, async () => {
+      const summary = await repo.latestSummary(db, agentId, sessionId);
+      const after = summary ? String(summary.covers_through_turn_id) : '0';
+      const tail = await repo.turnsAfterNewestFirst(db, agentId, sessionId, after, MAX_TAIL_TURNS);
+      const unsummarised = tail.length < MAX_TAIL_TURNS ? tail.length : await repo.countTurnsAfter(db, agentId, sessionId, after);
+      let budget = maxTokens ?? Number.POSITIVE_INFINITY;
+      let summaryView: CompressedMemory['summary'] = null;
+      if (summary) {
+        const text = Number.isFinite(budget) ? truncateToTokens(summary.summary, budget) : summary.summary;
+        const tokens = estimateTokens(text);
+        budget -= tokens;
+        summaryView = {
+          text,
+          covers_through_turn_id: String(summary.covers_through_turn_id),
+          turns_covered: summary.turns_covered,
+          tokens,
+          truncated: text !== summary.summary,
+          provider: summary.provider,
+          model: summary.model,
+          created_at: new Date(summary.created_at).toISOString(),
+        };
+      }
+      const turns: repo.TurnView[] = [];
+      for (const t of tail) {
+        if (t.token_count > budget) break; // keep the newest turns, contiguous
+        turns.push(t);
+        budget -= t.token_count;
+      }
+      turns.reverse();
+      const total = (summaryView?.tokens ?? 0) + turns.reduce((n, t) => n + t.token_count, 0);
+      return { summary: summaryView, turns, total_tokens: total, omitted_turns: unsummarised - turns.length, unsummarised };
+    });
+    const { unsummarised, ...rest } = base;
+    const stale = unsummarised > 0;
+    const pending = stale ? await queue.pendingJobId(agentId, sessionId) : undefined;
+    return { agent_id: agentId, session_id: sessionId, ...rest, stale, pending_job_id: pending ?? null };
+  }
+
+  return {
+    store,
+
+    async recentTurns(principal: Principal | undefined, agentId: string, sessionId: string, limit: number) {
+      scope.assert(principal, agentId);
+      const turns = await cache.get(agentId, sessionId, `recent:${limit}`, () => repo.recentTurns(db, agentId, sessionId, limit));
+      return { agent_id: agentId, session_id: sessionId, turns };
+    },
+
+    compressedMemory,
+
+    async compress(principal: Principal | undefined, agentId: string, sessionId: string): Promise<{ job_id: string; status: JobState; deduplicated: boolean }> {
+      scope.assert(principal, agentId);
+      const through = await repo.latestTurnId(db, agentId, sessionId);
+      if (!through) throw new NotFoundError('session_not_found', `Agent "${agentId}" has no stored turns in session "${sessionId}", so there is nothing to compress.`);
+      const job = await queue.enqueue({ agentId, sessionId, throughTurnId: through });
+      return { job_id: job.jobId, status: job.state, deduplicated: job.deduplicated };
+    },
+
+    async job(principal: Principal | undefined, jobId: string) {
+      const info: JobInfo | undefined = await queue.getJob(jobId);
+      // Someone else's job is reported exactly like a missing one: ids must not reveal other agents' work.
+      if (!info || !scope.allows(principal, info.agent_id)) throw jobNotFound(jobId);
+      let summary: { summary_id: string; text: string; covers_through_turn_id: string; turns_covered: number } | null = null;
+      const through = info.result?.covers_through_turn_id;
+      if (through) {
+        const row = await repo.summaryThrough(db, info.agent_id, info.session_id, through);
+        if (row) summary = { summary_id: String(row.id), text: row.summary, covers_through_turn_id: String(row.covers_through_turn_id), turns_covered: row.turns_covered };
+      }
+      return { ...info, summary };
+    },
+
+    async search(principal: Principal | undefined, agentId: string, query: string, sessionId: string | undefined, limit: number) {
+      scope.assert(principal, agentId);
+      return { agent_id: agentId, hits: await repo.searchTurns(db, agentId, query, sessionId, limit) };
+    },
+
+    async sessions(principal: Principal | undefined, agentId: string) {
+      scope.assert(principal, agentId);
+      return { agent_id: agentId, sessions: await repo.listSessions(db, agentId) };
+    },
+
+    async forget(principal: Principal | undefined, agentId: string, sessionId: string | undefined) {
+      scope.assert(principal, agentId);
+      const result = await repo.forget(db, agentId, sessionId);
+      const sessions = new Set(result.sessions);
+      if (sessionId !== undefined) sessions.add(sessionId);
+      for (const s of sessions) await cache.drop(agentId, s);
+      return {
+        agent_id: agentId,
+        session_id: sessionId ?? null,
+        turns_deleted: result.turns_deleted,
+        summaries_deleted: result.summaries_deleted,
+        sessions_deleted: result.sessions.length,
+        cache_entries_cleared: sessions.size,
+      };
+    },
+  };
+}

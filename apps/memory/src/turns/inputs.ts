@@ -1,0 +1,43 @@
+// The argument schemas shared by the MCP tools and the REST routes, so both validate identically.
+import { z } from '@factory/base-server';
+import { ROLES } from '../db/schema.js';
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+const idMessage = 'must be 1-128 characters: letters, digits and . _ : @ - (starting with a letter or digit)';
+
+export const agentIdSchema = z.string().regex(ID, idMessage).describe('The agent whose memory this is, e.g. "support-bot".');
+export const sessionIdSchema = z.string().regex(ID, idMessage).describe('The conversation (session) within the agent, e.g. "chat-2024-06-01".');
+export const roleSchema = z.enum(ROLES, { error: `role must be one of ${ROLES.join(', ')}` }).describe('Who spoke: user, assistant, system or tool.');
+export const metadataSchema = z
+  .record(z.string(), z.unknown())
+  .refine((m) => JSON.stringify(m).length <= 8_192, 'metadata must serialise to at most 8192 characters')
+  .describe('Optional JSON object stored with the turn (tool name, message id, ...).');
+
+export function contentSchema(maxChars: number) {
+  return z
+    .string()
+    .min(1, 'content must not be empty')
+    .max(maxChars, `content is longer than ${maxChars} characters; split it into several turns`)
+    .refine((s) => !s.includes('\u0000'), 'content must not contain NUL characters')
+    .describe('The text of the turn, verbatim.');
+}
+
+export const turnInputSchema = (maxChars: number) =>
+  z.object({ role: roleSchema, content: contentSchema(maxChars), metadata: metadataSchema.optional() });
+
+export const recentLimitSchema = z.coerce.number().int().min(1).max(200).default(20).describe('How many of the newest turns to return (1-200).');
+export const maxTokensSchema = z.coerce
+  .number()
+  .int()
+  .min(64)
+  .max(1_000_000)
+  .optional()
+  .describe('Token budget for the whole answer (summary plus turns); omit for no limit.');
+export const searchQuerySchema = z
+  .string()
+  .trim()
+  .min(1, 'query must not be empty')
+  .max(500, 'query is longer than 500 characters')
+  .describe('Words to look for; supports "quoted phrases", OR and -excluded words.');
+export const searchLimitSchema = z.coerce.number().int().min(1).max(100).default(10).describe('Maximum number of hits (1-100).');
+export const jobIdSchema = z.string().regex(/^cmp-[a-f0-9]{32}$/, 'job_id looks like "cmp-" followed by 32 hex digits').describe('A job id returned by compress_memory.');

@@ -1,0 +1,281 @@
+// Reads and writes of turns, sessions and summaries. Every function takes the kysely instance (or a
+// transaction) first.
+import { sql, type Kysely } from 'kysely';
+import type { MemoryDatabase, Role, SummaryRow } from '../db/schema.js';
+import { turnTokens } from './tokens.js';
+
+export type Db = Kysely<MemoryDatabase>;
+
+export interface NewTurn {
+  role: Role;
+  content: string;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+export interface StoredTurns {
+  ids: string[];
+  /** Tokens in the session not yet covered by a summary, after this write. */
+  unsummarisedTokens: number;
+  lastTurnId: string;
+}
+
+export interface TurnView {
+  memory_id: string;
+  role: Role;
+  content: string;
+  metadata: Record<string, unknown> | null;
+  token_count: number;
+  created_at: string;
+}
+
+const iso = (d: Date | string): string => (d instanceof Date ? d : new Date(d)).toISOString();
+
+/**
+ * Stores turns of one session with one statement: a multi-row insert plus the session's counters, so
+ * the write is atomic (all turns or none) and costs one round trip however large the batch.
+ */
+export async function storeTurns(db: Db, agentId: string, sessionId: string, turns: readonly NewTurn[]): Promise<StoredTurns> {
+  const roles = turns.map((t) => t.role);
+  const contents = turns.map((t) => t.content);
+  const metas = turns.map((t) => (t.metadata === undefined ? null : JSON.stringify(t.metadata)));
+  const tokens = turns.map((t) => turnTokens(t.content));
+  const { rows } = await sql<{ ids: Array<string | number>; unsummarised_tokens: string | number; last_turn_id: string | number }>`
+    with ins as (
+      insert into turns (agent_id, session_id, role, content, metadata, token_count)
+      select ${agentId}, ${sessionId}, t.role, t.content, t.metadata, t.token_count
+      from unnest(${roles}::text[], ${contents}::text[], ${metas}::jsonb[], ${tokens}::int[]) with ordinality
+        as t(role, content, metadata, token_count, ord)
+      order by t.ord
+      returning id, token_count
+    ), upd as (
+      insert into sessions as s (agent_id, session_id, turn_count, token_count, unsummarised_tokens, last_turn_id)
+      select ${agentId}, ${sessionId}, count(*), sum(token_count), sum(token_count), max(id) from ins
+      on conflict (agent_id, session_id) do update set
+        turn_count = s.turn_count + excluded.turn_count,
+        token_count = s.token_count + excluded.token_count,
+        unsummarised_tokens = s.unsummarised_tokens + excluded.unsummarised_tokens,
+        last_turn_id = greatest(s.last_turn_id, excluded.last_turn_id),
+        updated_at = now()
+      returning unsummarised_tokens, last_turn_id
+    )
+    select (select array_agg(id order by id) from ins) as ids, upd.unsummarised_tokens, upd.last_turn_id from upd
+  `.execute(db);
+  const row = rows[0];
+  if (!row) throw new Error('storing turns returned no row');
+  return { ids: row.ids.map(String), unsummarisedTokens: Number(row.unsummarised_tokens), lastTurnId: String(row.last_turn_id) };
+}
+
+function toView(r: {
+  id: string | number;
+  role: Role;
+  content: string;
+  metadata: Record<string, unknown> | null;
+  token_count: number;
+  created_at: Date | string;
+}): TurnView {
+  return { memory_id: String(r.id), role: r.role, content: r.content, metadata: r.metadata, token_count: r.token_count, created_at: iso(r.created_at) };
+}
+
+/** The newest `limit` turns of a session, oldest first. */
+export async function recentTurns(db: Db, agentId: string, sessionId: string, limit: number): Promise<TurnView[]> {
+  const rows = await db
+    .selectFrom('turns')
+    .select(['id', 'role', 'content', 'metadata', 'token_count', 'created_at'])
+    .where('agent_id', '=', agentId)
+    .where('session_id', '=', sessionId)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.reverse().map(toView);
+}
+
+/** Turns after `afterId` (exclusive), newest first, at most `limit`. */
+export async function turnsAfterNewestFirst(db: Db, agentId: string, sessionId: string, afterId: string, limit: number): Promise<TurnView[]> {
+  const rows = await db
+    .selectFrom('turns')
+    .select(['id', 'role', 'content', 'metadata', 'token_count', 'created_at'])
+    .where('agent_id', '=', agentId)
+    .where('session_id', '=', sessionId)
+    .where('id', '>', afterId)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(toView);
+}
+
+/** Turns in (afterId, throughId], oldest first: the input of one incremental compression. */
+export async function turnsBetween(db: Db, agentId: string, sessionId: string, afterId: string, throughId: string) {
+  return db
+    .selectFrom('turns')
+    .select(['id', 'role', 'content', 'token_count'])
+    .where('agent_id', '=', agentId)
+    .where('session_id', '=', sessionId)
+    .where('id', '>', afterId)
+    .where('id', '<=', throughId)
+    .orderBy('id', 'asc')
+    .execute();
+}
+
+export async function countTurnsAfter(db: Db, agentId: string, sessionId: string, afterId: string): Promise<number> {
+  const row = await db
+    .selectFrom('turns')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('agent_id', '=', agentId)
+    .where('session_id', '=', sessionId)
+    .where('id', '>', afterId)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+export async function latestSummary(db: Db, agentId: string, sessionId: string): Promise<SummaryRow | undefined> {
+  return db
+    .selectFrom('summaries')
+    .selectAll()
+    .where('agent_id', '=', agentId)
+    .where('session_id', '=', sessionId)
+    .orderBy('covers_through_turn_id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export async function summaryThrough(db: Db, agentId: string, sessionId: string, throughId: string): Promise<SummaryRow | undefined> {
+  return db
+    .selectFrom('summaries')
+    .selectAll()
+    .where('agent_id', '=', agentId)
+    .where('session_id', '=', sessionId)
+    .where('covers_through_turn_id', '=', throughId)
+    .executeTakeFirst();
+}
+
+export async function latestTurnId(db: Db, agentId: string, sessionId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .select(['last_turn_id'])
+    .where('agent_id', '=', agentId)
+    .where('session_id', '=', sessionId)
+    .executeTakeFirst();
+  return row ? String(row.last_turn_id) : undefined;
+}
+
+export interface NewSummary {
+  agentId: string;
+  sessionId: string;
+  summary: string;
+  coversThroughTurnId: string;
+  turnsCovered: number;
+  inputTokens: number;
+  outputTokens: number;
+  provider: string;
+  model: string;
+}
+
+/**
+ * Writes a summary idempotently: an upsert on (agent, session, covers_through_turn_id) that keeps the
+ * first row, so a job re-run after a stall or crash changes nothing. Nothing is written when the turn
+ * it covers no longer exists (the session was forgotten meanwhile). Returns the stored row.
+ */
+export async function saveSummary(db: Db, s: NewSummary): Promise<{ row: SummaryRow | undefined; inserted: boolean }> {
+  return db.transaction().execute(async (trx) => {
+    const { rows } = await sql<{ id: string }>`
+      insert into summaries (agent_id, session_id, summary, covers_through_turn_id, turns_covered, input_tokens, output_tokens, provider, model)
+      select ${s.agentId}, ${s.sessionId}, ${s.summary}, ${s.coversThroughTurnId}, ${s.turnsCovered}, ${s.inputTokens}, ${s.outputTokens}, ${s.provider}, ${s.model}
+      where exists (select 1 from turns where id = ${s.coversThroughTurnId} and agent_id = ${s.agentId} and session_id = ${s.sessionId})
+      on conflict (agent_id, session_id, covers_through_turn_id) do nothing
+      returning id
+    `.execute(trx);
+    const inserted = rows.length > 0;
+    if (inserted) {
+      // The session's unsummarised tokens are now those after the newest summary.
+      await sql`
+        update sessions set unsummarised_tokens = coalesce((
+          select sum(token_count) from turns
+          where agent_id = ${s.agentId} and session_id = ${s.sessionId}
+            and id > (select max(covers_through_turn_id) from summaries where agent_id = ${s.agentId} and session_id = ${s.sessionId})
+        ), 0)
+        where agent_id = ${s.agentId} and session_id = ${s.sessionId}
+      `.execute(trx);
+    }
+    const row = await summaryThrough(trx, s.agentId, s.sessionId, s.coversThroughTurnId);
+    return { row, inserted };
+  });
+}
+
+export interface SearchHit {
+  memory_id: string;
+  session_id: string;
+  role: Role;
+  content: string;
+  truncated: boolean;
+  rank: number;
+  created_at: string;
+}
+
+const HIT_CHARS = 1_000;
+
+/** Ranked Postgres full-text search (english stemming, websearch syntax) over an agent's turns. */
+export async function searchTurns(db: Db, agentId: string, query: string, sessionId: string | undefined, limit: number): Promise<SearchHit[]> {
+  const { rows } = await sql<{ id: string; session_id: string; role: Role; content: string; created_at: Date; rank: number }>`
+    select t.id, t.session_id, t.role, left(t.content, ${HIT_CHARS + 1}) as content, t.created_at, ts_rank_cd(t.search, q) as rank
+    from turns t, websearch_to_tsquery('english', ${query}) q
+    where t.agent_id = ${agentId}
+      ${sessionId === undefined ? sql`` : sql`and t.session_id = ${sessionId}`}
+      and t.search @@ q
+    order by rank desc, t.id desc
+    limit ${limit}
+  `.execute(db);
+  return rows.map((r) => ({
+    memory_id: String(r.id),
+    session_id: r.session_id,
+    role: r.role,
+    content: r.content.slice(0, HIT_CHARS),
+    truncated: r.content.length > HIT_CHARS,
+    rank: Number(r.rank),
+    created_at: iso(r.created_at),
+  }));
+}
+
+export interface SessionView {
+  session_id: string;
+  turn_count: number;
+  token_count: number;
+  unsummarised_tokens: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export async function listSessions(db: Db, agentId: string, limit = 1_000): Promise<SessionView[]> {
+  const rows = await db.selectFrom('sessions').selectAll().where('agent_id', '=', agentId).orderBy('updated_at', 'desc').limit(limit).execute();
+  return rows.map((r) => ({
+    session_id: r.session_id,
+    turn_count: r.turn_count,
+    token_count: Number(r.token_count),
+    unsummarised_tokens: Number(r.unsummarised_tokens),
+    created_at: iso(r.created_at),
+    updated_at: iso(r.updated_at),
+  }));
+}
+
+export interface ForgetResult {
+  turns_deleted: number;
+  summaries_deleted: number;
+  sessions: string[];
+}
+
+/** Deletes an agent's memory (one session, or all of them) in one transaction. */
+export async function forget(db: Db, agentId: string, sessionId: string | undefined): Promise<ForgetResult> {
+  return db.transaction().execute(async (trx) => {
+    let turnsQ = trx.deleteFrom('turns').where('agent_id', '=', agentId);
+    let sumQ = trx.deleteFrom('summaries').where('agent_id', '=', agentId);
+    let sessQ = trx.deleteFrom('sessions').where('agent_id', '=', agentId);
+    if (sessionId !== undefined) {
+      turnsQ = turnsQ.where('session_id', '=', sessionId);
+      sumQ = sumQ.where('session_id', '=', sessionId);
+      sessQ = sessQ.where('session_id', '=', sessionId);
+    }
+    const t = await turnsQ.executeTakeFirst();
+    const s = await sumQ.executeTakeFirst();
+    const sessions = await sessQ.returning('session_id').execute();
+    return { turns_deleted: Number(t.numDeletedRows), summaries_deleted: Number(s.numDeletedRows), sessions: sessions.map((r) => r.session_id) };
+  });
+}

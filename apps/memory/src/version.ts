@@ -1,0 +1,1 @@
+export const SERVICE_VERSION = '1.0.0';
