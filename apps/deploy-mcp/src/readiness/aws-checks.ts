@@ -1,0 +1,41 @@
+// Readiness: `aws_connectivity` (who are we?) and `ecs_permissions` (can we describe our clusters?).
+// Both cost AWS API calls, so each reuses its last result for DEPLOY_READY_MIN_INTERVAL_MS.
+import type { ReadinessCheck } from '@factory/base-server';
+import type { EcsGateway } from '../ecs/ecs-gateway.js';
+
+export function awsChecks(ecs: EcsGateway, options: { clusters: readonly string[]; minIntervalMs: number }): ReadinessCheck[] {
+  const reuse = options.minIntervalMs > 0 ? { minIntervalMs: options.minIntervalMs } : {};
+  const connectivity: ReadinessCheck = {
+    name: 'aws_connectivity',
+    required: true,
+    ...reuse,
+    async run(signal) {
+      const id = await ecs.callerIdentity(signal);
+      return { details: { account: id.account, arn: id.arn } };
+    },
+  };
+  const permissions: ReadinessCheck = {
+    name: 'ecs_permissions',
+    required: true,
+    ...reuse,
+    async run(signal) {
+      if (options.clusters.length === 0) {
+        // Nothing configured to describe: prove at least that ECS answers and lists clusters.
+        const arns = await ecs.listClusterArns(1, signal);
+        return {
+          status: 'warning',
+          message: 'DEPLOY_CLUSTERS is not set; only ecs:ListClusters was checked. Set DEPLOY_CLUSTERS to check the clusters you deploy to.',
+          details: { clusters_visible: arns.length },
+        };
+      }
+      const { clusters, failures } = await ecs.describeClusters(options.clusters, signal);
+      const inactive = clusters.filter((c) => c.status !== 'ACTIVE').map((c) => `${c.clusterName} (${c.status})`);
+      const missing = failures.map((f) => `${(f.arn ?? '').split('/').pop()} (${f.reason ?? 'MISSING'})`);
+      if (missing.length || inactive.length) {
+        throw new Error(`cluster(s) not usable: ${[...missing, ...inactive].join(', ')}; check DEPLOY_CLUSTERS and the region`);
+      }
+      return { details: { clusters: clusters.map((c) => c.clusterName) } };
+    },
+  };
+  return [connectivity, permissions];
+}
