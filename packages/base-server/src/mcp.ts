@@ -82,6 +82,17 @@ export interface ServerInfo {
   instructions?: string;
 }
 
+type ToolSchema = ListToolsResult['tools'][number]['inputSchema'];
+
+/**
+ * A tool's JSON schema for tools/list. Every token here is paid in each client's context window, so
+ * the `$schema` marker (MCP already says which dialect tool schemas use) is left out.
+ */
+function jsonSchemaOf(schema: AnyObject, io: 'input' | 'output'): ToolSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-7' }) as Record<string, unknown>;
+  return rest as ToolSchema;
+}
+
 function formatZodError(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
@@ -126,9 +137,9 @@ export class ToolRegistry {
         name: t.name,
         title: t.title,
         description: t.description,
-        inputSchema: z.toJSONSchema(t.inputSchema, { io: 'input', target: 'draft-7' }) as ListToolsResult['tools'][number]['inputSchema'],
-        outputSchema: z.toJSONSchema(t.outputSchema, { io: 'output', target: 'draft-7' }) as ListToolsResult['tools'][number]['inputSchema'],
-        annotations: { title: t.title, ...t.annotations },
+        inputSchema: jsonSchemaOf(t.inputSchema, 'input'),
+        outputSchema: jsonSchemaOf(t.outputSchema, 'output'),
+        annotations: t.annotations,
       })),
     };
   }
