@@ -1,0 +1,68 @@
+// github-mcp: the GitHub tools agents use every day, as an MCP server on base-server.
+import { createService, type Logger, type Service, createLogger } from '@factory/base-server';
+import type { GithubConfig } from './config.js';
+import { createGithubClient, createTokenProvider, type GithubClient } from './github/client.js';
+import type { TokenProvider } from './github/app-auth.js';
+import { githubChecks } from './github/readiness.js';
+import { allGithubTools, selectTools } from './tools/catalog.js';
+import type { GithubTool } from './tools/common.js';
+
+export const SERVICE_NAME = 'github-mcp';
+export const SERVICE_VERSION = '1.0.0';
+
+export interface GithubServiceDeps {
+  logger?: Logger;
+  /** Credentials source (default: from config: GITHUB_TOKEN, or the GitHub App settings). */
+  tokens?: TokenProvider;
+  /** A ready Octokit client (default: built from config with throttling and retry). */
+  octokit?: GithubClient;
+  /** Clock for the App token cache. */
+  now?: () => number;
+  stdio?: boolean;
+}
+
+export interface GithubService extends Service {
+  octokit: GithubClient;
+  tokens: TokenProvider;
+  /** The tools this configuration registers, with their toolsets. */
+  githubTools: GithubTool[];
+}
+
+export function createGithubService(config: GithubConfig, deps: GithubServiceDeps = {}): GithubService {
+  const logger = deps.logger ?? createLogger({ service: SERVICE_NAME, version: SERVICE_VERSION, level: config.LOG_LEVEL, ...(deps.stdio ? { destination: process.stderr } : {}) });
+  const tokens = deps.tokens ?? createTokenProvider(config, logger, deps.now);
+  const octokit = deps.octokit ?? createGithubClient(config, logger, tokens);
+  const githubTools = selectTools(allGithubTools({ octokit }), {
+    toolsets: config.GITHUB_TOOLSETS,
+    allow: config.GITHUB_TOOLS_ALLOW,
+    deny: config.GITHUB_TOOLS_DENY,
+    readOnly: config.GITHUB_READ_ONLY,
+  });
+  const service = createService({
+    name: SERVICE_NAME,
+    version: SERVICE_VERSION,
+    description: 'MCP server over the GitHub REST API',
+    config,
+    logger,
+    ...(deps.stdio ? { stdio: true } : {}),
+    tools: githubTools.map((t) => t.tool),
+    instructions:
+      'GitHub tools: repositories, files, branches, commits, issues, pull requests' +
+      (config.GITHUB_READ_ONLY ? ' (read-only mode: nothing can be changed)' : '') +
+      '. List and search tools are paginated: when has_more is true, call again with page + 1. Call get_me to learn whose permissions apply.',
+    checks: githubChecks({
+      octokit,
+      tokens,
+      warnRemaining: config.GITHUB_RATE_LIMIT_WARN_REMAINING,
+      minIntervalMs: config.GITHUB_READY_MIN_INTERVAL_MS,
+    }),
+  });
+  logger.info(
+    { toolsets: config.GITHUB_TOOLSETS, readOnly: config.GITHUB_READ_ONLY, tools: githubTools.length, auth: tokens.kind },
+    'github-mcp configured',
+  );
+  if (tokens.kind === 'none') {
+    logger.warn('NO GITHUB CREDENTIALS: set GITHUB_TOKEN or the GITHUB_APP_* settings; calls are unauthenticated (public data, 60 requests/hour) and /ready answers 503');
+  }
+  return Object.assign(service, { octokit, tokens, githubTools });
+}

@@ -1,0 +1,94 @@
+// search toolset: code and repositories across GitHub.
+import { z } from '@factory/base-server';
+import { READ, githubTool, pageInfo, pageOutput, pagination, type GithubTool, type ToolDeps } from './common.js';
+
+export function searchTools({ octokit }: ToolDeps): GithubTool[] {
+  return [
+    githubTool('search', {
+      name: 'search_code',
+      title: 'Search code',
+      description:
+        'Searches file contents on the default branches of GitHub repositories with GitHub code search syntax, e.g. "createServer repo:octo/app language:ts" or "TODO path:src org:octo". Returns matching files with short matched fragments. Paginated.',
+      inputSchema: z.object({ query: z.string().min(1).max(256).describe('GitHub code search query'), ...pagination }),
+      outputSchema: z.object({
+        total_count: z.number(),
+        incomplete_results: z.boolean(),
+        items: z.array(z.object({ repository: z.string(), path: z.string(), sha: z.string(), html_url: z.string(), fragments: z.array(z.string()) })),
+        ...pageOutput,
+      }),
+      annotations: READ,
+      handler: async (args) => {
+        const { data, headers } = await octokit.rest.search.code({
+          q: args.query,
+          page: args.page,
+          per_page: args.per_page,
+          headers: { accept: 'application/vnd.github.text-match+json' },
+        });
+        return {
+          total_count: data.total_count,
+          incomplete_results: data.incomplete_results,
+          items: data.items.map((i) => ({
+            repository: i.repository.full_name,
+            path: i.path,
+            sha: i.sha,
+            html_url: i.html_url,
+            fragments: (i.text_matches ?? []).slice(0, 3).map((m) => (m.fragment ?? '').slice(0, 300)),
+          })),
+          ...pageInfo(args, headers),
+        };
+      },
+    }),
+
+    githubTool('search', {
+      name: 'search_repositories',
+      title: 'Search repositories',
+      description: 'Finds repositories with GitHub search syntax, e.g. "mcp server language:typescript stars:>100" or "org:octo topic:cli". Paginated.',
+      inputSchema: z.object({
+        query: z.string().min(1).max(256).describe('GitHub repository search query'),
+        sort: z.enum(['stars', 'forks', 'help-wanted-issues', 'updated']).optional().describe('Default: best match'),
+        order: z.enum(['asc', 'desc']).default('desc'),
+        ...pagination,
+      }),
+      outputSchema: z.object({
+        total_count: z.number(),
+        incomplete_results: z.boolean(),
+        items: z.array(
+          z.object({
+            full_name: z.string(),
+            description: z.string().nullable(),
+            language: z.string().nullable(),
+            stargazers_count: z.number(),
+            archived: z.boolean(),
+            updated_at: z.string(),
+            html_url: z.string(),
+          }),
+        ),
+        ...pageOutput,
+      }),
+      annotations: READ,
+      handler: async (args) => {
+        const { data, headers } = await octokit.rest.search.repos({
+          q: args.query,
+          order: args.order,
+          page: args.page,
+          per_page: args.per_page,
+          ...(args.sort ? { sort: args.sort } : {}),
+        });
+        return {
+          total_count: data.total_count,
+          incomplete_results: data.incomplete_results,
+          items: data.items.map((r) => ({
+            full_name: r.full_name,
+            description: r.description ?? null,
+            language: r.language ?? null,
+            stargazers_count: r.stargazers_count,
+            archived: r.archived,
+            updated_at: r.updated_at,
+            html_url: r.html_url,
+          })),
+          ...pageInfo(args, headers),
+        };
+      },
+    }),
+  ];
+}
