@@ -1,0 +1,137 @@
+// The control center as an MCP client of each registered server: its tool catalog (annotations,
+// effective write mode, token cost of tools/list) and a synthetic probe of one read-only tool.
+import { performance } from 'node:perf_hooks';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { countTokens } from 'gpt-tokenizer';
+import type { ServiceEntry } from '../config.js';
+import type { CatalogTool } from '../db/schema.js';
+
+export interface Catalog {
+  service: string;
+  fetchedAt: Date;
+  tools: CatalogTool[];
+  toolCount: number;
+  /** read-write when any tool is not marked readOnlyHint: true. */
+  writeMode: 'read-only' | 'read-write' | 'unknown';
+  /** Tokens (o200k_base) of the JSON tools/list result an agent loads into its context. */
+  tokenCost: number;
+  error: string | null;
+}
+
+export interface ProbeResult {
+  service: string;
+  tool: string;
+  at: Date;
+  success: boolean;
+  latencyMs: number | null;
+  message: string | null;
+}
+
+function shortError(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  const line = (m.split('\n', 1)[0] ?? '').trim();
+  return (line || 'request failed').slice(0, 300);
+}
+
+async function withClient<T>(entry: ServiceEntry, apiKey: string | undefined, timeoutMs: number, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ name: 'factory-control-center', version: '1.0.0' });
+  const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
+  const transport = new StreamableHTTPClientTransport(new URL(`${entry.url.replace(/\/+$/, '')}/mcp`), {
+    requestInit: { headers, redirect: 'error' },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${entry.name} did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      (async () => {
+        await client.connect(transport, { timeout: timeoutMs });
+        return fn(client);
+      })(),
+      deadline,
+    ]);
+  } finally {
+    clearTimeout(timer);
+    await client.close().catch(() => undefined);
+  }
+}
+
+export async function fetchCatalog(entry: ServiceEntry, apiKey: string | undefined, timeoutMs: number, now: () => Date = () => new Date()): Promise<Catalog> {
+  const fetchedAt = now();
+  try {
+    const result = await withClient(entry, apiKey, timeoutMs, async (client) => {
+      const tools = [];
+      let cursor: string | undefined;
+      const pages = [];
+      do {
+        const page = await client.listTools(cursor ? { cursor } : {}, { timeout: timeoutMs });
+        pages.push(page);
+        tools.push(...page.tools);
+        cursor = page.nextCursor;
+      } while (cursor && pages.length < 20);
+      return { tools, pages };
+    });
+    const tools: CatalogTool[] = result.tools.map((t) => ({
+      name: t.name,
+      title: t.title ?? t.annotations?.title ?? null,
+      readOnly: t.annotations?.readOnlyHint === true,
+      // MCP defaults: destructiveHint true, openWorldHint true when absent.
+      destructive: t.annotations?.readOnlyHint === true ? false : t.annotations?.destructiveHint !== false,
+      idempotent: t.annotations?.idempotentHint === true,
+      openWorld: t.annotations?.openWorldHint !== false,
+    }));
+    const tokenCost = result.pages.reduce((n, p) => n + countTokens(JSON.stringify(p)), 0);
+    return {
+      service: entry.name,
+      fetchedAt,
+      tools,
+      toolCount: tools.length,
+      writeMode: tools.some((t) => !t.readOnly) ? 'read-write' : 'read-only',
+      tokenCost,
+      error: null,
+    };
+  } catch (err) {
+    return { service: entry.name, fetchedAt, tools: [], toolCount: 0, writeMode: 'unknown', tokenCost: 0, error: shortError(err) };
+  }
+}
+
+/**
+ * Calls the configured probe tool. Refuses (without calling) a tool the catalog does not show as
+ * read-only, so a misconfigured probe can never change anything.
+ */
+export async function runProbe(
+  entry: ServiceEntry,
+  apiKey: string | undefined,
+  timeoutMs: number,
+  catalog: Catalog | undefined,
+  now: () => Date = () => new Date(),
+): Promise<ProbeResult | undefined> {
+  if (!entry.probe) return undefined;
+  const at = now();
+  const tool = entry.probe.tool;
+  const known = catalog?.tools.find((t) => t.name === tool);
+  if (!known || !known.readOnly) {
+    return {
+      service: entry.name,
+      tool,
+      at,
+      success: false,
+      latencyMs: null,
+      message: known ? `probe tool ${tool} is not read-only; configure a read-only tool` : `probe tool ${tool} is not in the server's catalog`,
+    };
+  }
+  const started = performance.now();
+  try {
+    const result = await withClient(entry, apiKey, timeoutMs, (client) => client.callTool({ name: tool, arguments: entry.probe?.arguments ?? {} }, undefined, { timeout: timeoutMs }));
+    const latencyMs = Math.round(performance.now() - started);
+    if (result.isError) {
+      const first = Array.isArray(result.content) ? (result.content[0] as { text?: string } | undefined)?.text : undefined;
+      return { service: entry.name, tool, at, success: false, latencyMs, message: (first ?? 'the tool returned an error').slice(0, 300) };
+    }
+    return { service: entry.name, tool, at, success: true, latencyMs, message: null };
+  } catch (err) {
+    return { service: entry.name, tool, at, success: false, latencyMs: null, message: shortError(err) };
+  }
+}

@@ -1,0 +1,107 @@
+// Configuration of the control center: the only module that reads process.env.
+import { baseConfigShape, envBoolean, envInt, loadConfig as loadBaseConfig, parseConfig, z } from '@factory/base-server';
+
+/** One registered service. `url` is an allowlist entry: the control center never fetches a URL a request supplies. */
+export const serviceEntrySchema = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'service names are lower-case letters, digits and dashes')
+    .describe('Service name, used in URLs, metrics and readiness check names (mcp-<name>)'),
+  url: z.url().describe('Base URL; /health, /ready and /mcp are appended'),
+  apiKey: z.string().min(1).optional().describe('Bearer key for /mcp (defaults to SERVICES_API_KEY); never logged'),
+  required: z.boolean().default(true).describe('Whether the factory is unavailable while this service is not ready'),
+  mcp: z.boolean().default(true).describe('Whether the service serves MCP at POST /mcp'),
+  probe: z
+    .object({ tool: z.string().min(1), arguments: z.record(z.string(), z.unknown()).default({}) })
+    .optional()
+    .describe('A read-only tool the synthetic probe calls on a schedule'),
+});
+export type ServiceEntryInput = z.input<typeof serviceEntrySchema>;
+
+export const DEFAULT_SERVICES: ServiceEntryInput[] = [
+  { name: 'github-mcp', url: 'http://127.0.0.1:3001', required: true, mcp: true },
+  { name: 'deploy-mcp', url: 'http://127.0.0.1:3002', required: true, mcp: true },
+  { name: 'observability-mcp', url: 'http://127.0.0.1:3003', required: true, mcp: true },
+  { name: 'memory', url: 'http://127.0.0.1:3004', required: true, mcp: true },
+  { name: 'memory-worker', url: 'http://127.0.0.1:3005', required: false, mcp: false },
+];
+
+const servicesSetting = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    let value: unknown = DEFAULT_SERVICES;
+    if (raw !== undefined && raw.trim() !== '') {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {"name","url",...} objects' });
+        return z.NEVER;
+      }
+    }
+    const parsed = z.array(serviceEntrySchema).max(1000).safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      ctx.addIssue({ code: 'custom', message: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}` });
+      return z.NEVER;
+    }
+    const names = new Set<string>();
+    for (const s of parsed.data) {
+      if (names.has(s.name)) {
+        ctx.addIssue({ code: 'custom', message: `service "${s.name}" is listed twice` });
+        return z.NEVER;
+      }
+      names.add(s.name);
+    }
+    return parsed.data;
+  });
+
+const fraction = (defaultValue: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return defaultValue;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n > 0.9) {
+        ctx.addIssue({ code: 'custom', message: `expected a number from 0 to 0.9, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+export const configSchema = z.object({
+  ...baseConfigShape,
+  PORT: envInt(3000, 0, 65535),
+  DATABASE_URL: z.string().optional(),
+  PGLITE_DATA_DIR: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  SERVICES: servicesSetting,
+  SERVICES_API_KEY: z.string().min(1).optional(),
+  POLL_INTERVAL_MS: envInt(15_000, 200, 3_600_000),
+  POLL_JITTER: fraction(0.2),
+  POLL_CONCURRENCY: envInt(50, 1, 1000),
+  HEALTH_TIMEOUT_MS: envInt(1_000, 50, 60_000),
+  READY_TIMEOUT_MS: envInt(5_000, 50, 60_000),
+  INCIDENT_FAILURE_THRESHOLD: envInt(2, 1, 100),
+  RAW_RETENTION_HOURS: envInt(48, 1, 24 * 90),
+  CATALOG_INTERVAL_MS: envInt(300_000, 1_000),
+  PROBE_INTERVAL_MS: envInt(60_000, 1_000),
+  MCP_TIMEOUT_MS: envInt(10_000, 100, 120_000),
+  MEMORY_QUEUE_NAME: z.string().min(1).default('memory-compression'),
+  MEMORY_QUEUE_PREFIX: z.string().min(1).default('bull'),
+  CLOUDWATCH_ENABLED: envBoolean(false),
+  CLOUDWATCH_NAMESPACE: z.string().min(1).max(255).default('Factory'),
+  AWS_REGION: z.string().optional(),
+  POLLER_ENABLED: envBoolean(true),
+  DASHBOARD_REFRESH_MS: envInt(5_000, 500, 600_000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ServiceEntry = Config['SERVICES'][number];
+
+/** Parses settings (tests pass their own env); throws ConfigError naming the bad variable. */
+export const parseControlCenterConfig = (env: Record<string, string | undefined>): Readonly<Config> => parseConfig(configSchema, env);
+
+/** For the entry point: exits with one clear line on a bad setting. */
+export const loadConfig = (env: Record<string, string | undefined> = process.env): Readonly<Config> => loadBaseConfig(configSchema, env);

@@ -1,0 +1,146 @@
+// Fetches one service's /health (liveness) and /ready (readiness) under their own timeouts.
+import { performance } from 'node:perf_hooks';
+import { z } from '@factory/base-server';
+import type { ServiceEntry } from '../config.js';
+import type { DependencyResult, ServicePoll, ServiceStatus } from './types.js';
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+const readyBodySchema = z.object({
+  ready: z.boolean(),
+  version: z.string().optional(),
+  checks: z
+    .record(
+      z.string(),
+      z.object({
+        status: z.enum(['ok', 'warning', 'error', 'not_configured']),
+        latency_ms: z.number().optional(),
+        message: z.string().optional(),
+      }),
+    )
+    .default({}),
+  dependencies: z.object({ required: z.array(z.string()).default([]), optional: z.array(z.string()).default([]) }).default({ required: [], optional: [] }),
+  errors: z.array(z.string()).optional(),
+});
+
+export interface ProbeTimeouts {
+  healthMs: number;
+  readyMs: number;
+}
+
+function reason(err: unknown, what: string, timeoutMs: number): string {
+  const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
+  if (e?.name === 'TimeoutError') return `${what} did not answer within ${timeoutMs} ms`;
+  if (e?.name === 'AbortError') return `${what} was not checked because the service is not live`;
+  const code = e?.cause?.code;
+  if (code === 'ECONNREFUSED') return `${what} refused the connection: is the service running?`;
+  return `${what} failed: ${(code ?? e?.cause?.message ?? e?.message ?? 'request failed').slice(0, 200)}`;
+}
+
+async function readBody(res: Response): Promise<string> {
+  const text = await res.text();
+  return text.length > MAX_BODY_BYTES ? text.slice(0, MAX_BODY_BYTES) : text;
+}
+
+const clip = (s: string | undefined | null): string | null => (s ? (s.length > 300 ? `${s.slice(0, 297)}...` : s) : null);
+
+/** Polls one service. Never throws; a dead or hanging service becomes a `down` result within the timeouts. */
+export async function probeService(entry: ServiceEntry, timeouts: ProbeTimeouts, now: () => Date = () => new Date()): Promise<ServicePoll> {
+  const checkedAt = now();
+  const base = entry.url.replace(/\/+$/, '');
+  const liveAbort = new AbortController();
+
+  const health = (async () => {
+    const started = performance.now();
+    try {
+      const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(timeouts.healthMs), redirect: 'error' });
+      await readBody(res);
+      const latency = Math.round(performance.now() - started);
+      if (res.status !== 200) return { ok: false, latency, error: `/health answered ${res.status}` };
+      return { ok: true, latency, error: null };
+    } catch (err) {
+      return { ok: false, latency: null, error: reason(err, '/health', timeouts.healthMs) };
+    }
+  })();
+
+  const ready = (async () => {
+    const started = performance.now();
+    try {
+      const signal = AbortSignal.any([AbortSignal.timeout(timeouts.readyMs), liveAbort.signal]);
+      const res = await fetch(`${base}/ready`, { signal, redirect: 'error' });
+      const text = await readBody(res);
+      const latency = Math.round(performance.now() - started);
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return { latency, body: null, error: `/ready answered ${res.status} without a JSON body` };
+      }
+      const parsed = readyBodySchema.safeParse(json);
+      if (!parsed.success) return { latency, body: null, error: `/ready answered ${res.status} with a body that does not follow the service contract` };
+      return { latency, body: parsed.data, status: res.status, error: null };
+    } catch (err) {
+      return { latency: null, body: null, error: reason(err, '/ready', timeouts.readyMs) };
+    }
+  })();
+
+  const h = await health;
+  // A service that is not live cannot be ready: stop waiting for /ready.
+  if (!h.ok) liveAbort.abort();
+  const r = await ready;
+
+  const checks: Record<string, DependencyResult> = {};
+  let ready_ = false;
+  let version: string | null = null;
+  let error: string | null = h.ok ? null : h.error;
+  if (h.ok && r.body) {
+    const required = new Set(r.body.dependencies.required);
+    for (const [name, c] of Object.entries(r.body.checks)) {
+      const isRequired = required.has(name);
+      checks[name] = {
+        status: c.status,
+        latency_ms: c.latency_ms ?? null,
+        message: clip(c.message),
+        required: isRequired,
+        success: c.status === 'ok' || c.status === 'warning' || (c.status === 'not_configured' && !isRequired),
+      };
+    }
+    ready_ = r.body.ready && r.status === 200;
+    version = r.body.version ?? null;
+    if (!ready_) error = clip(r.body.errors?.[0] ?? `/ready answered ${r.status}`);
+  } else if (h.ok) {
+    error = r.error;
+  }
+
+  let status: ServiceStatus;
+  if (!h.ok) status = 'down';
+  else if (!ready_) status = 'not_ready';
+  else status = Object.values(checks).some((c) => c.status !== 'ok' && !(c.status === 'not_configured' && !c.required)) ? 'degraded' : 'up';
+
+  return {
+    service: entry.name,
+    checkedAt,
+    live: h.ok,
+    ready: ready_,
+    status,
+    healthLatencyMs: h.latency,
+    readyLatencyMs: h.ok ? r.latency : null,
+    version,
+    error,
+    checks,
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,154 @@
+// The dashboard/API view model, rebuilt after each sweep so page views only read memory.
+import type { Kysely } from 'kysely';
+import type { ServiceEntry } from '../config.js';
+import type { Database } from '../db/schema.js';
+import type { Catalog, ProbeResult } from '../catalog/mcp-catalog.js';
+import type { QueueView } from '../queue/memory-queue.js';
+import { mttr } from '../incidents/incident-repository.js';
+import type { IncidentTracker } from '../incidents/incident-tracker.js';
+import { bucketStart, uptimeByService, type UptimeWindows } from './rollups.js';
+import type { ServicePoll } from './types.js';
+
+export const DAY_BARS = 30;
+export const SPARKLINE_MINUTES = 60;
+
+export interface ServiceView {
+  name: string;
+  url: string;
+  required: boolean;
+  mcp: boolean;
+  status: ServicePoll['status'] | 'unknown';
+  live: boolean | null;
+  ready: boolean | null;
+  version: string | null;
+  checkedAt: string | null;
+  healthLatencyMs: number | null;
+  readyLatencyMs: number | null;
+  error: string | null;
+  checks: ServicePoll['checks'];
+  uptime: UptimeWindows;
+  /** Oldest first, one per UTC day; null where nothing was measured. */
+  days: Array<{ day: string; uptime: number | null }>;
+  /** Average /health latency per minute, oldest first; null where nothing was measured. */
+  sparkline: Array<number | null>;
+  catalog: { toolCount: number; writeMode: Catalog['writeMode']; tokenCost: number; fetchedAt: string; error: string | null } | null;
+  probe: { tool: string; success: boolean; latencyMs: number | null; at: string; message: string | null } | null;
+  openIncident: { id: string; dependency: string | null; openedAt: string; cause: string } | null;
+}
+
+export interface Snapshot {
+  generatedAt: string;
+  lastSweepAt: string | null;
+  lastSweepMs: number | null;
+  /** null until the first sweep. */
+  available: boolean | null;
+  services: ServiceView[];
+  openIncidents: number;
+  mttr24h: number | null;
+  mttr30d: number | null;
+  queue: QueueView;
+}
+
+export interface SnapshotInputs {
+  services: readonly ServiceEntry[];
+  latest: ReadonlyMap<string, ServicePoll>;
+  catalogs: ReadonlyMap<string, Catalog>;
+  probes: ReadonlyMap<string, ProbeResult>;
+  tracker: IncidentTracker;
+  queue: QueueView;
+  lastSweep: { at: Date; ms: number } | null;
+}
+
+export function factoryAvailable(services: readonly ServiceEntry[], latest: ReadonlyMap<string, ServicePoll>): boolean | null {
+  if (latest.size === 0) return null;
+  return services.filter((s) => s.required).every((s) => latest.get(s.name)?.ready === true);
+}
+
+const EMPTY_UPTIME: UptimeWindows = { '24h': null, '7d': null, '30d': null, '90d': null };
+
+export async function buildSnapshot(db: Kysely<Database>, input: SnapshotInputs, now: Date): Promise<Snapshot> {
+  const firstDay = bucketStart(new Date(now.getTime() - (DAY_BARS - 1) * 86_400_000), 'day');
+  const firstMinute = bucketStart(new Date(now.getTime() - (SPARKLINE_MINUTES - 1) * 60_000), 'minute');
+  const [uptime, dayRows, minuteRows, m24, m30] = await Promise.all([
+    uptimeByService(db, now),
+    db.selectFrom('rollups').select(['service', 'bucket', 'checks', 'successes']).where('granularity', '=', 'day').where('dependency', '=', '').where('bucket', '>=', firstDay).execute(),
+    db
+      .selectFrom('rollups')
+      .select(['service', 'bucket', 'latency_count', 'latency_sum'])
+      .where('granularity', '=', 'minute')
+      .where('dependency', '=', '')
+      .where('bucket', '>=', firstMinute)
+      .execute(),
+    mttr(db, new Date(now.getTime() - 86_400_000), now),
+    mttr(db, new Date(now.getTime() - 30 * 86_400_000), now),
+  ]);
+  const days = new Map<string, Map<number, number>>();
+  for (const r of dayRows) {
+    const idx = Math.round((new Date(r.bucket).getTime() - firstDay.getTime()) / 86_400_000);
+    let m = days.get(r.service);
+    if (!m) days.set(r.service, (m = new Map()));
+    if (r.checks > 0) m.set(idx, r.successes / r.checks);
+  }
+  const minutes = new Map<string, Map<number, number>>();
+  for (const r of minuteRows) {
+    const idx = Math.round((new Date(r.bucket).getTime() - firstMinute.getTime()) / 60_000);
+    let m = minutes.get(r.service);
+    if (!m) minutes.set(r.service, (m = new Map()));
+    if (r.latency_count > 0) m.set(idx, r.latency_sum / r.latency_count);
+  }
+  const dayLabels = Array.from({ length: DAY_BARS }, (_, i) => new Date(firstDay.getTime() + i * 86_400_000).toISOString().slice(0, 10));
+
+  const services: ServiceView[] = input.services.map((s) => {
+    const p = input.latest.get(s.name);
+    const c = input.catalogs.get(s.name);
+    const pr = input.probes.get(s.name);
+    const openForService = input.tracker.openIncident(s.name, null) ?? firstOpenDependencyIncident(input, s.name, p);
+    const d = days.get(s.name);
+    const mm = minutes.get(s.name);
+    return {
+      name: s.name,
+      url: s.url,
+      required: s.required,
+      mcp: s.mcp,
+      status: p?.status ?? 'unknown',
+      live: p?.live ?? null,
+      ready: p?.ready ?? null,
+      version: p?.version ?? null,
+      checkedAt: p?.checkedAt.toISOString() ?? null,
+      healthLatencyMs: p?.healthLatencyMs ?? null,
+      readyLatencyMs: p?.readyLatencyMs ?? null,
+      error: p?.error ?? null,
+      checks: p?.checks ?? {},
+      uptime: uptime.get(s.name) ?? EMPTY_UPTIME,
+      days: dayLabels.map((day, i) => ({ day, uptime: d?.get(i) ?? null })),
+      sparkline: Array.from({ length: SPARKLINE_MINUTES }, (_, i) => {
+        const v = mm?.get(i);
+        return v === undefined ? null : Math.round(v);
+      }),
+      catalog: c ? { toolCount: c.toolCount, writeMode: c.writeMode, tokenCost: c.tokenCost, fetchedAt: c.fetchedAt.toISOString(), error: c.error } : null,
+      probe: pr ? { tool: pr.tool, success: pr.success, latencyMs: pr.latencyMs, at: pr.at.toISOString(), message: pr.message } : null,
+      openIncident: openForService
+        ? { id: String(openForService.id), dependency: openForService.dependency, openedAt: new Date(openForService.opened_at).toISOString(), cause: openForService.cause }
+        : null,
+    };
+  });
+  return {
+    generatedAt: now.toISOString(),
+    lastSweepAt: input.lastSweep?.at.toISOString() ?? null,
+    lastSweepMs: input.lastSweep?.ms ?? null,
+    available: factoryAvailable(input.services, input.latest),
+    services,
+    openIncidents: input.tracker.openCount,
+    mttr24h: m24.mttrSeconds,
+    mttr30d: m30.mttrSeconds,
+    queue: input.queue,
+  };
+}
+
+function firstOpenDependencyIncident(input: SnapshotInputs, service: string, p: ServicePoll | undefined) {
+  for (const dep of Object.keys(p?.checks ?? {})) {
+    const i = input.tracker.openIncident(service, dep);
+    if (i) return i;
+  }
+  return undefined;
+}

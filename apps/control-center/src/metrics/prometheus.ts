@@ -1,0 +1,41 @@
+// The control center's own Prometheus gauges, registered on the service's registry.
+import { Gauge, type ServiceMetrics } from '@factory/base-server';
+import type { ServicePoll } from '../health/types.js';
+
+export interface FactoryGauges {
+  update(polls: readonly ServicePoll[], available: boolean | null, mttrSeconds: number | null): void;
+}
+
+export function createFactoryGauges(metrics: ServiceMetrics): FactoryGauges {
+  const registers = [metrics.registry];
+  const availability = new Gauge({ name: 'factory_availability', help: '1 when every required Factory service is ready in the latest sweep, else 0', registers });
+  const ready = new Gauge({ name: 'service_ready', help: '1 when the service answered /ready with ready: true in the latest sweep', labelNames: ['service'], registers });
+  const depSuccess = new Gauge({
+    name: 'dependency_check_success',
+    help: '1 when the dependency check passed (ok or warning) in the latest sweep',
+    labelNames: ['service', 'dependency'],
+    registers,
+  });
+  const depLatency = new Gauge({
+    name: 'dependency_check_latency_seconds',
+    help: 'Latency the service reported for the dependency check in the latest sweep',
+    labelNames: ['service', 'dependency'],
+    registers,
+  });
+  const mttr = new Gauge({ name: 'mttr_seconds', help: 'Mean time to recovery of incidents resolved in the last 30 days', registers });
+  return {
+    update(polls, available, mttrSeconds) {
+      if (available !== null) availability.set(available ? 1 : 0);
+      depSuccess.reset();
+      depLatency.reset();
+      for (const p of polls) {
+        ready.set({ service: p.service }, p.ready ? 1 : 0);
+        for (const [dep, c] of Object.entries(p.checks)) {
+          depSuccess.set({ service: p.service, dependency: dep }, c.success ? 1 : 0);
+          if (c.latency_ms !== null) depLatency.set({ service: p.service, dependency: dep }, c.latency_ms / 1000);
+        }
+      }
+      if (mttrSeconds !== null) mttr.set(mttrSeconds);
+    },
+  };
+}

@@ -1,0 +1,145 @@
+// Test helpers: real HTTP services (built on base-server, as every Factory service is), a hanging
+// server, and a control center built in-process against the real Postgres.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createLogger, createService, defineTool, parseConfig, baseConfigSchema, z, type Service } from '@factory/base-server';
+import { captureLogs, uniqueSchema } from '@factory/base-server/testing';
+import { parseControlCenterConfig } from '../src/config.js';
+import { createControlCenter, type ControlCenterDeps } from '../src/app.js';
+
+export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const KEY = 'cc-test-key-0123456789abcdef';
+export const UPSTREAM_KEY = 'upstream-key-0123456789abcdef';
+
+const silent = () => createLogger({ service: 'fixture', version: '0.0.0', level: 'silent' });
+
+export interface Fixture {
+  service: Service;
+  url: string;
+  /** Makes the named dependency fail (true) or pass (false). */
+  setFailing(dep: string, failing: boolean): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real Factory-style service: /health, /ready with the given dependencies (each can be switched
+ * to failing), and, when `tools` is set, MCP tools at /mcp (one read-only, one that writes).
+ */
+export async function startFixture(name: string, opts: { deps?: Array<{ name: string; required: boolean }>; tools?: boolean; port?: number } = {}): Promise<Fixture> {
+  const failing = new Set<string>();
+  const config = parseConfig(baseConfigSchema, { PORT: String(opts.port ?? 0), LOG_LEVEL: 'silent', API_KEYS: `cc:${UPSTREAM_KEY}` });
+  const tools = opts.tools
+    ? [
+        defineTool({
+          name: 'list_things',
+          title: 'List things',
+          description: 'Lists things. Read-only.',
+          inputSchema: z.object({ limit: z.number().int().min(1).max(10).default(3) }),
+          outputSchema: z.object({ things: z.array(z.string()) }),
+          annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+          handler: async ({ limit }) => ({ things: Array.from({ length: limit }, (_, i) => `thing-${i}`) }),
+        }),
+        defineTool({
+          name: 'delete_thing',
+          title: 'Delete a thing',
+          description: 'Deletes a thing.',
+          inputSchema: z.object({ id: z.string() }),
+          outputSchema: z.object({ deleted: z.boolean() }),
+          annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+          handler: async () => {
+            throw new Error('the control center must never call this');
+          },
+        }),
+      ]
+    : undefined;
+  const service = createService({
+    name,
+    version: '2.0.0',
+    config,
+    logger: silent(),
+    ...(tools ? { tools } : {}),
+    checks: (opts.deps ?? [{ name: 'database', required: true }]).map((d) => ({
+      name: d.name,
+      required: d.required,
+      run: () => {
+        if (failing.has(d.name)) throw new Error(`${d.name} is unreachable`);
+      },
+    })),
+  });
+  const { url } = await service.start();
+  return {
+    service,
+    url,
+    setFailing: (dep, f) => (f ? failing.add(dep) : failing.delete(dep)),
+    stop: async () => {
+      await service.stop();
+    },
+  };
+}
+
+/** A TCP server that accepts connections and never answers (a hung process). */
+export async function startHangingServer(): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** A port nothing listens on (connection refused). */
+export async function deadUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+export async function buildControlCenter(env: Record<string, string>, deps: ControlCenterDeps = {}) {
+  const logs = captureLogs();
+  const config = parseControlCenterConfig({
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: PG_URL,
+    API_KEYS: `tester:${KEY}`,
+    SERVICES_API_KEY: UPSTREAM_KEY,
+    POLLER_ENABLED: 'false',
+    ...env,
+  });
+  const logger = createLogger({ service: 'control-center', version: 'test', level: 'info', destination: logs.stream });
+  const cc = await createControlCenter(config, { logger, schema: uniqueSchema('cc'), ...deps });
+  return { ...cc, logs, config };
+}
+
+export function authed(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { Authorization: `Bearer ${KEY}`, ...(init.headers as Record<string, string> | undefined) } });
+}
+
+export async function pollUntil<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const services = (list: Array<Record<string, unknown>>) => JSON.stringify(list);
+
+/** Response bodies in tests are checked field by field; `any` keeps those assertions readable. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+export const json = (res: Response): Promise<Json> => res.json() as Promise<Json>;

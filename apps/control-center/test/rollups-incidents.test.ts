@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
+import { createDatabase, createLogger, type Database as DatabaseHandle } from '@factory/base-server';
+import { uniqueSchema } from '@factory/base-server/testing';
+import type { Database } from '../src/db/schema.js';
+import { migrations } from '../src/db/migrations.js';
+import { bucketStart, p95FromHistogram, pruneOldData, recordObservations, rollupSeries, uptimeByService, type Observation } from '../src/health/rollups.js';
+import { IncidentTracker } from '../src/incidents/incident-tracker.js';
+import { listIncidents, mttr, mttrWindows } from '../src/incidents/incident-repository.js';
+import { PG_URL } from './helpers.js';
+
+const logger = createLogger({ service: 'test', version: '0', level: 'silent' });
+let database: DatabaseHandle<Database>;
+
+beforeAll(async () => {
+  database = await createDatabase<Database>({ url: PG_URL, schema: uniqueSchema('cc_rollups'), logger });
+  await database.migrate(migrations);
+});
+afterAll(async () => {
+  await database.close();
+});
+beforeEach(async () => {
+  await sql`truncate check_results, rollups, incidents`.execute(database.db);
+});
+
+const T0 = new Date('2026-03-10T12:00:00.000Z');
+const at = (ms: number) => new Date(T0.getTime() + ms);
+const obs = (o: Partial<Observation> & { at: Date }): Observation => ({ service: 'svc', dependency: '', success: true, status: 'up', latencyMs: 10, message: null, ...o });
+
+describe('rollups', () => {
+  it('aggregates checks, successes, average and p95 latency per minute, hour and day', async () => {
+    // 20 checks in one minute: 19 successes at 8 ms, one failure at 700 ms.
+    const batch = Array.from({ length: 20 }, (_, i) =>
+      obs({ at: at(i * 1000), success: i !== 7, status: i === 7 ? 'down' : 'up', latencyMs: i === 7 ? 700 : 8 }),
+    );
+    // Sweeps write one observation per service at a time; record them as separate sweeps.
+    for (const o of batch) await recordObservations(database.db, [o]);
+    for (const g of ['minute', 'hour', 'day'] as const) {
+      const [row] = await rollupSeries(database.db, g, bucketStart(T0, g), { service: 'svc', dependency: '' });
+      expect(row).toMatchObject({ checks: 20, successes: 19, uptime: 0.95, latencyAvgMs: Math.round((19 * 8 + 700) / 20) });
+      // 95 % of 20 = 19 samples are in the ≤ 10 ms bucket.
+      expect(row?.latencyP95Ms).toBe(10);
+    }
+    const raw = await database.db.selectFrom('check_results').select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    expect(Number(raw.n)).toBe(20);
+  });
+
+  it('starts a new bucket at each minute, hour and UTC day boundary', async () => {
+    await recordObservations(database.db, [obs({ at: new Date('2026-03-10T23:59:59.000Z') })]);
+    await recordObservations(database.db, [obs({ at: new Date('2026-03-11T00:00:00.000Z'), success: false })]);
+    const days = await rollupSeries(database.db, 'day', new Date('2026-03-01T00:00:00Z'), { service: 'svc' });
+    expect(days.map((d) => [d.bucket, d.checks, d.successes])).toEqual([
+      ['2026-03-10T00:00:00.000Z', 1, 1],
+      ['2026-03-11T00:00:00.000Z', 1, 0],
+    ]);
+    const minutes = await rollupSeries(database.db, 'minute', new Date('2026-03-10T00:00:00Z'), { service: 'svc' });
+    expect(minutes.map((m) => m.bucket)).toEqual(['2026-03-10T23:59:00.000Z', '2026-03-11T00:00:00.000Z']);
+  });
+
+  it('p95 is the upper bound of the histogram bucket holding the 95th percentile', () => {
+    expect(p95FromHistogram([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])).toBeNull();
+    expect(p95FromHistogram([100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])).toBe(5);
+    expect(p95FromHistogram([90, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0])).toBe(100);
+    expect(p95FromHistogram([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3])).toBe(10_000);
+  });
+
+  it('computes uptime over 24 h, 7 d, 30 d and 90 d from the rollups', async () => {
+    const now = new Date('2026-03-31T12:00:00.000Z');
+    // Today: 10 checks, 9 up. 10 days ago: 10 checks, all down. 60 days ago: 10 checks, all up.
+    const rows: Observation[] = [];
+    for (let i = 0; i < 10; i++) rows.push(obs({ at: new Date(now.getTime() - 3_600_000 + i * 1000), success: i !== 0 }));
+    for (let i = 0; i < 10; i++) rows.push(obs({ at: new Date(now.getTime() - 10 * 86_400_000 + i * 1000), success: false }));
+    for (let i = 0; i < 10; i++) rows.push(obs({ at: new Date(now.getTime() - 60 * 86_400_000 + i * 1000), success: true }));
+    for (const r of rows) await recordObservations(database.db, [r]);
+    const u = (await uptimeByService(database.db, now)).get('svc');
+    expect(u).toEqual({ '24h': 0.9, '7d': 0.9, '30d': 9 / 20, '90d': 19 / 30 });
+  });
+
+  it('prunes raw results past the retention window but keeps the rollups', async () => {
+    await recordObservations(database.db, [obs({ at: at(0) })]);
+    await recordObservations(database.db, [obs({ at: at(3 * 3_600_000) })]);
+    await pruneOldData(database.db, at(3 * 3_600_000), { rawHours: 2 });
+    const raw = await database.db.selectFrom('check_results').select('checked_at').execute();
+    expect(raw.map((r) => new Date(r.checked_at).toISOString())).toEqual([at(3 * 3_600_000).toISOString()]);
+    const hours = await rollupSeries(database.db, 'hour', at(-86_400_000), { service: 'svc' });
+    expect(hours).toHaveLength(2);
+  });
+});
+
+describe('incidents and MTTR', () => {
+  const signal = (failing: boolean, t: number, dependency: string | null = null, service = 'svc') => ({ service, dependency, failing, at: at(t), cause: failing ? 'database is unreachable' : null });
+
+  it('opens an incident only after the configured number of failing sweeps, dated at the first failure', async () => {
+    const tracker = new IncidentTracker(3);
+    await tracker.load(database.db);
+    expect((await tracker.observe(database.db, [signal(true, 0)])).opened).toHaveLength(0);
+    expect((await tracker.observe(database.db, [signal(true, 15_000)])).opened).toHaveLength(0);
+    const third = await tracker.observe(database.db, [signal(true, 30_000)]);
+    expect(third.opened).toHaveLength(1);
+    expect(new Date(third.opened[0]!.opened_at).toISOString()).toBe(at(0).toISOString());
+    expect(third.opened[0]).toMatchObject({ service: 'svc', dependency: null, cause: 'database is unreachable', resolved_at: null });
+    // A fourth failing sweep does not open a second incident.
+    expect((await tracker.observe(database.db, [signal(true, 45_000)])).opened).toHaveLength(0);
+  });
+
+  it('does not open an incident when a failure streak is broken by a success', async () => {
+    const tracker = new IncidentTracker(2);
+    await tracker.observe(database.db, [signal(true, 0)]);
+    await tracker.observe(database.db, [signal(false, 15_000)]);
+    const r = await tracker.observe(database.db, [signal(true, 30_000)]);
+    expect(r.opened).toHaveLength(0);
+    expect((await listIncidents(database.db, { limit: 10 })).incidents).toHaveLength(0);
+  });
+
+  it('resolves on the first successful sweep and computes MTTR as the mean repair time in the window', async () => {
+    const tracker = new IncidentTracker(1);
+    // Incident A: service down 0 → 60 s. Incident B: dependency failing 100 s → 400 s.
+    await tracker.observe(database.db, [signal(true, 0)]);
+    const a = await tracker.observe(database.db, [signal(false, 60_000)]);
+    expect(a.resolved).toHaveLength(1);
+    await tracker.observe(database.db, [signal(true, 100_000, 'queue')]);
+    await tracker.observe(database.db, [signal(false, 400_000, 'queue')]);
+    const m = await mttr(database.db, at(0), at(3_600_000));
+    expect(m).toEqual({ resolved: 2, mttrSeconds: 180 });
+    // A window that holds only the second resolution.
+    expect(await mttr(database.db, at(100_000), at(3_600_000))).toEqual({ resolved: 1, mttrSeconds: 300 });
+    // An empty window.
+    expect(await mttr(database.db, at(3_600_000), at(7_200_000))).toEqual({ resolved: 0, mttrSeconds: null });
+    // Several windows ending now in one query: the last day, the last 3500 s, and a window with nothing.
+    expect(await mttrWindows(database.db, at(3_600_000), [1, 3_500 / 86_400, 1 / 86_400])).toEqual([
+      { resolved: 2, mttrSeconds: 180 },
+      { resolved: 1, mttrSeconds: 300 },
+      { resolved: 0, mttrSeconds: null },
+    ]);
+  });
+
+  it('keeps service and dependency incidents apart, and a new tracker resumes open incidents from Postgres', async () => {
+    const first = new IncidentTracker(1);
+    await first.observe(database.db, [signal(true, 0, null, 'a'), signal(true, 0, 'database', 'b')]);
+    const second = new IncidentTracker(1);
+    await second.load(database.db);
+    expect(second.openIncident('a', null)).toBeDefined();
+    expect(second.openIncident('b', 'database')).toBeDefined();
+    expect(second.openIncident('b', null)).toBeUndefined();
+    const r = await second.observe(database.db, [signal(false, 90_000, 'database', 'b')]);
+    expect(r.resolved.map((i) => [i.service, i.dependency])).toEqual([['b', 'database']]);
+  });
+
+  it('lists incidents newest first with filters and cursor pagination', async () => {
+    const tracker = new IncidentTracker(1);
+    for (let i = 0; i < 5; i++) {
+      await tracker.observe(database.db, [signal(true, i * 100_000, null, `s${i % 2}`)]);
+      if (i < 4) await tracker.observe(database.db, [signal(false, i * 100_000 + 50_000, null, `s${i % 2}`)]);
+    }
+    const page1 = await listIncidents(database.db, { limit: 2 });
+    expect(page1.incidents).toHaveLength(2);
+    expect(page1.nextCursor).not.toBeNull();
+    const page2 = await listIncidents(database.db, { limit: 2, before: page1.nextCursor ?? undefined });
+    const page3 = await listIncidents(database.db, { limit: 2, before: page2.nextCursor ?? undefined });
+    expect(page3.nextCursor).toBeNull();
+    const all = [...page1.incidents, ...page2.incidents, ...page3.incidents];
+    expect(all).toHaveLength(5);
+    expect(all.map((i) => new Date(i.opened_at).getTime())).toEqual([...all.map((i) => new Date(i.opened_at).getTime())].sort((x, y) => y - x));
+    expect((await listIncidents(database.db, { limit: 10, service: 's0' })).incidents).toHaveLength(3);
+    expect((await listIncidents(database.db, { limit: 10, state: 'open' })).incidents.map((i) => i.service)).toEqual(['s0']);
+    expect((await listIncidents(database.db, { limit: 10, state: 'resolved' })).incidents).toHaveLength(4);
+  });
+});
