@@ -144,6 +144,8 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
     logger,
     metrics,
     stdio: deps.stdio ?? false,
+    // The dashboard is for people: with API_KEYS set they sign in once at /login (a session cookie).
+    browserLogin: true,
     checks: [database.check(), environmentCheck, ...serviceChecks],
     tools: factoryTools(apiDeps),
     instructions: 'The Factory control center: ask it whether the Factory MCP servers and their dependencies work, and what incidents happened.',

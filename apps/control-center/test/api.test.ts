@@ -50,13 +50,32 @@ describe('control-center API', () => {
     await redis.quit();
   });
 
-  it('keeps /health public and puts the API and dashboard behind the API key', async () => {
-    expect((await fetch(`${url}/health`)).status).toBe(200);
-    for (const path of ['/api/services', '/api/mcp/health', '/', '/api/badges/memory.svg']) {
+  it('keeps health endpoints and badges public and puts the API and dashboard behind the API key', async () => {
+    for (const path of ['/health', '/api/health', '/api/ready', '/api/badges/memory.svg']) {
+      expect((await fetch(`${url}${path}`)).status).toBe(200);
+    }
+    for (const path of ['/api/services', '/api/mcp/health', '/']) {
       const res = await fetch(`${url}${path}`);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toContain('Bearer');
     }
+  });
+
+  it('sends a browser to /login for the dashboard, and in with a session cookie after a valid key', async () => {
+    const page = await fetch(`${url}/`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    expect(page.status).toBe(302);
+    expect(page.headers.get('location')).toBe('/login?next=%2F');
+    const login = await fetch(`${url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ key: KEY, next: '/' }).toString(),
+      redirect: 'manual',
+    });
+    expect(login.status).toBe(303);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const dashboard = await fetch(`${url}/`, { headers: { accept: 'text/html', cookie } });
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.text()).toContain('memory');
   });
 
   it('GET /api/health reports factory availability from the latest sweep', async () => {

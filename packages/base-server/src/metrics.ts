@@ -18,7 +18,8 @@ export const CHECK_STATUS_VALUE = { ok: 1, warning: 0.5, error: 0, not_configure
 
 export function createMetrics(service: string, version: string, collectDefaults = true): ServiceMetrics {
   const registry = new Registry();
-  registry.setDefaultLabels({ service, version });
+  // `app`, not `service`: the control center's own series use `service` for the service they describe.
+  registry.setDefaultLabels({ app: service, version });
   if (collectDefaults) collectDefaultMetrics({ register: registry });
   return {
     registry,

@@ -20,6 +20,11 @@ export interface RouteSpec<B extends AnyZod | undefined, Q extends AnyZod | unde
   response?: R;
   /** Success status (default 200). */
   status?: number;
+  /**
+   * Served without an API key (badges, a service's own health summary). Public routes are mounted
+   * before authentication and body parsing, so they should be read-only GETs.
+   */
+  public?: boolean;
   handler: (
     input: {
       body: B extends AnyZod ? z.output<B> : undefined;
@@ -52,13 +57,17 @@ function parsePart(schema: AnyZod | undefined, value: unknown, where: string): u
 export class RestApi {
   private readonly routes: AnyRoute[] = [];
 
-  constructor(private readonly router: Router) {}
+  constructor(
+    private readonly router: Router,
+    private readonly publicRouter: Router = router,
+  ) {}
 
   route<B extends AnyZod | undefined = undefined, Q extends AnyZod | undefined = undefined, P extends AnyZod | undefined = undefined, R extends AnyZod | undefined = undefined>(
     spec: RouteSpec<B, Q, P, R>,
   ): void {
     this.routes.push(spec as AnyRoute);
-    this.router[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
+    const router = spec.public ? this.publicRouter : this.router;
+    router[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
       try {
         const input = {
           body: parsePart(spec.body, req.body ?? {}, 'body'),
@@ -98,7 +107,7 @@ export class RestApi {
         ...(r.description ? { description: r.description } : {}),
         ...(r.tags ? { tags: r.tags } : {}),
         ...(parameters.length ? { parameters } : {}),
-        security: [{ bearerAuth: [] }],
+        security: r.public ? [] : [{ bearerAuth: [] }],
         responses: {
           [String(r.status ?? 200)]: {
             description: 'Success',

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { Readiness, type ReadinessCheck } from './readiness.js';
 import { createAuthenticator, createHostOriginGuard, createRateLimiter, isLoopbackHost, SECURITY_HEADERS } from './security.js';
+import { createBrowserSessions } from './sessions.js';
 import { ToolRegistry, handleMcpPost, serveStdio, type AnyTool } from './mcp.js';
 import { RestApi } from './rest.js';
 import { ShutdownRegistry, type Closer } from './lifecycle.js';
@@ -44,6 +45,12 @@ export interface ServiceOptions {
   metrics?: ServiceMetrics;
   /** Serving MCP over stdio: logs go to stderr, since stdout carries the protocol. */
   stdio?: boolean;
+  /**
+   * Lets people in a browser sign in with an API key (GET/POST /login, POST /logout): a signed,
+   * HttpOnly, SameSite=Strict session cookie then stands in for the bearer header, and unauthenticated
+   * page views are redirected to /login. For services with pages (the control center's dashboard).
+   */
+  browserLogin?: boolean;
 }
 
 export type ServiceState = 'created' | 'starting' | 'ready' | 'stopping' | 'stopped';
@@ -178,8 +185,14 @@ export function createService(options: ServiceOptions): Service {
     }
   });
 
+  // Routes declared `public: true` are served from here, before authentication.
+  const publicRouter = express.Router();
+  app.use(publicRouter);
+
   const auth = createAuthenticator(config.AUTH_DISABLED ? [] : config.API_KEYS, name);
-  app.use(auth.middleware);
+  const sessions = options.browserLogin && auth.enabled ? createBrowserSessions(config.API_KEYS, auth, name) : undefined;
+  if (sessions) sessions.mount(app);
+  app.use(sessions ? sessions.middleware : auth.middleware);
   app.use(createRateLimiter(config.RATE_LIMIT_PER_MINUTE));
   const compress = compression({
     filter: (req, res) => !String(res.getHeader('Content-Type') ?? '').includes('text/event-stream') && compression.filter(req, res),
@@ -206,7 +219,7 @@ export function createService(options: ServiceOptions): Service {
     });
   }
 
-  const api = new RestApi(app);
+  const api = new RestApi(app, publicRouter);
   options.routes?.(api, { app, logger, metrics });
   // Routes are all declared by now: the document is built once, on first request.
   let openapi: string | undefined;

@@ -240,3 +240,70 @@ describe('auth defaults', () => {
     }
   });
 });
+
+describe('public routes and browser sign-in', () => {
+  const { service } = makeService(
+    {
+      browserLogin: true,
+      routes: (api) => {
+        api.route({ method: 'get', path: '/badge.svg', summary: 'A public badge', public: true, handler: async () => ({ public: true }) });
+        api.route({ method: 'get', path: '/dashboard', summary: 'A page', handler: async (_input, req) => ({ who: req.principal?.keyName }) });
+      },
+    },
+    {},
+  );
+  let url = '';
+  beforeAll(async () => {
+    url = (await service.start()).url;
+  });
+  afterAll(async () => {
+    await service.stop();
+  });
+
+  it('serves a route declared public without a key, and documents it without security', async () => {
+    expect((await request(`${url}/badge.svg`)).json()).toEqual({ public: true });
+    const doc = (await request(`${url}/openapi.json`, { headers: auth() })).json();
+    expect(doc.paths['/badge.svg'].get.security).toEqual([]);
+    expect(doc.paths['/dashboard'].get.security).toEqual([{ bearerAuth: [] }]);
+  });
+
+  it('sends a browser without a session to /login and back after a valid key, via an HttpOnly SameSite cookie', async () => {
+    const page = await request(`${url}/dashboard`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(302);
+    expect(page.headers.location).toBe('/login?next=%2Fdashboard');
+    expect((await request(`${url}/login`)).text).toContain('<form method="post" action="/login">');
+
+    const wrong = await request(`${url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'key=nope&next=%2Fdashboard' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers['set-cookie']).toBeUndefined();
+
+    const ok = await request(`${url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `key=${encodeURIComponent(KEY)}&next=%2Fdashboard`,
+    });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.location).toBe('/dashboard');
+    const cookie = ok.headers['set-cookie']?.[0] ?? '';
+    expect(cookie).toMatch(/^factory_session=tester\.\d+\./);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Strict');
+    expect(cookie).not.toContain(KEY);
+
+    const session = cookie.split(';')[0] ?? '';
+    const after = await request(`${url}/dashboard`, { headers: { accept: 'text/html', cookie: session } });
+    expect(after.status).toBe(200);
+    expect(after.json()).toEqual({ who: 'tester' });
+  });
+
+  it('rejects a forged or tampered session cookie', async () => {
+    const forged = `factory_session=${encodeURIComponent(`tester.${Date.now() + 60_000}.AAAA`)}`;
+    expect((await request(`${url}/dashboard`, { headers: { cookie: forged } })).status).toBe(401);
+    const offSite = await request(`${url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example.com' },
+      body: `key=${encodeURIComponent(KEY)}`,
+    });
+    expect(offSite.status).toBe(403);
+  });
+});

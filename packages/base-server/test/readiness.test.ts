@@ -183,7 +183,7 @@ describe('GET /ready', () => {
     const { service, url } = await started([{ name: 'database', required: true, run: () => undefined }]);
     await request(`${url}/ready`);
     const text = await service.metrics.registry.metrics();
-    expect(text).toMatch(/readiness_check_status\{dependency="database",service="test-svc",version="9.9.9"\} 1/);
+    expect(text).toMatch(/readiness_check_status\{dependency="database",app="test-svc",version="9.9.9"\} 1/);
     expect(text).toMatch(/readiness_check_duration_seconds_count\{[^}]*dependency="database"[^}]*\} 1/);
   });
 });

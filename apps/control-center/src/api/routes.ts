@@ -121,6 +121,7 @@ export function registerApi(api: RestApi, deps: ApiDeps): void {
   api.route({
     method: 'get',
     path: '/api/health',
+    public: true,
     summary: 'Control-center liveness plus the factory availability from the latest sweep',
     tags: ['health'],
     handler: async () => {
@@ -144,6 +145,7 @@ export function registerApi(api: RestApi, deps: ApiDeps): void {
   api.route({
     method: 'get',
     path: '/api/ready',
+    public: true,
     summary: "The control center's own readiness (same body and status as /ready)",
     tags: ['health'],
     handler: async (_input, _req, res) => {
@@ -244,6 +246,7 @@ export function registerApi(api: RestApi, deps: ApiDeps): void {
   api.route({
     method: 'get',
     path: '/api/badges/:name.svg',
+    public: true,
     summary: 'An SVG status badge for one service',
     tags: ['services'],
     params: serviceName,

@@ -1,0 +1,98 @@
+// Browser sign-in for services with pages: an API key entered once on /login becomes a signed,
+// HttpOnly, SameSite=Strict cookie that stands in for the bearer header. The signing secret is
+// derived from the configured keys, so rotating a key ends the sessions made with it.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import express, { type Express, type Request, type RequestHandler } from 'express';
+import type { ApiKey } from './config.js';
+import type { Authenticator } from './security.js';
+
+export const SESSION_COOKIE = 'factory_session';
+const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+const LOGIN_PAGE = (service: string, failed: boolean, next: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Sign in · ${service}</title></head>
+<body style="font-family:system-ui,sans-serif;max-width:24rem;margin:4rem auto;padding:0 1rem">
+<h1 style="font-size:1.25rem">Sign in to ${service}</h1>
+${failed ? '<p role="alert" style="color:#b00020">That API key is not valid.</p>' : ''}
+<form method="post" action="/login">
+<label for="key">API key</label><br>
+<input id="key" name="key" type="password" autocomplete="current-password" required style="width:100%;padding:.4rem;margin:.3rem 0 1rem">
+<input type="hidden" name="next" value="${next.replace(/[^\w/.?=&%-]/g, '')}">
+<button type="submit" style="padding:.4rem 1rem">Sign in</button>
+</form></body></html>`;
+
+function safeNext(next: unknown): string {
+  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+}
+
+function readCookie(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export interface BrowserSessions {
+  mount(app: Express): void;
+  middleware: RequestHandler;
+  verify(value: string | undefined, now?: number): string | undefined;
+}
+
+export function createBrowserSessions(keys: readonly ApiKey[], auth: Authenticator, service: string): BrowserSessions {
+  const secret = createHash('sha256')
+    .update(keys.map((k) => `${k.name}:${k.key}`).join('\n'))
+    .digest();
+  const names = new Set(keys.map((k) => k.name));
+  const sign = (payload: string) => createHmac('sha256', secret).update(payload).digest('base64url');
+
+  function verify(value: string | undefined, now = Date.now()): string | undefined {
+    if (!value) return undefined;
+    const [name, exp, sig] = decodeURIComponent(value).split('.');
+    if (!name || !exp || !sig || !names.has(name) || Number(exp) < now) return undefined;
+    const expected = Buffer.from(sign(`${name}.${exp}`));
+    const given = Buffer.from(sig);
+    return expected.length === given.length && timingSafeEqual(expected, given) ? name : undefined;
+  }
+
+  const cookieFlags = (req: Request) => `Path=/; HttpOnly; SameSite=Strict${req.secure || req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : ''}`;
+
+  function mount(app: Express): void {
+    const page = (res: express.Response, status: number, failed: boolean, next: string) => {
+      res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+      res.status(status).type('html').send(LOGIN_PAGE(service, failed, next));
+    };
+    app.get('/login', (req, res) => page(res, 200, false, safeNext(req.query.next)));
+    app.post('/login', express.urlencoded({ extended: false, limit: 4096 }), (req, res) => {
+      const body = (req.body ?? {}) as { key?: unknown; next?: unknown };
+      const principal = typeof body.key === 'string' ? auth.identify(`Bearer ${body.key}`) : undefined;
+      if (!principal) return page(res, 401, true, safeNext(body.next));
+      const exp = Date.now() + SESSION_TTL_MS;
+      const value = `${principal.keyName}.${exp}.${sign(`${principal.keyName}.${exp}`)}`;
+      res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${encodeURIComponent(value)}; Max-Age=${SESSION_TTL_MS / 1000}; ${cookieFlags(req)}`);
+      res.redirect(303, safeNext(body.next));
+    });
+    app.post('/logout', (req, res) => {
+      res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; Max-Age=0; ${cookieFlags(req)}`);
+      res.redirect(303, '/login');
+    });
+  }
+
+  /** Bearer header first, then the session cookie; a page view without either goes to /login. */
+  const middleware: RequestHandler = (req, res, next) => {
+    if (!req.headers.authorization) {
+      const name = verify(readCookie(req, SESSION_COOKIE));
+      if (name) {
+        req.principal = { keyName: name, authenticated: true };
+        return next();
+      }
+      if (req.method === 'GET' && (req.headers.accept ?? '').includes('text/html')) {
+        return res.redirect(302, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+      }
+    }
+    auth.middleware(req, res, next);
+  };
+
+  return { mount, middleware, verify };
+}
