@@ -87,7 +87,7 @@ describe('docker-compose.yml', () => {
       expect(services[name]?.image).toBe(`factory/${app}:local`);
       if (name !== 'migrate') expect(services[name]?.init).toBe(true);
     }
-    expect(services['memory-worker']?.command).toEqual(['node', 'dist/worker.js']);
+    expect(services['memory-worker']?.command).toEqual(['node', '--import', '@factory/base-server/instrument', 'dist/worker.js']);
     expect(services.migrate?.command).toEqual(['node', 'dist/index.js', 'migrate']);
     expect(services.migrate?.restart).toBe('no');
   });

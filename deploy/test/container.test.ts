@@ -32,7 +32,7 @@ describe('Dockerfile', () => {
     expect(runtime).toContain('ENTRYPOINT ["/usr/bin/tini", "--"]');
     expect(runtime).toMatch(/^HEALTHCHECK .*CMD \["node", "\/app\/healthcheck\.mjs"\]$/m);
     expect(runtime).toContain('COPY deploy/docker/healthcheck.mjs /app/healthcheck.mjs');
-    expect(runtime).toMatch(/^CMD \["node", "dist\/index\.js"\]$/m);
+    expect(runtime).toMatch(/^CMD \["node", "--import", "@factory\/base-server\/instrument", "dist\/index\.js"\]$/m);
     expect(dockerfileDeployArgs()).toEqual(expect.arrayContaining(['deploy', '--prod']));
     expect(readFileSync(join(REPO_ROOT, 'deploy/docker/healthcheck.mjs'), 'utf8')).toContain('/health');
     // Host builds and installs never enter the build context.
@@ -101,7 +101,8 @@ describe('the memory image contents (pnpm deploy --prod)', () => {
   }, 150_000);
 
   test('the service starts from the deploy output, answers /health and /ready, and passes the HEALTHCHECK script', async () => {
-    service = startProcess('node', ['dist/index.js'], { cwd: out, env });
+    // The Dockerfile's CMD, tracing preload included (a no-op without OTEL_EXPORTER_OTLP_ENDPOINT).
+    service = startProcess('node', ['--import', '@factory/base-server/instrument', 'dist/index.js'], { cwd: out, env });
     const base = `http://127.0.0.1:${port}`;
     await waitForHealth(`${base}/health`, service);
 

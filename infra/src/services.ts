@@ -9,7 +9,7 @@ export interface ServiceSpec {
   name: string;
   /** The ECR repository (image) the container runs. The memory worker runs the memory image. */
   image: string;
-  /** Container command; defaults to the image's CMD (`node dist/index.js`). */
+  /** Container command; defaults to the image's CMD (`node --import @factory/base-server/instrument dist/index.js`). */
   command?: string[];
   port: number;
   /** The variable the app reads its port from (the memory worker reads WORKER_PORT). */
@@ -111,7 +111,7 @@ export const SERVICES: readonly ServiceSpec[] = [
   {
     name: 'memory-worker',
     image: 'memory',
-    command: ['node', 'dist/worker.js'],
+    command: ['node', '--import', '@factory/base-server/instrument', 'dist/worker.js'],
     port: 3005,
     portVariable: 'WORKER_PORT',
     public: false,

@@ -215,7 +215,7 @@ describe('health checks', () => {
 
   test('the memory worker runs the memory image with the worker entry and is not behind the load balancer', () => {
     const worker = taskOf('memory-worker').container as Container & { Command?: string[]; Image: unknown };
-    expect(worker.Command).toEqual(['node', 'dist/worker.js']);
+    expect(worker.Command).toEqual(['node', '--import', '@factory/base-server/instrument', 'dist/worker.js']);
     expect(JSON.stringify(worker.Image)).toContain('factory/memory');
     const listeners = ofType('AWS::ElasticLoadBalancingV2::Listener').map(([, l]) => l.Properties.Port);
     expect(listeners.sort()).toEqual([3000, 3001, 3002, 3003, 3004]);
