@@ -47,7 +47,7 @@ export async function createDeployService(config: Readonly<DeployConfig>, deps: 
   const defaults = deps.ecs && deps.sts ? undefined : createAwsClients(config);
   const ecsClient = deps.ecs ?? defaults!.ecs;
   const stsClient = deps.sts ?? defaults!.sts;
-  const ecs = new EcsGateway(ecsClient, stsClient);
+  const ecs = new EcsGateway(ecsClient);
   const allowList = new AllowList(config.DEPLOY_ALLOWED_SERVICES);
   const alarmSource =
     deps.alarmSource ??
@@ -107,7 +107,7 @@ export async function createDeployService(config: Readonly<DeployConfig>, deps: 
     metrics,
     ...(deps.stdio ? { stdio: true } : {}),
     checks: [
-      ...awsChecks(ecs, { clusters: config.DEPLOY_CLUSTERS, minIntervalMs: config.DEPLOY_READY_MIN_INTERVAL_MS }),
+      ...awsChecks(ecs, stsClient, { clusters: config.DEPLOY_CLUSTERS, minIntervalMs: config.DEPLOY_READY_MIN_INTERVAL_MS }),
       ...(database ? [database.check()] : []),
     ],
     tools: [...readTools(context), ...(database ? writeTools(context) : [])],

@@ -1,4 +1,5 @@
 // deploy-mcp configuration: the only module that reads process.env. Parsed once at start-up, frozen.
+import { awsConfigShape } from '@factory/aws';
 import { baseConfigShape, envBoolean, envInt, envList, loadConfig as loadBaseConfig, parseConfig, z } from '@factory/base-server';
 
 /** `cluster/service` or `cluster/*`: names, not ARNs; no wildcard for the cluster. */
@@ -17,11 +18,8 @@ export const configSchema = z
   .object({
     ...baseConfigShape,
     PORT: envInt(3002, 0, 65535),
-    /** AWS region; unset lets the SDK resolve it (AWS_REGION / profile / instance metadata). */
-    AWS_REGION: optional(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as eu-west-1')),
-    AWS_CONNECT_TIMEOUT_MS: envInt(3_000, 100, 60_000),
-    AWS_REQUEST_TIMEOUT_MS: envInt(10_000, 100, 120_000),
-    AWS_MAX_ATTEMPTS: envInt(3, 1, 10),
+    /** AWS_REGION (unset: the SDK resolves it), AWS_CONNECT_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS, AWS_MAX_ATTEMPTS. */
+    ...awsConfigShape,
     /** Clusters the `ecs_permissions` readiness check describes. */
     DEPLOY_CLUSTERS: envList([]).pipe(
       z.array(z.string().regex(NAME, 'expected cluster names (letters, digits, - and _), comma-separated')),

@@ -321,7 +321,7 @@ describe('deploy-mcp read tools (writes disabled)', () => {
       h.ecsMock.on(ListClustersCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
       const result = await h.call('list_clusters', {});
       expect(result.isError).toBe(true);
-      expect(textOf(result)).toMatch(/AWS throttled ecs:ListClusters .*Wait a few seconds and try again/);
+      expect(textOf(result)).toMatch(/AWS throttled ecs:ListClusters: Rate exceeded\. Wait a few seconds and try again/);
     });
 
     it('a timeout or network failure says AWS could not be reached', async () => {

@@ -1,21 +1,14 @@
 // Configuration for observability-mcp: the only module of this app that reads process.env.
+import { awsConfigShape, awsRegion } from '@factory/aws';
 import { baseConfigShape, envInt, loadConfig, parseConfig, z } from '@factory/base-server';
 
 export const observabilityConfigSchema = z.object({
   ...baseConfigShape,
   PORT: envInt(3003, 0, 65535),
-  /** The region every CloudWatch, Logs and STS call goes to. */
-  AWS_REGION: z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? 'us-east-1' : v.trim()))
-    .pipe(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as us-east-1')),
-  /** Time allowed to open a connection to an AWS endpoint. */
-  AWS_CONNECTION_TIMEOUT_MS: envInt(3_000, 100, 60_000),
-  /** Time allowed for one AWS request (per attempt). */
-  AWS_REQUEST_TIMEOUT_MS: envInt(10_000, 100, 120_000),
-  /** Attempts per AWS call with the SDK's standard retry strategy (1 = no retry). */
-  AWS_MAX_ATTEMPTS: envInt(3, 1, 10),
+  /** AWS_CONNECT_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS, AWS_MAX_ATTEMPTS (shared with deploy-mcp). */
+  ...awsConfigShape,
+  /** The region every CloudWatch, Logs and STS call goes to; unlike the shared default, us-east-1 when unset. */
+  AWS_REGION: awsRegion('us-east-1'),
   /** How long /ready reuses the result of the AWS checks (they cost API calls). */
   AWS_READY_MIN_INTERVAL_MS: envInt(30_000, 0, 3_600_000),
   /** Upper bound of pages fetched by one tool call from a paginated AWS API. */

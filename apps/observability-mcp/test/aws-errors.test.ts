@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { AppError } from '@factory/base-server';
-import { toAwsError } from '../src/aws/errors.js';
+import { mapAwsError } from '@factory/aws';
+import { AWS_ERRORS } from '../src/aws/errors.js';
 import { awsError } from './helpers.js';
 
 describe('AWS error mapping', () => {
@@ -19,7 +20,7 @@ describe('AWS error mapping', () => {
   ];
 
   it.each(cases)('maps %s to a %s AppError with status %d', (_label, err, code, status) => {
-    const mapped = toAwsError('cloudwatch:DescribeAlarms', err);
+    const mapped = mapAwsError(err, 'cloudwatch:DescribeAlarms', AWS_ERRORS);
     expect(mapped).toBeInstanceOf(AppError);
     expect(mapped.code).toBe(code);
     expect(mapped.status).toBe(status);
@@ -28,12 +29,12 @@ describe('AWS error mapping', () => {
   });
 
   it('keeps only the first line of a multi-line AWS message', () => {
-    const mapped = toAwsError('logs:StartQuery', awsError('ValidationException', 'bad query\n  at internal frame'));
-    expect(mapped.message).toBe('AWS rejected the logs:StartQuery arguments: bad query');
+    const mapped = mapAwsError(awsError('ValidationException', 'bad query\n  at internal frame'), 'logs:StartQuery', AWS_ERRORS);
+    expect(mapped.message).toBe('AWS rejected logs:StartQuery as invalid: bad query. Check the arguments and try again.');
   });
 
   it('passes an AppError through unchanged', () => {
     const original = new AppError('x', 'already mapped');
-    expect(toAwsError('op', original)).toBe(original);
+    expect(mapAwsError(original, 'op', AWS_ERRORS)).toBe(original);
   });
 });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { awsClientOptions } from '../src/aws/clients.js';
+import { awsClientConfig } from '@factory/aws';
 import { observabilityTools } from '../src/app.js';
 import { startTestService, testClients, testConfig, type TestService } from './helpers.js';
 
@@ -53,8 +53,8 @@ describe('tool catalog', () => {
 
 describe('AWS client settings', () => {
   it('uses the configured region, explicit timeouts and standard retries', async () => {
-    const config = testConfig({ AWS_REGION: 'ap-southeast-2', AWS_CONNECTION_TIMEOUT_MS: '1500', AWS_REQUEST_TIMEOUT_MS: '7000', AWS_MAX_ATTEMPTS: '4' });
-    const options = awsClientOptions(config);
+    const config = testConfig({ AWS_REGION: 'ap-southeast-2', AWS_CONNECT_TIMEOUT_MS: '1500', AWS_REQUEST_TIMEOUT_MS: '7000', AWS_MAX_ATTEMPTS: '4' });
+    const options = awsClientConfig(config);
     expect(options).toEqual({ region: 'ap-southeast-2', maxAttempts: 4, retryMode: 'standard', requestHandler: { connectionTimeout: 1500, requestTimeout: 7000 } });
     const client = new CloudWatchClient(options);
     expect(await client.config.region()).toBe('ap-southeast-2');

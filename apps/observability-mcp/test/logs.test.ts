@@ -181,7 +181,7 @@ describe('log tools', () => {
       s.logsMock.on(StartQueryCommand).rejects(awsError('MalformedQueryException', 'unexpected symbol found | at line 1'));
       const r = await s.call('run_logs_insights_query', { log_groups: ['/g'], query: 'fields ||' });
       expect(r.isError).toBe(true);
-      expect(textOf(r)).toBe('AWS rejected the logs:StartQuery arguments: unexpected symbol found | at line 1');
+      expect(textOf(r)).toBe('AWS rejected logs:StartQuery as invalid: unexpected symbol found | at line 1. Check the arguments and try again.');
       expect(s.logsMock.commandCalls(GetQueryResultsCommand)).toHaveLength(0);
     });
   });

@@ -92,7 +92,7 @@ describe('metric tools', () => {
       s.cwMock.on(GetMetricDataCommand).rejects(awsError('InvalidParameterValueException', 'The expression is invalid'));
       const r = await s.call('get_metric_data', { queries: [{ id: 'a', expression: 'SUM(' }] });
       expect(r.isError).toBe(true);
-      expect(textOf(r)).toBe('AWS rejected the cloudwatch:GetMetricData arguments: The expression is invalid');
+      expect(textOf(r)).toBe('AWS rejected cloudwatch:GetMetricData as invalid: The expression is invalid. Check the arguments and try again.');
     });
   });
 

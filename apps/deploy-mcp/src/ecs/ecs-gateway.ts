@@ -1,5 +1,5 @@
-// The only module that sends ECS and STS commands. Every call maps failures through mapAwsError, so
-// tools see AppErrors whose messages say what to fix.
+// The only module that sends ECS commands. Every call maps failures through mapAwsError, so tools see
+// AppErrors whose messages say what to fix. (STS is only used by the shared aws_connectivity check.)
 import {
   DescribeClustersCommand,
   DescribeServicesCommand,
@@ -23,9 +23,9 @@ import {
   type TaskDefinitionStatus,
   type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
-import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { NotFoundError } from '@factory/base-server';
-import { mapAwsError } from '../aws/aws-errors.js';
+import { mapAwsError } from '@factory/aws';
+import { AWS_ERRORS } from '../aws/aws-errors.js';
 import { clusterName, serviceName, shortTaskDefinition } from './names.js';
 
 const chunks = <T>(items: readonly T[], size: number): T[][] => {
@@ -38,20 +38,12 @@ async function call<T>(action: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw mapAwsError(err, action);
+    throw mapAwsError(err, action, AWS_ERRORS);
   }
 }
 
 export class EcsGateway {
-  constructor(
-    private readonly ecs: ECSClient,
-    private readonly sts: STSClient,
-  ) {}
-
-  async callerIdentity(signal?: AbortSignal): Promise<{ account: string; arn: string }> {
-    const out = await call('sts:GetCallerIdentity', () => this.sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal }));
-    return { account: out.Account ?? '', arn: out.Arn ?? '' };
-  }
+  constructor(private readonly ecs: ECSClient) {}
 
   /** Cluster ARNs, following pages up to `limit`. */
   async listClusterArns(limit: number, signal?: AbortSignal): Promise<string[]> {

@@ -1,19 +1,15 @@
-// Readiness: `aws_connectivity` (who are we?) and `ecs_permissions` (can we describe our clusters?).
-// Both cost AWS API calls, so each reuses its last result for DEPLOY_READY_MIN_INTERVAL_MS.
+// Readiness: `aws_connectivity` (who are we? shared, from @factory/aws) and `ecs_permissions` (can we
+// describe our clusters?). Both cost AWS API calls, so each reuses its last result for
+// DEPLOY_READY_MIN_INTERVAL_MS.
+import type { STSClient } from '@aws-sdk/client-sts';
+import { awsConnectivityCheck } from '@factory/aws';
 import type { ReadinessCheck } from '@factory/base-server';
 import type { EcsGateway } from '../ecs/ecs-gateway.js';
+import { AWS_ERRORS } from '../aws/aws-errors.js';
 
-export function awsChecks(ecs: EcsGateway, options: { clusters: readonly string[]; minIntervalMs: number }): ReadinessCheck[] {
+export function awsChecks(ecs: EcsGateway, sts: STSClient, options: { clusters: readonly string[]; minIntervalMs: number }): ReadinessCheck[] {
   const reuse = options.minIntervalMs > 0 ? { minIntervalMs: options.minIntervalMs } : {};
-  const connectivity: ReadinessCheck = {
-    name: 'aws_connectivity',
-    required: true,
-    ...reuse,
-    async run(signal) {
-      const id = await ecs.callerIdentity(signal);
-      return { details: { account: id.account, arn: id.arn } };
-    },
-  };
+  const connectivity = awsConnectivityCheck(sts, { minIntervalMs: options.minIntervalMs, errors: AWS_ERRORS });
   const permissions: ReadinessCheck = {
     name: 'ecs_permissions',
     required: true,

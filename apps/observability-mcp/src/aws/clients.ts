@@ -1,8 +1,9 @@
-// The three AWS SDK clients, built with house defaults: explicit region, connection and request
-// timeouts, and the SDK's standard retry strategy with a bounded number of attempts.
+// The three AWS SDK clients, built with the shared house defaults of @factory/aws: explicit region,
+// connect and request timeouts, and the SDK's standard retry strategy with a bounded number of attempts.
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { STSClient } from '@aws-sdk/client-sts';
+import { awsClientConfig } from '@factory/aws';
 import type { ObservabilityConfig } from '../config.js';
 
 export interface AwsClients {
@@ -11,21 +12,9 @@ export interface AwsClients {
   sts: STSClient;
 }
 
-export function awsClientOptions(config: ObservabilityConfig) {
-  return {
-    region: config.AWS_REGION,
-    maxAttempts: config.AWS_MAX_ATTEMPTS,
-    retryMode: 'standard',
-    requestHandler: {
-      connectionTimeout: config.AWS_CONNECTION_TIMEOUT_MS,
-      requestTimeout: config.AWS_REQUEST_TIMEOUT_MS,
-    },
-  } as const;
-}
-
 /** Builds the clients that were not injected. Returns which ones it built, so only those are destroyed. */
 export function createAwsClients(config: ObservabilityConfig, injected: Partial<AwsClients> = {}): { clients: AwsClients; owned: Array<{ destroy(): void }> } {
-  const options = awsClientOptions(config);
+  const options = awsClientConfig(config);
   const owned: Array<{ destroy(): void }> = [];
   const cloudwatch = injected.cloudwatch ?? new CloudWatchClient(options);
   if (!injected.cloudwatch) owned.push(cloudwatch);

@@ -1,0 +1,45 @@
+import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { awsConnectivityCheck } from '../src/readiness.js';
+
+const sts = new STSClient({ region: 'eu-west-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'secret' } });
+const stsMock = mockClient(sts);
+const errors = { app: 'test-mcp' };
+
+afterAll(() => {
+  stsMock.restore();
+  sts.destroy();
+});
+
+beforeEach(() => {
+  stsMock.reset();
+});
+
+describe('awsConnectivityCheck', () => {
+  it('is a required aws_connectivity check reporting account, caller ARN and region', async () => {
+    stsMock.on(GetCallerIdentityCommand).resolves({ Account: '123456789012', Arn: 'arn:aws:sts::123456789012:assumed-role/test/task', UserId: 'x' });
+    const check = awsConnectivityCheck(sts, { minIntervalMs: 60_000, errors });
+    expect(check).toMatchObject({ name: 'aws_connectivity', required: true, minIntervalMs: 60_000 });
+    const signal = new AbortController().signal;
+    await expect(check.run(signal)).resolves.toEqual({
+      details: { account: '123456789012', arn: 'arn:aws:sts::123456789012:assumed-role/test/task', region: 'eu-west-1' },
+    });
+    const calls = stsMock.commandCalls(GetCallerIdentityCommand);
+    expect(calls).toHaveLength(1);
+    expect((calls[0]!.args as unknown[])[1]).toMatchObject({ abortSignal: signal });
+  });
+
+  it('measures on every run when minIntervalMs is 0', () => {
+    expect(awsConnectivityCheck(sts, { minIntervalMs: 0, errors })).not.toHaveProperty('minIntervalMs');
+  });
+
+  it('fails with the mapped error naming the app when the credentials are rejected', async () => {
+    stsMock.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException' }));
+    const check = awsConnectivityCheck(sts, { minIntervalMs: 0, errors });
+    await expect(check.run(new AbortController().signal)).rejects.toMatchObject({
+      code: 'aws_credentials_invalid',
+      message: expect.stringMatching(/^test-mcp has no valid AWS credentials for sts:GetCallerIdentity/),
+    });
+  });
+});
