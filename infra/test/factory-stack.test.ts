@@ -79,13 +79,17 @@ function statementsOf(roleId: string): Statement[] {
   return statements;
 }
 const APPS_DIR = fileURLToPath(new URL('../../apps/', import.meta.url));
+// The AWS apps' shared layer (the aws_connectivity readiness check sends STS GetCallerIdentity).
+const SHARED_AWS_DIR = fileURLToPath(new URL('../../packages/aws/src', import.meta.url));
 const SERVICE_PREFIX: Record<string, string> = { 'client-cloudwatch': 'cloudwatch', 'client-cloudwatch-logs': 'logs', 'client-sts': 'sts', 'client-ecs': 'ecs' };
 
 /** The IAM actions an app's source sends: each `new XCommand` imported from an @aws-sdk client. */
-function awsCommandsIn(dir: string): string[] {
+/** The AWS commands the code under `dirs` constructs, as IAM actions. */
+function awsCommandsIn(...dirs: string[]): string[] {
   const actions = new Set<string>();
-  for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
-    const text = readFileSync(join(dir, file), 'utf8');
+  const files = dirs.flatMap((dir) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)));
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
     for (const imp of text.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'@aws-sdk\/(client-[a-z-]+)'/g)) {
       const prefix = SERVICE_PREFIX[imp[2] ?? ''];
       if (!prefix) continue;
@@ -120,7 +124,7 @@ describe('task roles', () => {
     expect(deployActions.every((a) => a.startsWith('ecs:') || a.startsWith('sts:') || a === 'iam:PassRole')).toBe(true);
     // Every AWS command deploy-mcp's code sends is covered by the file (which may add implied
     // permissions such as ecs:TagResource for tagged registrations).
-    const sent = awsCommandsIn(join(APPS_DIR, 'deploy-mcp/src'));
+    const sent = awsCommandsIn(join(APPS_DIR, 'deploy-mcp/src'), SHARED_AWS_DIR);
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.filter((a) => !deployActions.includes(a))).toEqual([]);
   });
@@ -134,7 +138,7 @@ describe('task roles', () => {
   test('observability-mcp can only read CloudWatch metrics, alarms and logs: exactly the commands its code sends', () => {
     const actions = actionsOf(taskOf('observability-mcp').taskRoleId);
     expect(actions).toEqual([...OBSERVABILITY_ACTIONS].sort());
-    expect(actions).toEqual(awsCommandsIn(join(APPS_DIR, 'observability-mcp/src')));
+    expect(actions).toEqual(awsCommandsIn(join(APPS_DIR, 'observability-mcp/src'), SHARED_AWS_DIR));
     for (const a of actions) expect(a).toMatch(/^(cloudwatch:(Describe|Get|List)|logs:(Describe|Get|Filter|StartQuery|StopQuery)|sts:GetCallerIdentity$)/);
   });
 
