@@ -131,7 +131,7 @@ describe('scripts/smoke-test.sh', () => {
 });
 
 describe('deploy/grafana/dashboards/factory.json', () => {
-  const PROMQL_WORDS = new Set(['sum', 'max', 'min', 'count', 'by', 'without', 'rate', 'histogram_quantile', 'le', 'service', 'dependency', 'tool', 'outcome', 'status', 'state', 'provider', 'direction', 'kind']);
+  const PROMQL_WORDS = new Set(['sum', 'max', 'min', 'count', 'by', 'without', 'rate', 'histogram_quantile', 'le', 'app', 'service', 'dependency', 'tool', 'outcome', 'status', 'state', 'provider', 'direction', 'kind']);
 
   test('queries only metrics the services export, on the provisioned Prometheus datasource', async () => {
     const exported = new Map<string, string>();
