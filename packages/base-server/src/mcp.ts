@@ -258,7 +258,7 @@ class SingleExchangeTransport implements Transport {
   onerror?: (error: Error) => void;
   private readonly responses: JSONRPCMessage[] = [];
   private sse = false;
-  private finished = false;
+  finished = false;
 
   constructor(
     private readonly res: ServerResponse,
@@ -369,9 +369,10 @@ export async function handleMcpPost(
     return;
   }
   res.on('close', () => {
-    // Finished or the client went away: either way this request's server is done. Closing aborts
-    // handlers still running (their ctx.signal fires).
-    void server.close();
+    // The client went away before the answer: closing the server aborts handlers still running
+    // (their ctx.signal fires). After a normal answer there is nothing to close (and closing would
+    // build a ConnectionClosed error per request).
+    if (!transport.finished) void server.close();
   });
   for (const m of messages) transport.onmessage?.(m);
 }

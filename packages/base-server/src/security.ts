@@ -1,6 +1,7 @@
 // Authentication, Host/Origin validation, rate limiting and security headers.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
+import type { Logger } from 'pino';
 import type { ApiKey } from './config.js';
 import { AuthenticationError, ForbiddenError, RateLimitError } from './errors.js';
 
@@ -16,6 +17,8 @@ declare global {
     interface Request {
       principal?: Principal;
       requestId?: string;
+      /** A child logger bound to this request's id (created on first use). */
+      log: Logger;
     }
   }
 }

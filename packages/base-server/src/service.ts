@@ -5,7 +5,6 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request, type Response, type NextFunction } from 'express';
 import compression from 'compression';
-import { pinoHttp } from 'pino-http';
 import { pino } from 'pino';
 import type { BaseConfig } from './config.js';
 import { ConfigError } from './config.js';
@@ -132,17 +131,32 @@ export function createService(options: ServiceOptions): Service {
   // Also on the express app, for in-process use of `app` without start().
   app.get('/health', (req, res) => health(res, req.method === 'HEAD'));
 
-  // RED metrics for everything below /health.
+  // RED metrics and one access-log line per request, from a single 'finish' listener. The request's
+  // child logger (req.log, bound to its request id) is created only if something logs through it.
   app.use((req, res, next) => {
     const started = performance.now();
+    let child: Logger | undefined;
+    Object.defineProperty(req, 'log', {
+      configurable: true,
+      get: () => (child ??= logger.child({ reqId: req.requestId })),
+    });
     res.once('finish', () => {
+      const ms = performance.now() - started;
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, (performance.now() - started) / 1000);
+      metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, ms / 1000);
+      if (req.path === '/ready') return; // polled constantly; never logged at info
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      if (logger.isLevelEnabled(level)) {
+        logger[level](
+          { reqId: req.requestId, req: { id: req.requestId, method: req.method, url: req.originalUrl }, res: { statusCode: res.statusCode }, responseTime: Math.round(ms) },
+          'request completed',
+        );
+      }
     });
     next();
   });
 
-  // Readiness is polled constantly: answered before request logging (it is never logged at info).
+  // Readiness: no auth, no Host check (balancers probe by IP).
   app.get('/ready', async (_req, res, next) => {
     try {
       const body =
@@ -153,22 +167,6 @@ export function createService(options: ServiceOptions): Service {
       next(err);
     }
   });
-
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req) => (req as Request).requestId ?? randomUUID(),
-      customLogLevel: (req, res, err) => {
-        if (err || res.statusCode >= 500) return 'error';
-        if (res.statusCode >= 400) return 'warn';
-        return 'info';
-      },
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
 
   app.use(createHostOriginGuard(config.ALLOWED_HOSTS, config.ALLOWED_ORIGINS));
 
@@ -187,7 +185,8 @@ export function createService(options: ServiceOptions): Service {
 
   // Routes declared `public: true` are served from here, before authentication.
   const publicRouter = express.Router();
-  app.use(publicRouter);
+  let hasPublicRoutes = false;
+  app.use((req, res, next) => (hasPublicRoutes ? publicRouter(req, res, next) : next()));
 
   const auth = createAuthenticator(config.AUTH_DISABLED ? [] : config.API_KEYS, name);
   const sessions = options.browserLogin && auth.enabled ? createBrowserSessions(config.API_KEYS, auth, name) : undefined;
@@ -221,6 +220,7 @@ export function createService(options: ServiceOptions): Service {
 
   const api = new RestApi(app, publicRouter);
   options.routes?.(api, { app, logger, metrics });
+  hasPublicRoutes = publicRouter.stack.length > 0;
   // Routes are all declared by now: the document is built once, on first request.
   let openapi: string | undefined;
   app.get('/openapi.json', (_req, res) => {
