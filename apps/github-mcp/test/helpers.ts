@@ -1,6 +1,6 @@
 // Test helpers: a real github-mcp service on a free port, a real MCP SDK client, and GitHub's HTTP
 // answered at the boundary by nock (only loopback traffic reaches the network).
-import { expect } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
 import nock from 'nock';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -86,3 +86,30 @@ export async function callError(client: Client, name: string, args: Record<strin
 export const nextLink = (path: string, page: number) => ({ link: `<${API}${path}?page=${page + 1}>; rel="next", <${API}${path}?page=${page + 5}>; rel="last"` });
 
 export { nock };
+
+/**
+ * The lifecycle every toolset test file shares: GitHub's network blocked, one service and client for
+ * the file, and every nock interceptor used by each test. Returns the harness (usable inside tests).
+ */
+export function githubSuite(): Harness {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    blockNetwork();
+    harness = await startGithub();
+  });
+  afterEach(() => {
+    const pending = nock.pendingMocks();
+    nock.cleanAll();
+    expect(pending).toEqual([]);
+  });
+  afterAll(async () => {
+    await harness?.close();
+    restoreNetwork();
+  });
+  return new Proxy({} as Harness, {
+    get: (_target, prop) => {
+      if (!harness) throw new Error('the GitHub harness is used before beforeAll ran');
+      return Reflect.get(harness, prop);
+    },
+  });
+}

@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { API, blockNetwork, callError, callOk, nextLink, nock, restoreNetwork, startGithub, type Harness } from './helpers.js';
+import { describe, expect, it } from '@jest/globals';
+import { API, callError, callOk, nextLink, nock, githubSuite } from './helpers.js';
 
 const R = '/repos/octo/app';
 const issue = (n: number, extra: Record<string, unknown> = {}) => ({
@@ -32,20 +32,7 @@ const summary = (n: number) => ({
 });
 
 describe('issues toolset', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    blockNetwork();
-    h = await startGithub();
-  });
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(pending).toEqual([]);
-  });
-  afterAll(async () => {
-    await h.close();
-    restoreNetwork();
-  });
+  const h = githubSuite();
 
   it('list_issues leaves out pull requests, forwards filters and reports the next page', async () => {
     nock(API)

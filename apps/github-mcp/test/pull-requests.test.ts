@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { API, SHA, SHA2, blockNetwork, callError, callOk, nextLink, nock, restoreNetwork, startGithub, type Harness } from './helpers.js';
+import { describe, expect, it } from '@jest/globals';
+import { API, SHA, SHA2, callError, callOk, nextLink, nock, githubSuite } from './helpers.js';
 
 const R = '/repos/octo/app';
 const pr = (n: number, extra: Record<string, unknown> = {}) => ({
@@ -39,20 +39,7 @@ const summary = (n: number) => ({
 });
 
 describe('pull_requests toolset', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    blockNetwork();
-    h = await startGithub();
-  });
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(pending).toEqual([]);
-  });
-  afterAll(async () => {
-    await h.close();
-    restoreNetwork();
-  });
+  const h = githubSuite();
 
   it('list_pull_requests forwards filters and pagination', async () => {
     nock(API)

@@ -1,24 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { API, SHA, SHA2, blockNetwork, callError, callOk, nextLink, nock, restoreNetwork, startGithub, type Harness } from './helpers.js';
+import { describe, expect, it } from '@jest/globals';
+import { API, SHA, SHA2, callError, callOk, nextLink, nock, githubSuite } from './helpers.js';
 
 const R = '/repos/octo/app';
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 
 describe('repos toolset', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    blockNetwork();
-    h = await startGithub();
-  });
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(pending).toEqual([]);
-  });
-  afterAll(async () => {
-    await h.close();
-    restoreNetwork();
-  });
+  const h = githubSuite();
 
   it('get_repository trims the repository to the facts an agent needs', async () => {
     nock(API)
