@@ -35,6 +35,8 @@ export interface LoggerOptions {
   level: LevelWithSilent;
   /** For tests: where lines go (default stdout). */
   destination?: DestinationStream;
+  /** Serving MCP over stdio: stdout carries the protocol, so lines go to stderr. */
+  stdio?: boolean;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -46,6 +48,6 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
-    options.destination,
+    options.destination ?? (options.stdio ? pino.destination(2) : undefined),
   );
 }

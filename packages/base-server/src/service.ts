@@ -5,7 +5,6 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request, type Response, type NextFunction } from 'express';
 import compression from 'compression';
-import { pino } from 'pino';
 import type { BaseConfig } from './config.js';
 import { ConfigError } from './config.js';
 import { errorEnvelope, NotFoundError, toAppError } from './errors.js';
@@ -83,7 +82,7 @@ export function createService(options: ServiceOptions): Service {
   const { config, name, version } = options;
   const logger =
     options.logger ??
-    createLogger({ service: name, version, level: config.LOG_LEVEL, ...(options.stdio ? { destination: pino.destination(2) } : {}) });
+    createLogger({ service: name, version, level: config.LOG_LEVEL, stdio: options.stdio ?? false });
   const metrics = options.metrics ?? createMetrics(name, version);
 
   const authOff = config.AUTH_DISABLED || config.API_KEYS.length === 0;
