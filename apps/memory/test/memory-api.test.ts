@@ -140,6 +140,9 @@ describe('memory API (no Redis: in-process compression)', () => {
     const tooLong = await call(alice, 'store_memory', { agent_id: 'agent-a', session_id: 's1', role: 'user', content: 'x'.repeat(2001) });
     expect(tooLong.isError).toBe(true);
     expect(tooLong.text).toContain('longer than 2000 characters');
+    const nulMeta = await rest(url, KEY_A, 'POST', '/v1/agents/agent-a/sessions/s1/turns', { role: 'user', content: 'hi', metadata: { note: 'a\u0000b' } });
+    expect(nulMeta.status).toBe(400);
+    expect((nulMeta.body.error as { message: string }).message).toContain('metadata must not contain NUL characters');
     const badId = await rest(url, KEY_A, 'POST', '/v1/agents/bad%20id/sessions/s1/turns', { role: 'user', content: 'hi' });
     expect(badId.status).toBe(400);
     expect((badId.body.error as { message: string }).message).toContain('agentId');

@@ -79,6 +79,18 @@ export function createRedisCache({ redis, prefix, ttlSeconds, logger, onError }:
     else dirty.add(key);
   };
 
+  let pending: { keys: Set<string>; done: Promise<void> } | undefined;
+  const bump = async (keys: Set<string>): Promise<void> => {
+    const tx = redis.multi();
+    for (const key of keys) tx.hset(key, 'gen', newGen()).expire(key, Math.max(ttlSeconds, 60));
+    try {
+      await tx.exec();
+    } catch (err) {
+      warn(err, 'invalidate');
+      for (const key of keys) remember(key);
+    }
+  };
+
   return {
     async get<T>(agentId: string, sessionId: string, field: string, compute: () => Promise<T>): Promise<T> {
       if (!usable() || ttlSeconds === 0) return compute();
@@ -104,15 +116,27 @@ export function createRedisCache({ redis, prefix, ttlSeconds, logger, onError }:
         .catch((err: unknown) => warn(err, 'set'));
       return value;
     },
-    async invalidate(agentId, sessionId) {
+    invalidate(agentId, sessionId) {
       const key = keyOf(agentId, sessionId);
-      if (redis.status !== 'ready') return remember(key);
-      try {
-        await redis.multi().hset(key, 'gen', newGen()).expire(key, Math.max(ttlSeconds, 60)).exec();
-      } catch (err) {
-        warn(err, 'invalidate');
+      if (redis.status !== 'ready') {
         remember(key);
+        return Promise.resolve();
       }
+      // Writes committed together (group commit) invalidate together: one round trip for all of them.
+      if (!pending) {
+        const keys = new Set<string>();
+        pending = {
+          keys,
+          done: new Promise<void>((resolve) =>
+            process.nextTick(() => {
+              pending = undefined;
+              resolve(bump(keys));
+            }),
+          ),
+        };
+      }
+      pending.keys.add(key);
+      return pending.done;
     },
     async drop(agentId, sessionId) {
       const key = keyOf(agentId, sessionId);

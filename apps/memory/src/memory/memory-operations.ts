@@ -9,6 +9,7 @@ import type { MemoryMetrics } from '../memory-metrics.js';
 import { estimateTokens, turnTokens } from '../turns/tokens.js';
 import { truncateToTokens } from '../compression/summariser.js';
 import * as repo from '../turns/turn-repository.js';
+import { createGroupCommit } from '../turns/group-commit.js';
 
 export interface MemoryOperationsDeps {
   db: repo.Db;
@@ -19,6 +20,8 @@ export interface MemoryOperationsDeps {
   logger: Logger;
   compressionThresholdTokens: number;
   maxBatchTurns: number;
+  /** Store statements in flight at once; writes arriving meanwhile are grouped into the next one. */
+  storeConcurrency?: number;
 }
 
 export interface CompressedMemory {
@@ -67,10 +70,17 @@ export function createMemoryOperations(deps: MemoryOperationsDeps) {
     }
   }
 
+  const commit = createGroupCommit((writes: repo.TurnWrite[]) => repo.storeTurnWrites(db, writes), {
+    maxInFlight: deps.storeConcurrency ?? 4,
+    maxWeight: Math.max(deps.maxBatchTurns, 1_000),
+    weight: (w) => w.turns.length,
+    isolatable: repo.isStatementError,
+  });
+
   async function store(principal: Principal | undefined, agentId: string, sessionId: string, turns: repo.NewTurn[]) {
     scope.assert(principal, agentId);
     if (turns.length > deps.maxBatchTurns) throw batchTooLarge(deps.maxBatchTurns, turns.length);
-    const stored = await repo.storeTurns(db, agentId, sessionId, turns);
+    const stored = await commit({ agentId, sessionId, turns });
     metrics.turnsStored.inc(turns.length);
     await cache.invalidate(agentId, sessionId);
     await maybeAutoCompress(agentId, sessionId, stored, turns.reduce((n, t) => n + turnTokens(t.content), 0));

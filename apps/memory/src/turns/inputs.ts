@@ -8,9 +8,18 @@ const idMessage = 'must be 1-128 characters: letters, digits and . _ : @ - (star
 export const agentIdSchema = z.string().regex(ID, idMessage).describe('The agent whose memory this is, e.g. "support-bot".');
 export const sessionIdSchema = z.string().regex(ID, idMessage).describe('The conversation (session) within the agent, e.g. "chat-2024-06-01".');
 export const roleSchema = z.enum(ROLES, { error: `role must be one of ${ROLES.join(', ')}` }).describe('Who spoke: user, assistant, system or tool.');
+/** Postgres text and jsonb cannot hold NUL (U+0000) anywhere, keys included. */
+function hasNul(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (Array.isArray(v)) return v.some(hasNul);
+  if (v !== null && typeof v === 'object') return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x));
+  return false;
+}
+
 export const metadataSchema = z
   .record(z.string(), z.unknown())
   .refine((m) => JSON.stringify(m).length <= 8_192, 'metadata must serialise to at most 8192 characters')
+  .refine((m) => !hasNul(m), 'metadata must not contain NUL characters (U+0000)')
   .describe('Optional JSON object stored with the turn (tool name, message id, ...).');
 
 export function contentSchema(maxChars: number) {

@@ -30,39 +30,97 @@ export interface TurnView {
 
 const iso = (d: Date | string): string => (d instanceof Date ? d : new Date(d)).toISOString();
 
+export interface TurnWrite {
+  agentId: string;
+  sessionId: string;
+  turns: readonly NewTurn[];
+}
+
 /**
  * Stores turns of one session with one statement: a multi-row insert plus the session's counters, so
  * the write is atomic (all turns or none) and costs one round trip however large the batch.
  */
 export async function storeTurns(db: Db, agentId: string, sessionId: string, turns: readonly NewTurn[]): Promise<StoredTurns> {
-  const roles = turns.map((t) => t.role);
-  const contents = turns.map((t) => t.content);
-  const metas = turns.map((t) => (t.metadata === undefined ? null : JSON.stringify(t.metadata)));
-  const tokens = turns.map((t) => turnTokens(t.content));
-  const { rows } = await sql<{ ids: Array<string | number>; unsummarised_tokens: string | number; last_turn_id: string | number }>`
+  const [stored] = await storeTurnWrites(db, [{ agentId, sessionId, turns }]);
+  if (!stored) throw new Error('storing turns returned no result');
+  return stored;
+}
+
+/** An error Postgres reported for a statement (it was rolled back: nothing of it was stored). */
+export const isStatementError = (err: unknown): boolean =>
+  typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' && 'severity' in err;
+
+/**
+ * Stores several writes (of any sessions) with one statement, in one transaction: all of them or none.
+ * Each result carries its own turn ids, and the session's unsummarised tokens as they stood right after
+ * that write. Session rows are locked in (agent, session) order, so concurrent statements cannot deadlock.
+ */
+export async function storeTurnWrites(db: Db, writes: readonly TurnWrite[]): Promise<StoredTurns[]> {
+  const agents: string[] = [];
+  const sessions: string[] = [];
+  const roles: string[] = [];
+  const contents: string[] = [];
+  const metas: Array<string | null> = [];
+  const tokens: number[] = [];
+  const writeTokens: number[] = [];
+  for (const w of writes) {
+    let sum = 0;
+    for (const t of w.turns) {
+      const n = turnTokens(t.content);
+      agents.push(w.agentId);
+      sessions.push(w.sessionId);
+      roles.push(t.role);
+      contents.push(t.content);
+      metas.push(t.metadata === undefined ? null : JSON.stringify(t.metadata));
+      tokens.push(n);
+      sum += n;
+    }
+    writeTokens.push(sum);
+  }
+  const { rows } = await sql<{ agent_id: string; session_id: string; ids: Array<string | number>; unsummarised_tokens: string | number }>`
     with ins as (
       insert into turns (agent_id, session_id, role, content, metadata, token_count)
-      select ${agentId}, ${sessionId}, t.role, t.content, t.metadata, t.token_count
-      from unnest(${roles}::text[], ${contents}::text[], ${metas}::jsonb[], ${tokens}::int[]) with ordinality
-        as t(role, content, metadata, token_count, ord)
+      select t.agent_id, t.session_id, t.role, t.content, t.metadata, t.token_count
+      from unnest(${agents}::text[], ${sessions}::text[], ${roles}::text[], ${contents}::text[], ${metas}::jsonb[], ${tokens}::int[]) with ordinality
+        as t(agent_id, session_id, role, content, metadata, token_count, ord)
       order by t.ord
-      returning id, token_count
+      returning id, agent_id, session_id, token_count
+    ), per_session as (
+      select agent_id, session_id, count(*) as n, sum(token_count) as tokens, max(id) as last_id, array_agg(id order by id) as ids
+      from ins group by agent_id, session_id
     ), upd as (
       insert into sessions as s (agent_id, session_id, turn_count, token_count, unsummarised_tokens, last_turn_id)
-      select ${agentId}, ${sessionId}, count(*), sum(token_count), sum(token_count), max(id) from ins
+      select agent_id, session_id, n, tokens, tokens, last_id from per_session order by agent_id, session_id
       on conflict (agent_id, session_id) do update set
         turn_count = s.turn_count + excluded.turn_count,
         token_count = s.token_count + excluded.token_count,
         unsummarised_tokens = s.unsummarised_tokens + excluded.unsummarised_tokens,
         last_turn_id = greatest(s.last_turn_id, excluded.last_turn_id),
         updated_at = now()
-      returning unsummarised_tokens, last_turn_id
+      returning agent_id, session_id, unsummarised_tokens
     )
-    select (select array_agg(id order by id) from ins) as ids, upd.unsummarised_tokens, upd.last_turn_id from upd
+    select upd.agent_id, upd.session_id, upd.unsummarised_tokens, p.ids
+    from upd join per_session p using (agent_id, session_id)
   `.execute(db);
-  const row = rows[0];
-  if (!row) throw new Error('storing turns returned no row');
-  return { ids: row.ids.map(String), unsummarisedTokens: Number(row.unsummarised_tokens), lastTurnId: String(row.last_turn_id) };
+  // Ids were drawn in input order, so each session's ids, ascending, belong to its writes in order.
+  const bySession = new Map(rows.map((r) => [`${r.agent_id}\u0000${r.session_id}`, { ids: r.ids.map(String), next: 0, after: Number(r.unsummarised_tokens) }]));
+  const results: StoredTurns[] = writes.map((w) => {
+    const s = bySession.get(`${w.agentId}\u0000${w.sessionId}`);
+    if (!s) throw new Error('storing turns returned no row for a session');
+    const ids = s.ids.slice(s.next, s.next + w.turns.length);
+    s.next += w.turns.length;
+    return { ids, unsummarisedTokens: 0, lastTurnId: ids[ids.length - 1] ?? '' };
+  });
+  // Unsummarised tokens right after each write: the session's final figure less what later writes added.
+  const later = new Map<string, number>();
+  for (let i = writes.length - 1; i >= 0; i--) {
+    const w = writes[i]!;
+    const key = `${w.agentId}\u0000${w.sessionId}`;
+    const after = bySession.get(key)!.after - (later.get(key) ?? 0);
+    results[i]!.unsummarisedTokens = after;
+    later.set(key, (later.get(key) ?? 0) + writeTokens[i]!);
+  }
+  return results;
 }
 
 function toView(r: {
