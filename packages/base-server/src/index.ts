@@ -42,10 +42,10 @@ export {
   type RequiredAnnotations,
   type CallToolResult,
 } from './mcp.js';
-export { RestApi, type RouteSpec } from './rest.js';
+export { RestApi, Reply, reply, type RouteSpec, type ApiRequest } from './rest.js';
 export { ShutdownRegistry, type Closer } from './lifecycle.js';
 export type { Principal } from './security.js';
 export { startTracing, type Tracing, type TracingOptions } from './tracing.js';
-export { createDatabase, runMigrations, type Database, type DatabaseOptions } from './clients/postgres.js';
+export { createDatabase, runMigrations, type Database, type DatabaseOptions, type PreparedStatement } from './clients/postgres.js';
 export { createRedis, redisCheck, closeRedis, type RedisRole, type RedisClientOptions } from './clients/redis.js';
 export { z } from 'zod';

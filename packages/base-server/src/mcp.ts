@@ -358,6 +358,8 @@ export async function handleMcpPost(
       return jsonRpcError(res, 400, -32000, `Bad Request: unsupported protocol version ${version} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}).`);
     }
   }
+  const direct = messages.length === 1 && !isBatch ? directToolCall(messages[0]) : undefined;
+  if (direct) return answerToolCall(registry, direct, res, ctx);
   const requests = messages.filter(isJSONRPCRequest);
   const server = registry.createServer(ctx);
   const transport = new SingleExchangeTransport(res, new Set(requests.map((r) => r.id)), isBatch);
@@ -375,6 +377,42 @@ export async function handleMcpPost(
     if (!transport.finished) void server.close();
   });
   for (const m of messages) transport.onmessage?.(m);
+}
+
+interface DirectToolCall {
+  id: RequestId;
+  name: string;
+  args: Record<string, unknown> | undefined;
+}
+
+/**
+ * The hot path: one tools/call that asked for no progress needs nothing of a protocol session, so it
+ * is answered straight from the registry (the same `call` the SDK server's handler runs) without
+ * building a server per request. Anything else (progress, batches, other methods, malformed params
+ * that deserve the SDK's own error) goes through the SDK server.
+ */
+function directToolCall(m: JSONRPCMessage | undefined): DirectToolCall | undefined {
+  if (!m || !isJSONRPCRequest(m) || m.method !== 'tools/call') return undefined;
+  const params = m.params as Record<string, unknown> | undefined;
+  if (!params || typeof params.name !== 'string') return undefined;
+  const args = params.arguments;
+  if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) return undefined;
+  const meta = params._meta;
+  if (meta !== undefined && (typeof meta !== 'object' || meta === null || 'progressToken' in meta)) return undefined;
+  return { id: m.id, name: params.name, args: args as Record<string, unknown> | undefined };
+}
+
+async function answerToolCall(registry: ToolRegistry, call: DirectToolCall, res: ServerResponse, ctx: McpRequestContext): Promise<void> {
+  const abort = new AbortController();
+  // The client went away before the answer: the handler's ctx.signal fires.
+  const onClose = () => abort.abort();
+  res.once('close', onClose);
+  const result = await registry.call(call.name, call.args, { ...ctx, signal: abort.signal, progress: async () => {} });
+  res.off('close', onClose);
+  if (res.destroyed) return;
+  const body = JSON.stringify({ result, jsonrpc: '2.0', id: call.id });
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 /** Serves the same tools over stdio: for local MCP clients that spawn the server as a process. */

@@ -1,14 +1,39 @@
 // REST routes declared with zod schemas: the same schemas validate requests and generate /openapi.json.
-import type { Request, Response, NextFunction, Router } from 'express';
+// Declared routes are served by the request pipeline (pipeline.ts), not by express.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
 import { z } from 'zod';
 import { BadRequestError } from './errors.js';
+import type { Logger } from './logger.js';
+import { compilePath, sendBody, sendJson } from './pipeline.js';
+import type { Principal } from './security.js';
 
 type AnyZod = z.ZodType;
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
+/** The request a route handler sees: node's request plus who is calling and a logger bound to the request. */
+export type ApiRequest = IncomingMessage & {
+  principal?: Principal;
+  requestId?: string;
+  log: Logger;
+  body?: unknown;
+};
+
+/** An answer with its own status, content type or headers (a handler may also just return the JSON value). */
+export class Reply {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly options: { contentType?: string; headers?: Record<string, string> } = {},
+  ) {}
+}
+
+/** `return reply(503, body)`; a string or Buffer body is sent as is, with `contentType`. */
+export const reply = (status: number, body: unknown, options: { contentType?: string; headers?: Record<string, string> } = {}): Reply => new Reply(status, body, options);
+
 export interface RouteSpec<B extends AnyZod | undefined, Q extends AnyZod | undefined, P extends AnyZod | undefined, R extends AnyZod | undefined> {
   method: Method;
-  /** Express path, e.g. `/v1/agents/:agentId/sessions`. */
+  /** Express-style path, e.g. `/v1/agents/:agentId/sessions`. */
   path: string;
   summary: string;
   description?: string;
@@ -21,23 +46,32 @@ export interface RouteSpec<B extends AnyZod | undefined, Q extends AnyZod | unde
   /** Success status (default 200). */
   status?: number;
   /**
-   * Served without an API key (badges, a service's own health summary). Public routes are mounted
-   * before authentication and body parsing, so they should be read-only GETs.
+   * Served without an API key (badges, a service's own health summary). Public routes are read
+   * before authentication and never read a body, so they should be read-only GETs.
    */
   public?: boolean;
+  /**
+   * Returns the JSON answer, a `reply(...)`, or nothing (204). A handler may also write to `res` itself
+   * (pre-encoded bodies); then nothing more is sent.
+   */
   handler: (
     input: {
       body: B extends AnyZod ? z.output<B> : undefined;
       query: Q extends AnyZod ? z.output<Q> : undefined;
       params: P extends AnyZod ? z.output<P> : undefined;
     },
-    req: Request,
-    res: Response,
-  ) => Promise<(R extends AnyZod ? z.input<R> : unknown) | void>;
+    req: ApiRequest,
+    res: ServerResponse,
+  ) => Promise<(R extends AnyZod ? z.input<R> : unknown) | Reply | void>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyRoute = RouteSpec<any, any, any, any>;
+
+export interface RouteMatch {
+  route: AnyRoute;
+  params: Record<string, string>;
+}
 
 function issues(where: string, error: z.ZodError): string {
   return error.issues
@@ -53,36 +87,52 @@ function parsePart(schema: AnyZod | undefined, value: unknown, where: string): u
   return r.data;
 }
 
-/** Collects routes, mounts them with validation, and describes them as OpenAPI 3.1. */
+/** Collects routes, matches requests to them, runs them with validation, and describes them as OpenAPI 3.1. */
 export class RestApi {
   private readonly routes: AnyRoute[] = [];
-
-  constructor(
-    private readonly router: Router,
-    private readonly publicRouter: Router = router,
-  ) {}
+  private readonly matchers: Array<{ method: string; route: AnyRoute; match: (pathname: string) => Record<string, string> | undefined }> = [];
 
   route<B extends AnyZod | undefined = undefined, Q extends AnyZod | undefined = undefined, P extends AnyZod | undefined = undefined, R extends AnyZod | undefined = undefined>(
     spec: RouteSpec<B, Q, P, R>,
   ): void {
     this.routes.push(spec as AnyRoute);
-    const router = spec.public ? this.publicRouter : this.router;
-    router[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
-      try {
-        const input = {
-          body: parsePart(spec.body, req.body ?? {}, 'body'),
-          query: parsePart(spec.query, req.query, 'query'),
-          params: parsePart(spec.params, req.params, 'params'),
-        };
-        const out = await spec.handler(input as never, req, res);
-        if (!res.headersSent) {
-          if (out === undefined) res.status(spec.status ?? 204).end();
-          else res.status(spec.status ?? 200).json(out);
-        }
-      } catch (err) {
-        next(err);
-      }
-    });
+    this.matchers.push({ method: spec.method.toUpperCase(), route: spec as AnyRoute, match: compilePath(spec.path) });
+  }
+
+  get size(): number {
+    return this.routes.length;
+  }
+
+  /** The declared route for a request (HEAD is served by GET routes), or undefined. */
+  match(method: string, pathname: string): RouteMatch | undefined {
+    const m = method === 'HEAD' ? 'GET' : method;
+    for (const r of this.matchers) {
+      if (r.method !== m) continue;
+      const params = r.match(pathname);
+      if (params) return { route: r.route, params };
+    }
+    return undefined;
+  }
+
+  /** Validates the request against the route's schemas, runs its handler and sends the answer. */
+  async serve({ route, params }: RouteMatch, req: ApiRequest, res: ServerResponse, search: string): Promise<void> {
+    const input = {
+      body: parsePart(route.body, req.body ?? {}, 'body'),
+      query: parsePart(route.query, parseQuery(search), 'query'),
+      params: parsePart(route.params, params, 'params'),
+    };
+    const out = await route.handler(input as never, req, res);
+    if (res.headersSent || res.writableEnded) return;
+    if (out instanceof Reply) {
+      for (const [h, v] of Object.entries(out.options.headers ?? {})) res.setHeader(h, v);
+      if (typeof out.body === 'string' || Buffer.isBuffer(out.body)) sendBody(req, res, out.status, out.body, out.options.contentType ?? 'text/plain; charset=utf-8');
+      else if (out.body === undefined) res.writeHead(out.status).end();
+      else sendJson(req, res, out.status, out.body);
+    } else if (out === undefined) {
+      res.writeHead(route.status ?? 204).end();
+    } else {
+      sendJson(req, res, route.status ?? 200, out);
+    }
   }
 
   /** The OpenAPI document for every route declared so far. */

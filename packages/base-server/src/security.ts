@@ -1,5 +1,6 @@
 // Authentication, Host/Origin validation, rate limiting and security headers.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ApiKey } from './config.js';
@@ -32,6 +33,8 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 export interface Authenticator {
   middleware: RequestHandler;
   identify(header: string | undefined): Principal | undefined;
+  /** The caller's principal, or an AuthenticationError (with its WWW-Authenticate header) to throw. */
+  authenticate(headers: IncomingHttpHeaders): Principal;
   enabled: boolean;
 }
 
@@ -49,21 +52,24 @@ export function createAuthenticator(keys: readonly ApiKey[], realm: string): Aut
     return match === undefined ? undefined : { keyName: match, authenticated: true };
   }
 
-  const middleware: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
-    if (!enabled) {
-      req.principal = { keyName: 'anonymous', authenticated: false };
-      return next();
+  const anonymous: Principal = Object.freeze({ keyName: 'anonymous', authenticated: false });
+  function authenticate(headers: IncomingHttpHeaders): Principal {
+    if (!enabled) return anonymous;
+    const principal = identify(headers.authorization);
+    if (principal) return principal;
+    const wrong = headers.authorization !== undefined;
+    throw new AuthenticationError(undefined, { headers: { 'WWW-Authenticate': `Bearer realm="${realm}"${wrong ? ', error="invalid_token"' : ''}` } });
+  }
+
+  const middleware: RequestHandler = (req: Request, _res: Response, next: NextFunction) => {
+    try {
+      req.principal = authenticate(req.headers);
+      next();
+    } catch (err) {
+      next(err);
     }
-    const principal = identify(req.headers.authorization);
-    if (!principal) {
-      const wrong = req.headers.authorization !== undefined;
-      res.setHeader('WWW-Authenticate', `Bearer realm="${realm}"${wrong ? ', error="invalid_token"' : ''}`);
-      return next(new AuthenticationError());
-    }
-    req.principal = principal;
-    next();
   };
-  return { middleware, identify, enabled };
+  return { middleware, identify, authenticate, enabled };
 }
 
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]', '::1'];
@@ -81,6 +87,12 @@ function hostnameOf(hostHeader: string): string {
  * without Origin (non-browser clients) pass. `*` in a list allows everything.
  */
 export function createHostOriginGuard(allowedHosts: readonly string[], allowedOrigins: readonly string[]): RequestHandler {
+  const check = createHostOriginCheck(allowedHosts, allowedOrigins);
+  return (req, _res, next) => next(check(req.headers));
+}
+
+/** The guard's rule as a function: the ForbiddenError to answer with, or undefined when allowed. */
+export function createHostOriginCheck(allowedHosts: readonly string[], allowedOrigins: readonly string[]): (headers: IncomingHttpHeaders) => ForbiddenError | undefined {
   const hosts = new Set((allowedHosts.length ? allowedHosts : LOOPBACK_HOSTS).map((h) => h.toLowerCase()));
   const anyHost = hosts.has('*');
   const origins = new Set(allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, '')));
@@ -98,16 +110,16 @@ export function createHostOriginGuard(allowedHosts: readonly string[], allowedOr
     }
   };
 
-  return (req, _res, next) => {
-    const host = req.headers.host;
+  return (headers) => {
+    const host = headers.host;
     if (!anyHost && (!host || !(hosts.has(host.toLowerCase()) || hosts.has(hostnameOf(host))))) {
-      return next(new ForbiddenError('host_not_allowed', `Host "${host ?? ''}" is not allowed. Add it to ALLOWED_HOSTS.`));
+      return new ForbiddenError('host_not_allowed', `Host "${host ?? ''}" is not allowed. Add it to ALLOWED_HOSTS.`);
     }
-    const origin = req.headers.origin;
+    const origin = headers.origin;
     if (origin !== undefined && !originAllowed(origin)) {
-      return next(new ForbiddenError('origin_not_allowed', `Origin "${origin}" is not allowed. Add it to ALLOWED_ORIGINS.`));
+      return new ForbiddenError('origin_not_allowed', `Origin "${origin}" is not allowed. Add it to ALLOWED_ORIGINS.`);
     }
-    next();
+    return undefined;
   };
 }
 
@@ -116,12 +128,21 @@ export function createHostOriginGuard(allowedHosts: readonly string[], allowedOr
  * In memory, per replica; 0 disables it.
  */
 export function createRateLimiter(perMinute: number, now: () => number = Date.now): RequestHandler {
+  const take = createRateLimit(perMinute, now);
+  return (req, res, next) => next(take(req.principal, res));
+}
+
+/**
+ * The limiter as a function: takes one token for the principal's key and sets the RateLimit headers,
+ * or returns the RateLimitError to answer with.
+ */
+export function createRateLimit(perMinute: number, now: () => number = Date.now): (principal: Principal | undefined, res: ServerResponse) => RateLimitError | undefined {
   const buckets = new Map<string, { tokens: number; updated: number }>();
   const refillPerMs = perMinute / 60_000;
   let lastSweep = now();
-  return (req, res, next) => {
-    if (perMinute <= 0) return next();
-    const key = req.principal?.keyName ?? 'anonymous';
+  return (principal, res) => {
+    if (perMinute <= 0) return undefined;
+    const key = principal?.keyName ?? 'anonymous';
     const t = now();
     if (t - lastSweep > 60_000) {
       // Full buckets carry no information; drop them so the map stays bounded.
@@ -134,12 +155,12 @@ export function createRateLimiter(perMinute: number, now: () => number = Date.no
     buckets.set(key, bucket);
     if (bucket.tokens < 1) {
       const waitSeconds = (1 - bucket.tokens) / refillPerMs / 1000;
-      return next(new RateLimitError(`Rate limit of ${perMinute} requests per minute exceeded for this API key; retry later.`, waitSeconds));
+      return new RateLimitError(`Rate limit of ${perMinute} requests per minute exceeded for this API key; retry later.`, waitSeconds);
     }
     bucket.tokens -= 1;
     res.setHeader('RateLimit-Limit', String(perMinute));
     res.setHeader('RateLimit-Remaining', String(Math.floor(bucket.tokens)));
-    next();
+    return undefined;
   };
 }
 

@@ -1,20 +1,22 @@
 // createService: the one way every Factory service starts.
-import { createServer, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
 import express, { type Express, type Request, type Response, type NextFunction } from 'express';
 import compression from 'compression';
 import type { BaseConfig } from './config.js';
 import { ConfigError } from './config.js';
-import { errorEnvelope, NotFoundError, toAppError } from './errors.js';
+import { NotFoundError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { Readiness, type ReadinessCheck } from './readiness.js';
-import { createAuthenticator, createHostOriginGuard, createRateLimiter, isLoopbackHost, SECURITY_HEADERS } from './security.js';
+import { createAuthenticator, createHostOriginCheck, createRateLimit, isLoopbackHost, SECURITY_HEADERS } from './security.js';
 import { createBrowserSessions } from './sessions.js';
 import { ToolRegistry, handleMcpPost, serveStdio, type AnyTool } from './mcp.js';
-import { RestApi } from './rest.js';
+import { RestApi, type ApiRequest } from './rest.js';
+import { isJsonRequest, readJsonBody, sendError } from './pipeline.js';
 import { ShutdownRegistry, type Closer } from './lifecycle.js';
 import { startTracing, preloadedTracing } from './tracing.js';
 
@@ -70,14 +72,6 @@ export interface Service extends ServiceContext {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** application/json or application/*+json, parsed cheaply (type-is' mime lookups cost on every request). */
-function isJsonRequest(req: { headers: { 'content-type'?: string | undefined } }): boolean {
-  const type = req.headers['content-type'];
-  if (!type) return false;
-  const base = (type.split(';', 1)[0] ?? '').trim().toLowerCase();
-  return base === 'application/json' || (base.startsWith('application/') && base.endsWith('+json'));
-}
-
 export function createService(options: ServiceOptions): Service {
   const { config, name, version } = options;
   const logger =
@@ -111,14 +105,37 @@ export function createService(options: ServiceOptions): Service {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  // Cheap, for every request: request id and security headers.
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  // Every request: its id and the security headers, then one 'finish' listener for the RED metrics and
+  // the access-log line. The request's child logger (req.log) is created only if something logs through it.
+  const prologue = (req: IncomingMessage & { requestId?: string; log?: Logger }, res: ServerResponse, route: () => string, quiet: boolean) => {
+    const started = performance.now();
     const incoming = req.headers['x-request-id'];
     const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     req.requestId = id;
     res.setHeader('x-request-id', id);
     for (const [h, v] of SECURITY_HEADERS) res.setHeader(h, v);
     if (state === 'stopping') res.setHeader('Connection', 'close');
+    let child: Logger | undefined;
+    Object.defineProperty(req, 'log', {
+      configurable: true,
+      get: () => (child ??= logger.child({ reqId: id })),
+    });
+    res.once('finish', () => {
+      const ms = performance.now() - started;
+      metrics.httpDuration.observe({ method: req.method ?? '', route: route(), status: String(res.statusCode) }, ms / 1000);
+      if (quiet) return; // /ready is polled constantly; never logged at info
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      if (logger.isLevelEnabled(level)) {
+        logger[level](
+          { reqId: id, req: { id, method: req.method, url: (req as { originalUrl?: string }).originalUrl ?? req.url }, res: { statusCode: res.statusCode }, responseTime: Math.round(ms) },
+          'request completed',
+        );
+      }
+    });
+  };
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    prologue(req, res, () => (req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched'), req.path === '/ready');
     next();
   });
 
@@ -129,31 +146,6 @@ export function createService(options: ServiceOptions): Service {
   };
   // Also on the express app, for in-process use of `app` without start().
   app.get('/health', (req, res) => health(res, req.method === 'HEAD'));
-
-  // RED metrics and one access-log line per request, from a single 'finish' listener. The request's
-  // child logger (req.log, bound to its request id) is created only if something logs through it.
-  app.use((req, res, next) => {
-    const started = performance.now();
-    let child: Logger | undefined;
-    Object.defineProperty(req, 'log', {
-      configurable: true,
-      get: () => (child ??= logger.child({ reqId: req.requestId })),
-    });
-    res.once('finish', () => {
-      const ms = performance.now() - started;
-      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, ms / 1000);
-      if (req.path === '/ready') return; // polled constantly; never logged at info
-      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
-      if (logger.isLevelEnabled(level)) {
-        logger[level](
-          { reqId: req.requestId, req: { id: req.requestId, method: req.method, url: req.originalUrl }, res: { statusCode: res.statusCode }, responseTime: Math.round(ms) },
-          'request completed',
-        );
-      }
-    });
-    next();
-  });
 
   // Readiness: no auth, no Host check (balancers probe by IP).
   app.get('/ready', async (_req, res, next) => {
@@ -167,7 +159,8 @@ export function createService(options: ServiceOptions): Service {
     }
   });
 
-  app.use(createHostOriginGuard(config.ALLOWED_HOSTS, config.ALLOWED_ORIGINS));
+  const hostCheck = createHostOriginCheck(config.ALLOWED_HOSTS, config.ALLOWED_ORIGINS);
+  app.use((req, _res, next) => next(hostCheck(req.headers)));
 
   const metricsAuth = createAuthenticator(
     config.AUTH_DISABLED ? [] : [...config.API_KEYS, ...(config.METRICS_TOKEN ? [{ name: 'metrics', key: config.METRICS_TOKEN }] : [])],
@@ -182,44 +175,21 @@ export function createService(options: ServiceOptions): Service {
     }
   });
 
-  // Routes declared `public: true` are served from here, before authentication.
-  const publicRouter = express.Router();
-  let hasPublicRoutes = false;
-  app.use((req, res, next) => (hasPublicRoutes ? publicRouter(req, res, next) : next()));
-
   const auth = createAuthenticator(config.AUTH_DISABLED ? [] : config.API_KEYS, name);
   const sessions = options.browserLogin && auth.enabled ? createBrowserSessions(config.API_KEYS, auth, name) : undefined;
+  const rateLimit = createRateLimit(config.RATE_LIMIT_PER_MINUTE);
   if (sessions) sessions.mount(app);
   app.use(sessions ? sessions.middleware : auth.middleware);
-  app.use(createRateLimiter(config.RATE_LIMIT_PER_MINUTE));
-  const compress = compression({
-    filter: (req, res) => !String(res.getHeader('Content-Type') ?? '').includes('text/event-stream') && compression.filter(req, res),
-  });
-  // MCP answers may be SSE streams: never buffered by compression (and it costs nothing there).
-  app.use((req, res, next) => (req.path === '/mcp' ? next() : compress(req, res, next)));
+  app.use((req, res, next) => next(rateLimit(req.principal, res)));
+  app.use(
+    compression({
+      filter: (req, res) => !String(res.getHeader('Content-Type') ?? '').includes('text/event-stream') && compression.filter(req, res),
+    }),
+  );
   app.use(express.json({ limit: config.BODY_LIMIT_BYTES, type: isJsonRequest }));
 
-  if (registry) {
-    app.post('/mcp', async (req, res, next) => {
-      try {
-        await handleMcpPost(registry, req, res, {
-          principal: req.principal ?? { keyName: 'anonymous', authenticated: false },
-          requestId: req.requestId ?? randomUUID(),
-          logger: req.log ?? logger,
-        });
-      } catch (err) {
-        next(err);
-      }
-    });
-    app.all('/mcp', (_req, res) => {
-      res.setHeader('Allow', 'POST');
-      res.status(405).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; use POST /mcp.' }, id: null });
-    });
-  }
-
-  const api = new RestApi(app, publicRouter);
+  const api = new RestApi();
   options.routes?.(api, { app, logger, metrics });
-  hasPublicRoutes = publicRouter.stack.length > 0;
   // Routes are all declared by now: the document is built once, on first request.
   let openapi: string | undefined;
   app.get('/openapi.json', (_req, res) => {
@@ -228,14 +198,58 @@ export function createService(options: ServiceOptions): Service {
   });
 
   app.use((req, _res, next) => next(new NotFoundError('route_not_found', `No route for ${req.method} ${req.path}.`)));
-  // The one boundary where errors become responses.
-  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    const appErr = toAppError(err);
-    if (appErr.status >= 500) (req.log ?? logger).error({ err }, 'request failed');
-    if (res.headersSent) return next(err);
-    for (const [h, v] of Object.entries(appErr.headers)) res.setHeader(h, v);
-    res.status(appErr.status).json(errorEnvelope(appErr));
-  });
+  // Errors from express-served routes meet the same boundary as declared ones.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => sendError(req, res, err, req.log ?? logger));
+
+  /**
+   * Declared routes (REST and POST /mcp) are served here, without express's per-request layers, by the
+   * same rules in the same order: Host/Origin, authentication (not for public routes), rate limit, body.
+   */
+  const mcpNotAllowed = (res: ServerResponse) => {
+    const body = JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; use POST /mcp.' }, id: null });
+    res.writeHead(405, { Allow: 'POST', 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
+  };
+  async function serveDeclared(req: ApiRequest, res: ServerResponse, pathname: string, search: string): Promise<boolean> {
+    const isMcp = registry !== undefined && (pathname === '/mcp' || pathname === '/mcp/');
+    let match: ReturnType<RestApi['match']>;
+    try {
+      match = isMcp ? undefined : api.match(req.method ?? 'GET', pathname);
+    } catch (err) {
+      prologue(req, res, () => 'unmatched', false);
+      sendError(req, res, err, req.log);
+      return true;
+    }
+    if (!isMcp && !match) return false;
+    const route = isMcp ? '/mcp' : (match?.route.path ?? 'unmatched');
+    prologue(req, res, () => route, false);
+    // The HTTP server span (instrument preload) is named after the route, as express's instrumentation did.
+    const span = trace.getActiveSpan();
+    if (span) {
+      span.setAttribute('http.route', route);
+      span.updateName(`${req.method ?? 'GET'} ${route}`);
+    }
+    try {
+      const denied = hostCheck(req.headers);
+      if (denied) throw denied;
+      if (!match?.route.public) {
+        const who = sessions ? sessions.authenticate(req) : auth.authenticate(req.headers);
+        if ('redirect' in who) {
+          res.writeHead(302, { Location: who.redirect }).end();
+          return true;
+        }
+        req.principal = who;
+        const limited = rateLimit(who, res);
+        if (limited) throw limited;
+        if (req.method !== 'GET' && req.method !== 'HEAD') req.body = await readJsonBody(req, config.BODY_LIMIT_BYTES);
+      }
+      if (match) await api.serve(match, req, res, search);
+      else if (req.method !== 'POST' || !registry) mcpNotAllowed(res);
+      else await handleMcpPost(registry, req, res, { principal: req.principal ?? { keyName: 'anonymous', authenticated: false }, requestId: req.requestId ?? randomUUID(), logger: req.log });
+    } catch (err) {
+      sendError(req, res, err, req.log);
+    }
+    return true;
+  }
 
   shutdown.add({
     name: 'http',
@@ -278,7 +292,11 @@ export function createService(options: ServiceOptions): Service {
           health(res, req.method === 'HEAD');
           return;
         }
-        app(req, res);
+        const q = url.indexOf('?');
+        serveDeclared(req as ApiRequest, res, q === -1 ? url : url.slice(0, q), q === -1 ? '' : url.slice(q + 1)).then(
+          (served) => served || app(req, res),
+          (err: unknown) => sendError(req, res, err, logger),
+        );
       });
       // Above a load balancer's 60 s idle timeout, so the balancer closes idle connections first.
       server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;

@@ -4,7 +4,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { ApiKey } from './config.js';
-import type { Authenticator } from './security.js';
+import type { IncomingMessage } from 'node:http';
+import type { Authenticator, Principal } from './security.js';
 
 export const SESSION_COOKIE = 'factory_session';
 const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -26,7 +27,7 @@ function safeNext(next: unknown): string {
   return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') ? next : '/';
 }
 
-function readCookie(req: Request, name: string): string | undefined {
+function readCookie(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
@@ -37,6 +38,11 @@ function readCookie(req: Request, name: string): string | undefined {
 export interface BrowserSessions {
   mount(app: Express): void;
   middleware: RequestHandler;
+  /**
+   * The caller's principal (bearer header first, then the session cookie), or the /login URL to redirect
+   * a page view without either to; throws the AuthenticationError for anything else.
+   */
+  authenticate(req: IncomingMessage): Principal | { redirect: string };
   verify(value: string | undefined, now?: number): string | undefined;
 }
 
@@ -79,20 +85,27 @@ export function createBrowserSessions(keys: readonly ApiKey[], auth: Authenticat
     });
   }
 
-  /** Bearer header first, then the session cookie; a page view without either goes to /login. */
-  const middleware: RequestHandler = (req, res, next) => {
+  function authenticate(req: IncomingMessage): Principal | { redirect: string } {
     if (!req.headers.authorization) {
       const name = verify(readCookie(req, SESSION_COOKIE));
-      if (name) {
-        req.principal = { keyName: name, authenticated: true };
-        return next();
-      }
+      if (name) return { keyName: name, authenticated: true };
       if (req.method === 'GET' && (req.headers.accept ?? '').includes('text/html')) {
-        return res.redirect(302, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+        return { redirect: `/login?next=${encodeURIComponent((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/')}` };
       }
     }
-    auth.middleware(req, res, next);
+    return auth.authenticate(req.headers);
+  }
+
+  const middleware: RequestHandler = (req, res, next) => {
+    try {
+      const who = authenticate(req);
+      if ('redirect' in who) return res.redirect(302, who.redirect);
+      req.principal = who;
+      next();
+    } catch (err) {
+      next(err);
+    }
   };
 
-  return { mount, middleware, verify };
+  return { mount, middleware, authenticate, verify };
 }

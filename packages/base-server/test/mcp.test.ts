@@ -37,8 +37,30 @@ const lyingTool = defineTool({
   handler: async () => ({ count: 'many' }) as unknown as { count: number },
 });
 
+// Waits until the client goes away, then reports whether its signal fired.
+let sawAbort: (aborted: boolean) => void = () => {};
+const waitTool = defineTool({
+  name: 'wait_for_cancel',
+  title: 'Wait for cancel',
+  description: 'Waits until the call is aborted (or 5 s pass).',
+  inputSchema: z.object({}),
+  outputSchema: z.object({}),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handler: async (_args, ctx) => {
+    const aborted = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5_000);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    sawAbort(aborted);
+    return {};
+  },
+});
+
 describe('MCP over Streamable HTTP', () => {
-  const { service } = makeService({ tools: [echoTool, failingTool, slowTool, lyingTool] });
+  const { service } = makeService({ tools: [echoTool, failingTool, slowTool, lyingTool, waitTool] });
   let url = '';
   beforeAll(async () => {
     url = (await service.start()).url;
@@ -56,7 +78,7 @@ describe('MCP over Streamable HTTP', () => {
   it('lets an SDK client list tools with descriptions, schemas and annotations, and call them', async () => {
     const client = await connect();
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['count_slowly', 'echo', 'explode', 'lie']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['count_slowly', 'echo', 'explode', 'lie', 'wait_for_cancel']);
     const echo = tools.find((t) => t.name === 'echo');
     expect(echo).toMatchObject({
       title: 'Echo',
@@ -169,6 +191,34 @@ describe('MCP over Streamable HTTP', () => {
     });
     expect(res.status).toBe(202);
     expect(res.text).toBe('');
+  });
+
+  const post = (body: unknown) =>
+    request(`${url}/mcp`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify(body) });
+
+  it('answers a plain tools/call (served without a per-request SDK server) exactly as the SDK server does', async () => {
+    for (const params of [{ name: 'echo', arguments: { message: 'same' } }, { name: 'echo', arguments: { message: '' } }, { name: 'nope' }, { name: 'lie', arguments: {} }]) {
+      const direct = await post({ jsonrpc: '2.0', id: 7, method: 'tools/call', params });
+      // A batch of one goes through the SDK server.
+      const viaSdk = await post([{ jsonrpc: '2.0', id: 7, method: 'tools/call', params }]);
+      expect(direct.status).toBe(200);
+      expect(direct.json()).toEqual((viaSdk.json() as unknown[])[0]);
+    }
+    // Params that break the protocol's schema are still answered by the SDK: a JSON-RPC error, no result.
+    const bad = (await post({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 42 } })).json();
+    expect(bad).toMatchObject({ id: 8, error: { code: expect.any(Number) } });
+    expect(bad.result).toBeUndefined();
+  });
+
+  it('aborts a tool call’s signal when the client disconnects before the answer', async () => {
+    const aborted = new Promise<boolean>((resolve) => (sawAbort = resolve));
+    const { request: httpRequest } = await import('node:http');
+    const req = httpRequest(`${url}/mcp`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json', accept: 'application/json, text/event-stream' } });
+    req.on('error', () => {});
+    req.end(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'wait_for_cancel', arguments: {} } }));
+    await new Promise((r) => setTimeout(r, 200));
+    req.destroy();
+    expect(await aborted).toBe(true);
   });
 
   it('answers a JSON-RPC batch with an array of responses', async () => {

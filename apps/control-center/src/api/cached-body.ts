@@ -1,7 +1,7 @@
 // Response bodies built once per snapshot and reused by every request until the next sweep: the
 // serialized JSON/HTML and, on the first request that accepts it, its gzip form.
 import { gzipSync } from 'node:zlib';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 interface Entry {
   version: string;
@@ -22,13 +22,12 @@ export class BodyCache {
     return e;
   }
 
-  send(req: Request, res: Response, entry: Entry, contentType: string): void {
+  send(req: IncomingMessage, res: ServerResponse, entry: Entry, contentType: string): void {
     res.setHeader('Content-Type', contentType);
     res.setHeader('Vary', 'Accept-Encoding');
     const accepts = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     if (accepts && entry.raw.length > 1024) {
       entry.gzip ??= gzipSync(entry.raw, { level: 6 });
-      // Already encoded: the compression middleware leaves it alone.
       res.setHeader('Content-Encoding', 'gzip');
       res.setHeader('Content-Length', entry.gzip.length);
       res.end(entry.gzip);

@@ -1,7 +1,7 @@
 // JSON API of the control center. Every read comes from the collector's snapshot or from Postgres;
 // no request ever triggers a check or names a URL to fetch.
 import type { Kysely } from 'kysely';
-import { NotFoundError, z, type RestApi, type Service } from '@factory/base-server';
+import { NotFoundError, reply, z, type RestApi, type Service } from '@factory/base-server';
 import type { ServiceEntry } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { HealthCollector } from '../health/collector.js';
@@ -148,11 +148,10 @@ export function registerApi(api: RestApi, deps: ApiDeps): void {
     public: true,
     summary: "The control center's own readiness (same body and status as /ready)",
     tags: ['health'],
-    handler: async (_input, _req, res) => {
+    handler: async () => {
       const svc = deps.service();
       const body = svc.state === 'ready' ? await svc.readiness.evaluate() : svc.readiness.notReady(`service is ${svc.state}`);
-      res.setHeader('Cache-Control', 'no-store');
-      res.status(body.ready && svc.state === 'ready' ? 200 : 503).json(body);
+      return reply(body.ready && svc.state === 'ready' ? 200 : 503, body, { headers: { 'Cache-Control': 'no-store' } });
     },
   });
 
@@ -250,12 +249,13 @@ export function registerApi(api: RestApi, deps: ApiDeps): void {
     summary: 'An SVG status badge for one service',
     tags: ['services'],
     params: serviceName,
-    handler: async ({ params }, _req, res) => {
+    handler: async ({ params }) => {
       findService(deps.services, params.name);
       const view = deps.collector.snapshot.services.find((s) => s.name === params.name);
-      res.setHeader('Content-Type', 'image/svg+xml; charset=utf-8');
-      res.setHeader('Cache-Control', 'no-cache');
-      res.send(badgeSvg(params.name, view?.status ?? 'unknown', view?.uptime['30d'] ?? null));
+      return reply(200, badgeSvg(params.name, view?.status ?? 'unknown', view?.uptime['30d'] ?? null), {
+        contentType: 'image/svg+xml; charset=utf-8',
+        headers: { 'Cache-Control': 'no-cache' },
+      });
     },
   });
 }

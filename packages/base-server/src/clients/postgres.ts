@@ -30,9 +30,19 @@ export interface Database<DB> {
   kind: 'postgres' | 'pglite';
   /** Creates the schema if one was configured, then applies pending migrations. */
   migrate(migrations: Record<string, Migration>): Promise<string[]>;
+  /**
+   * Runs a hot statement as a named prepared statement: parsed and planned once per connection instead
+   * of on every call (on PGlite, a plain query). `name` must be unique per statement text.
+   */
+  prepared<R>(statement: PreparedStatement, values: readonly unknown[]): Promise<R[]>;
   /** A readiness check named `database`. */
   check(options?: Partial<Pick<ReadinessCheck, 'required' | 'timeoutMs'>>): ReadinessCheck;
   close(): Promise<void>;
+}
+
+export interface PreparedStatement {
+  name: string;
+  text: string;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -62,18 +72,19 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
   }
   const histogram = queryHistogram(options.metrics);
   const slowMs = options.slowQueryMs ?? 500;
-  const log = (event: LogEvent) => {
-    const ms = event.queryDurationMillis;
-    histogram?.observe({ kind: statementKind(event.query.sql) }, ms / 1000);
-    if (event.level === 'error') {
-      logger.warn({ err: { message: (event.error as Error)?.message, code: (event.error as { code?: string })?.code }, sql: event.query.sql.slice(0, 500), ms: Math.round(ms) }, 'query failed');
+  const record = (sqlText: string, ms: number, failed: boolean, error?: unknown) => {
+    histogram?.observe({ kind: statementKind(sqlText) }, ms / 1000);
+    if (failed) {
+      logger.warn({ err: { message: (error as Error)?.message, code: (error as { code?: string })?.code }, sql: sqlText.slice(0, 500), ms: Math.round(ms) }, 'query failed');
     } else if (ms > slowMs) {
-      logger.warn({ sql: event.query.sql.slice(0, 500), ms: Math.round(ms) }, 'slow query');
+      logger.warn({ sql: sqlText.slice(0, 500), ms: Math.round(ms) }, 'slow query');
     }
   };
+  const log = (event: LogEvent) => record(event.query.sql, event.queryDurationMillis, event.level === 'error', event.level === 'error' ? event.error : undefined);
 
   let db: Kysely<DB>;
   let kind: Database<DB>['kind'];
+  let run: (statement: PreparedStatement, values: unknown[]) => Promise<{ rows: unknown[] }>;
   let closeDriver: () => Promise<void>;
   if (options.url) {
     kind = 'postgres';
@@ -94,6 +105,7 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
     pool.on('error', onClientError);
     pool.on('connect', (client) => client.on('error', onClientError));
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log });
+    run = (statement, values) => pool.query({ name: statement.name, text: statement.text, values });
     closeDriver = () => db.destroy();
   } else {
     kind = 'pglite';
@@ -106,6 +118,7 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
     }
     logger.warn({ dataDir: options.pgliteDataDir ?? '(memory)' }, 'DATABASE_URL is not set: using an embedded PGlite database (for local use only)');
     db = new Kysely<DB>({ dialect: new PGliteDialect(pglite), log });
+    run = (statement, values) => pglite.query(statement.text, values);
     closeDriver = async () => {
       await db.destroy();
       if (!pglite.closed) await pglite.close();
@@ -115,6 +128,18 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
   return {
     db,
     kind,
+    async prepared<R>(statement: PreparedStatement, values: readonly unknown[]): Promise<R[]> {
+      const started = performance.now();
+      // The same metrics and logs as queries through kysely.
+      try {
+        const { rows } = await run(statement, [...values]);
+        record(statement.text, performance.now() - started, false);
+        return rows as R[];
+      } catch (error) {
+        record(statement.text, performance.now() - started, true, error);
+        throw error;
+      }
+    },
     async migrate(migrations) {
       if (options.schema) {
         try {
