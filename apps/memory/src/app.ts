@@ -69,7 +69,10 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
   // The queue needs the metrics and the metrics read the queue's counts: tie the knot through a holder.
   const queueRef: { current?: CompressionQueue } = {};
   const metrics = createMemoryMetrics(serviceMetrics.registry, () => queueRef.current?.counts() ?? Promise.resolve(undefined));
-  const cache = redis ? createRedisCache({ redis, prefix: config.CACHE_PREFIX, ttlSeconds: config.CACHE_TTL_SECONDS, logger }) : noCache;
+  // The cache has a connection of its own: BullMQ defines its Lua scripts on the queue's connection, and
+  // ioredis copies every defined script onto each MULTI it builds (the cache builds one per invalidation).
+  const cacheRedis = config.REDIS_URL ? createRedis({ url: config.REDIS_URL, role: 'client', logger, name: 'memory-api-cache' }) : undefined;
+  const cache = cacheRedis ? createRedisCache({ redis: cacheRedis, prefix: config.CACHE_PREFIX, ttlSeconds: config.CACHE_TTL_SECONDS, logger }) : noCache;
   const llm = createLlm(config, { metrics, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.summariser ? { summariser: deps.summariser } : {}), ...(redis ? { publishTo: redis } : {}) });
   const queue = redis
     ? createBullmqQueue({ redis, prefix: config.QUEUE_PREFIX, policy: retryPolicy(config), logger })
@@ -91,6 +94,7 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
 
   const operations = createMemoryOperations({
     db: database.db,
+    database,
     cache,
     queue,
     scope: createAgentScope(config.AGENT_SCOPES),
@@ -98,6 +102,7 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
     logger,
     compressionThresholdTokens: config.COMPRESSION_THRESHOLD_TOKENS,
     maxBatchTurns: config.MAX_BATCH_TURNS,
+    storeConcurrency: config.STORE_MAX_IN_FLIGHT,
   });
   const limits = { maxContentChars: config.MAX_CONTENT_CHARS, maxBatchTurns: config.MAX_BATCH_TURNS };
 
@@ -121,6 +126,7 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
     onShutdown: [
       { name: 'compression-queue', close: () => queue.close() },
       ...(redis ? [{ name: 'redis', close: () => closeRedis(redis) }] : []),
+      ...(cacheRedis ? [{ name: 'redis-cache', close: () => closeRedis(cacheRedis) }] : []),
       { name: 'database', close: () => database.close() },
     ],
   });

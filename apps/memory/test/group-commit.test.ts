@@ -82,7 +82,7 @@ describe('storeTurnWrites (Postgres)', () => {
       { agentId: 'a', sessionId: 'x', turns: [turn('x3 is longer than the others')] },
       { agentId: 'b', sessionId: 'x', turns: [turn('bx1')] },
     ];
-    const stored = await storeTurnWrites(database.db, writes);
+    const stored = await storeTurnWrites(database, writes);
     expect(stored.map((s) => s.ids.length)).toEqual([2, 1, 1, 1]);
     // Every id holds exactly the content its write sent.
     const x = await recentTurns(database.db, 'a', 'x', 10);
@@ -101,7 +101,7 @@ describe('storeTurnWrites (Postgres)', () => {
   });
 
   it('under concurrent writes with one the database rejects, stores every other write exactly once', async () => {
-    const submit = createGroupCommit((ws: TurnWrite[]) => storeTurnWrites(database.db, ws), {
+    const submit = createGroupCommit((ws: TurnWrite[]) => storeTurnWrites(database, ws), {
       maxInFlight: 1,
       maxWeight: 1_000,
       weight: (w) => w.turns.length,

@@ -13,6 +13,8 @@ import { createGroupCommit } from '../turns/group-commit.js';
 
 export interface MemoryOperationsDeps {
   db: repo.Db;
+  /** Runs the write path's prepared statement. */
+  database: repo.Prepared;
   cache: MemoryCache;
   queue: CompressionQueue;
   scope: AgentScope;
@@ -70,7 +72,7 @@ export function createMemoryOperations(deps: MemoryOperationsDeps) {
     }
   }
 
-  const commit = createGroupCommit((writes: repo.TurnWrite[]) => repo.storeTurnWrites(db, writes), {
+  const commit = createGroupCommit((writes: repo.TurnWrite[]) => repo.storeTurnWrites(deps.database, writes), {
     maxInFlight: deps.storeConcurrency ?? 4,
     maxWeight: Math.max(deps.maxBatchTurns, 1_000),
     weight: (w) => w.turns.length,

@@ -1,10 +1,13 @@
 // Reads and writes of turns, sessions and summaries. Every function takes the kysely instance (or a
 // transaction) first.
 import { sql, type Kysely } from 'kysely';
+import type { Database, PreparedStatement } from '@factory/base-server';
 import type { MemoryDatabase, Role, SummaryRow } from '../db/schema.js';
 import { turnTokens } from './tokens.js';
 
 export type Db = Kysely<MemoryDatabase>;
+/** What the hot write path needs: prepared statements. */
+export type Prepared = Pick<Database<MemoryDatabase>, 'prepared'>;
 
 export interface NewTurn {
   role: Role;
@@ -40,11 +43,39 @@ export interface TurnWrite {
  * Stores turns of one session with one statement: a multi-row insert plus the session's counters, so
  * the write is atomic (all turns or none) and costs one round trip however large the batch.
  */
-export async function storeTurns(db: Db, agentId: string, sessionId: string, turns: readonly NewTurn[]): Promise<StoredTurns> {
+export async function storeTurns(db: Prepared, agentId: string, sessionId: string, turns: readonly NewTurn[]): Promise<StoredTurns> {
   const [stored] = await storeTurnWrites(db, [{ agentId, sessionId, turns }]);
   if (!stored) throw new Error('storing turns returned no result');
   return stored;
 }
+
+/** The write path's one statement, prepared once per connection (it runs for every stored turn). */
+const STORE_TURN_WRITES: PreparedStatement = {
+  name: 'memory_store_turn_writes_v1',
+  text: `with ins as (
+      insert into turns (agent_id, session_id, role, content, metadata, token_count)
+      select t.agent_id, t.session_id, t.role, t.content, t.metadata, t.token_count
+      from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::int[]) with ordinality
+        as t(agent_id, session_id, role, content, metadata, token_count, ord)
+      order by t.ord
+      returning id, agent_id, session_id, token_count
+    ), per_session as (
+      select agent_id, session_id, count(*) as n, sum(token_count) as tokens, max(id) as last_id, array_agg(id order by id) as ids
+      from ins group by agent_id, session_id
+    ), upd as (
+      insert into sessions as s (agent_id, session_id, turn_count, token_count, unsummarised_tokens, last_turn_id)
+      select agent_id, session_id, n, tokens, tokens, last_id from per_session order by agent_id, session_id
+      on conflict (agent_id, session_id) do update set
+        turn_count = s.turn_count + excluded.turn_count,
+        token_count = s.token_count + excluded.token_count,
+        unsummarised_tokens = s.unsummarised_tokens + excluded.unsummarised_tokens,
+        last_turn_id = greatest(s.last_turn_id, excluded.last_turn_id),
+        updated_at = now()
+      returning agent_id, session_id, unsummarised_tokens
+    )
+    select upd.agent_id, upd.session_id, upd.unsummarised_tokens, p.ids
+    from upd join per_session p using (agent_id, session_id)`,
+};
 
 /** An error Postgres reported for a statement (it was rolled back: nothing of it was stored). */
 export const isStatementError = (err: unknown): boolean =>
@@ -55,7 +86,7 @@ export const isStatementError = (err: unknown): boolean =>
  * Each result carries its own turn ids, and the session's unsummarised tokens as they stood right after
  * that write. Session rows are locked in (agent, session) order, so concurrent statements cannot deadlock.
  */
-export async function storeTurnWrites(db: Db, writes: readonly TurnWrite[]): Promise<StoredTurns[]> {
+export async function storeTurnWrites(db: Prepared, writes: readonly TurnWrite[]): Promise<StoredTurns[]> {
   const agents: string[] = [];
   const sessions: string[] = [];
   const roles: string[] = [];
@@ -77,31 +108,14 @@ export async function storeTurnWrites(db: Db, writes: readonly TurnWrite[]): Pro
     }
     writeTokens.push(sum);
   }
-  const { rows } = await sql<{ agent_id: string; session_id: string; ids: Array<string | number>; unsummarised_tokens: string | number }>`
-    with ins as (
-      insert into turns (agent_id, session_id, role, content, metadata, token_count)
-      select t.agent_id, t.session_id, t.role, t.content, t.metadata, t.token_count
-      from unnest(${agents}::text[], ${sessions}::text[], ${roles}::text[], ${contents}::text[], ${metas}::jsonb[], ${tokens}::int[]) with ordinality
-        as t(agent_id, session_id, role, content, metadata, token_count, ord)
-      order by t.ord
-      returning id, agent_id, session_id, token_count
-    ), per_session as (
-      select agent_id, session_id, count(*) as n, sum(token_count) as tokens, max(id) as last_id, array_agg(id order by id) as ids
-      from ins group by agent_id, session_id
-    ), upd as (
-      insert into sessions as s (agent_id, session_id, turn_count, token_count, unsummarised_tokens, last_turn_id)
-      select agent_id, session_id, n, tokens, tokens, last_id from per_session order by agent_id, session_id
-      on conflict (agent_id, session_id) do update set
-        turn_count = s.turn_count + excluded.turn_count,
-        token_count = s.token_count + excluded.token_count,
-        unsummarised_tokens = s.unsummarised_tokens + excluded.unsummarised_tokens,
-        last_turn_id = greatest(s.last_turn_id, excluded.last_turn_id),
-        updated_at = now()
-      returning agent_id, session_id, unsummarised_tokens
-    )
-    select upd.agent_id, upd.session_id, upd.unsummarised_tokens, p.ids
-    from upd join per_session p using (agent_id, session_id)
-  `.execute(db);
+  const rows = await db.prepared<{ agent_id: string; session_id: string; ids: Array<string | number>; unsummarised_tokens: string | number }>(STORE_TURN_WRITES, [
+    agents,
+    sessions,
+    roles,
+    contents,
+    metas,
+    tokens,
+  ]);
   // Ids were drawn in input order, so each session's ids, ascending, belong to its writes in order.
   const bySession = new Map(rows.map((r) => [`${r.agent_id}\u0000${r.session_id}`, { ids: r.ids.map(String), next: 0, after: Number(r.unsummarised_tokens) }]));
   const results: StoredTurns[] = writes.map((w) => {
