@@ -351,14 +351,14 @@ export async function handleMcpPost(
   }
   if (!list.every(isJsonRpcShaped)) return jsonRpcError(res, 400, -32600, 'Invalid Request: not a valid JSON-RPC 2.0 message.');
   const messages = list as JSONRPCMessage[];
-  const initializing = messages.some(isInitializeRequest);
+  const direct = messages.length === 1 && !isBatch ? directToolCall(messages[0]) : undefined;
+  const initializing = !direct && messages.some(isInitializeRequest);
   if (!initializing) {
     const version = req.headers['mcp-protocol-version'];
     if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
       return jsonRpcError(res, 400, -32000, `Bad Request: unsupported protocol version ${version} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}).`);
     }
   }
-  const direct = messages.length === 1 && !isBatch ? directToolCall(messages[0]) : undefined;
   if (direct) return answerToolCall(registry, direct, res, ctx);
   const requests = messages.filter(isJSONRPCRequest);
   const server = registry.createServer(ctx);
@@ -403,11 +403,29 @@ function directToolCall(m: JSONRPCMessage | undefined): DirectToolCall | undefin
 }
 
 async function answerToolCall(registry: ToolRegistry, call: DirectToolCall, res: ServerResponse, ctx: McpRequestContext): Promise<void> {
-  const abort = new AbortController();
-  // The client went away before the answer: the handler's ctx.signal fires.
-  const onClose = () => abort.abort();
+  // The signal (and the request's child logger) are built only if the tool uses them: most never do.
+  let abort: AbortController | undefined;
+  let gone = false;
+  const onClose = () => {
+    // The client went away before the answer: the handler's ctx.signal fires.
+    gone = true;
+    abort?.abort();
+  };
   res.once('close', onClose);
-  const result = await registry.call(call.name, call.args, { ...ctx, signal: abort.signal, progress: async () => {} });
+  const toolCtx: ToolContext = {
+    principal: ctx.principal,
+    requestId: ctx.requestId,
+    get logger() {
+      return ctx.logger;
+    },
+    get signal() {
+      abort ??= new AbortController();
+      if (gone) abort.abort();
+      return abort.signal;
+    },
+    progress: async () => {},
+  };
+  const result = await registry.call(call.name, call.args, toolCtx);
   res.off('close', onClose);
   if (res.destroyed) return;
   const body = JSON.stringify({ result, jsonrpc: '2.0', id: call.id });

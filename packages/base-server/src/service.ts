@@ -244,7 +244,16 @@ export function createService(options: ServiceOptions): Service {
       }
       if (match) await api.serve(match, req, res, search);
       else if (req.method !== 'POST' || !registry) mcpNotAllowed(res);
-      else await handleMcpPost(registry, req, res, { principal: req.principal ?? { keyName: 'anonymous', authenticated: false }, requestId: req.requestId ?? randomUUID(), logger: req.log });
+      else {
+        await handleMcpPost(registry, req, res, {
+          principal: req.principal ?? { keyName: 'anonymous', authenticated: false },
+          requestId: req.requestId ?? randomUUID(),
+          // The request's child logger is created on first use only.
+          get logger() {
+            return req.log;
+          },
+        });
+      }
     } catch (err) {
       sendError(req, res, err, req.log);
     }
