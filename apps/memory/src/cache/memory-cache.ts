@@ -26,8 +26,33 @@ export const noCache: MemoryCache = {
 };
 
 const MAX_DIRTY = 10_000;
-/** A fresh, never-repeating generation: entries computed under any earlier one are never served. */
-const newGen = () => randomBytes(8).toString('hex');
+/**
+ * Fresh, never-repeating generations: a random id per process plus a counter (entries computed under any
+ * earlier generation are never served). The bump script appends the key's position.
+ */
+const BOOT = randomBytes(8).toString('hex');
+let generations = 0;
+const newGen = () => `${BOOT}.${(generations++).toString(36)}`;
+
+// One command per operation (no MULTI): each script sets or bumps and refreshes the TTL atomically.
+const BUMP = `for i, key in ipairs(KEYS) do
+  if ARGV[3] == '1' then redis.call('DEL', key) end
+  redis.call('HSET', key, 'gen', ARGV[1] .. ':' .. i)
+  redis.call('EXPIRE', key, ARGV[2])
+end
+return #KEYS`;
+const FILL = `redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('EXPIRE', KEYS[1], ARGV[3])`;
+
+interface CacheScripts {
+  memoryCacheBump(numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
+  memoryCacheFill(key: string, field: string, value: string, ttl: number): Promise<number>;
+}
+
+/** Bumps the generation of `keys` (deleting their entries first when `drop`): one round trip for all. */
+function bump(redis: Redis & CacheScripts, keys: readonly string[], ttlSeconds: number, drop: boolean): Promise<number> {
+  return redis.memoryCacheBump(keys.length, ...keys, newGen(), Math.max(ttlSeconds, 60), drop ? '1' : '0');
+}
 
 export interface RedisCacheOptions {
   redis: Redis;
@@ -37,7 +62,12 @@ export interface RedisCacheOptions {
   onError?: () => void;
 }
 
-export function createRedisCache({ redis, prefix, ttlSeconds, logger, onError }: RedisCacheOptions): MemoryCache {
+export function createRedisCache({ redis: client, prefix, ttlSeconds, logger, onError }: RedisCacheOptions): MemoryCache {
+  const redis = client as Redis & CacheScripts;
+  if (!('memoryCacheBump' in redis)) {
+    client.defineCommand('memoryCacheBump', { lua: BUMP });
+    client.defineCommand('memoryCacheFill', { numberOfKeys: 1, lua: FILL });
+  }
   const dirty = new Set<string>();
   let overflow = false;
   let lastWarn = 0;
@@ -64,10 +94,9 @@ export function createRedisCache({ redis, prefix, ttlSeconds, logger, onError }:
         } while (cursor !== '0');
         overflow = false;
       }
-      for (const key of [...dirty]) {
-        await redis.hset(key, 'gen', newGen());
-        dirty.delete(key);
-      }
+      const keys = [...dirty];
+      for (let i = 0; i < keys.length; i += 500) await bump(redis, keys.slice(i, i + 500), ttlSeconds, false);
+      for (const key of keys) dirty.delete(key);
     } catch (err) {
       warn(err, 'replay');
     }
@@ -80,11 +109,9 @@ export function createRedisCache({ redis, prefix, ttlSeconds, logger, onError }:
   };
 
   let pending: { keys: Set<string>; done: Promise<void> } | undefined;
-  const bump = async (keys: Set<string>): Promise<void> => {
-    const tx = redis.multi();
-    for (const key of keys) tx.hset(key, 'gen', newGen()).expire(key, Math.max(ttlSeconds, 60));
+  const flush = async (keys: Set<string>): Promise<void> => {
     try {
-      await tx.exec();
+      await bump(redis, [...keys], ttlSeconds, false);
     } catch (err) {
       warn(err, 'invalidate');
       for (const key of keys) remember(key);
@@ -108,12 +135,7 @@ export function createRedisCache({ redis, prefix, ttlSeconds, logger, onError }:
         return compute();
       }
       const value = await compute();
-      redis
-        .multi()
-        .hset(key, field, JSON.stringify({ g: gen, v: value }))
-        .expire(key, ttlSeconds)
-        .exec()
-        .catch((err: unknown) => warn(err, 'set'));
+      redis.memoryCacheFill(key, field, JSON.stringify({ g: gen, v: value }), ttlSeconds).catch((err: unknown) => warn(err, 'set'));
       return value;
     },
     invalidate(agentId, sessionId) {
@@ -130,7 +152,7 @@ export function createRedisCache({ redis, prefix, ttlSeconds, logger, onError }:
           done: new Promise<void>((resolve) =>
             process.nextTick(() => {
               pending = undefined;
-              resolve(bump(keys));
+              resolve(flush(keys));
             }),
           ),
         };
@@ -143,7 +165,7 @@ export function createRedisCache({ redis, prefix, ttlSeconds, logger, onError }:
       if (redis.status !== 'ready') return remember(key);
       try {
         // Keep a bumped generation rather than deleting: a fill computed before the delete stays unused.
-        await redis.multi().del(key).hset(key, 'gen', newGen()).expire(key, Math.max(ttlSeconds, 60)).exec();
+        await bump(redis, [key], ttlSeconds, true);
       } catch (err) {
         warn(err, 'drop');
         remember(key);
