@@ -392,14 +392,16 @@ interface DirectToolCall {
  * that deserve the SDK's own error) goes through the SDK server.
  */
 function directToolCall(m: JSONRPCMessage | undefined): DirectToolCall | undefined {
-  if (!m || !isJSONRPCRequest(m) || m.method !== 'tools/call') return undefined;
-  const params = m.params as Record<string, unknown> | undefined;
+  // Already envelope-checked (isJsonRpcShaped): a request is a message with a method and an id.
+  const msg = m as { id?: RequestId; method?: unknown; params?: Record<string, unknown> } | undefined;
+  if (!msg || msg.method !== 'tools/call' || msg.id === undefined) return undefined;
+  const params = msg.params;
   if (!params || typeof params.name !== 'string') return undefined;
   const args = params.arguments;
   if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) return undefined;
   const meta = params._meta;
   if (meta !== undefined && (typeof meta !== 'object' || meta === null || 'progressToken' in meta)) return undefined;
-  return { id: m.id, name: params.name, args: args as Record<string, unknown> | undefined };
+  return { id: msg.id, name: params.name, args: args as Record<string, unknown> | undefined };
 }
 
 async function answerToolCall(registry: ToolRegistry, call: DirectToolCall, res: ServerResponse, ctx: McpRequestContext): Promise<void> {
