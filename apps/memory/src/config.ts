@@ -36,7 +36,7 @@ const memoryShape = {
   DATABASE_SCHEMA: optionalString,
   DATABASE_POOL_MAX: envInt(10, 1, 200),
   /** Store statements in flight at once; writes arriving meanwhile are grouped into the next one. */
-  STORE_MAX_IN_FLIGHT: envInt(4, 1, 100),
+  STORE_MAX_IN_FLIGHT: envInt(2, 1, 100),
   /** redis://… ; unset: compression runs in-process and there is no cache. */
   REDIS_URL: optionalString,
   QUEUE_PREFIX: z.string().min(1).default('bull'),

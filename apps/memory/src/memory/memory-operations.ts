@@ -73,7 +73,7 @@ export function createMemoryOperations(deps: MemoryOperationsDeps) {
   }
 
   const commit = createGroupCommit((writes: repo.TurnWrite[]) => repo.storeTurnWrites(deps.database, writes), {
-    maxInFlight: deps.storeConcurrency ?? 4,
+    maxInFlight: deps.storeConcurrency ?? 2,
     maxWeight: Math.max(deps.maxBatchTurns, 1_000),
     weight: (w) => w.turns.length,
     isolatable: repo.isStatementError,
