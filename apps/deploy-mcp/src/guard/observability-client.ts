@@ -1,7 +1,7 @@
 // deploy-mcp as an MCP client of observability-mcp: asks `check_alarms` whether guard alarms are firing.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { z } from '@factory/base-server';
+import { fetchWithOwnSignal, z } from '@factory/base-server';
 
 /** The structuredContent contract of observability-mcp's `check_alarms`. */
 export const checkAlarmsResultSchema = z.object({
@@ -48,7 +48,11 @@ export function createObservabilityClient(options: { url: string; apiKey?: strin
   const connect = (signal?: AbortSignal): Promise<Client> => {
     connected ??= (async () => {
       const client = new Client({ name: 'deploy-mcp', version: options.version });
-      const transport = new StreamableHTTPClientTransport(new URL(options.url), { requestInit: { headers } });
+      const transport = new StreamableHTTPClientTransport(new URL(options.url), {
+        requestInit: { headers },
+        // One connection serves every guard call: each request gets its own abort signal (see fetchWithOwnSignal).
+        fetch: fetchWithOwnSignal(),
+      });
       await client.connect(transport, { timeout: options.timeoutMs, ...(signal ? { signal } : {}) });
       return client;
     })();
