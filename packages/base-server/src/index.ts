@@ -47,6 +47,6 @@ export { ShutdownRegistry, type Closer } from './lifecycle.js';
 export type { Principal } from './security.js';
 export { startTracing, type Tracing, type TracingOptions } from './tracing.js';
 export { createDatabase, runMigrations, type Database, type DatabaseOptions, type PreparedStatement } from './clients/postgres.js';
-export { fetchWithOwnSignal } from './clients/own-signal-fetch.js';
+export { fetchWithOwnSignal, requestsFollowing } from './clients/own-signal-fetch.js';
 export { createRedis, redisCheck, closeRedis, type RedisRole, type RedisClientOptions } from './clients/redis.js';
 export { z } from 'zod';

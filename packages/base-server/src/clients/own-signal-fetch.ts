@@ -5,24 +5,44 @@
 // signal fires or the request is garbage-collected. A client reused for thousands of calls therefore
 // piles listeners on one signal (MaxListenersExceededWarning past 1,500, and memory that only a GC
 // pass returns). This wrapper gives every request its own controller, forwards the shared signal's
-// abort to it, and removes that forwarding listener as soon as the response body is finished,
-// failed or cancelled, so the shared signal never holds more listeners than requests in flight.
+// abort to it through a single listener per shared signal, and forgets each request as soon as its
+// response body is finished, failed or cancelled.
 
 type Fetch = typeof fetch;
+
+// One abort listener per shared signal, however many requests are in flight on it: it aborts the
+// controllers of the requests still running. A request leaves the set as soon as its body is done.
+const inFlight = new WeakMap<AbortSignal, Set<AbortController>>();
+
+function follow(shared: AbortSignal): { own: AbortController; release: () => void } {
+  let running = inFlight.get(shared);
+  if (!running) {
+    const set = new Set<AbortController>();
+    running = set;
+    inFlight.set(shared, set);
+    shared.addEventListener(
+      'abort',
+      () => {
+        for (const c of set) c.abort(shared.reason);
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  const own = new AbortController();
+  running.add(own);
+  const set = running;
+  return { own, release: () => void set.delete(own) };
+}
+
+/** How many requests made through fetchWithOwnSignal with this shared signal are still running. */
+export const requestsFollowing = (shared: AbortSignal): number => inFlight.get(shared)?.size ?? 0;
 
 export function fetchWithOwnSignal(base: Fetch = fetch): Fetch {
   return async (input, init) => {
     const shared = init?.signal;
     if (!shared || shared.aborted) return base(input, init);
-    const own = new AbortController();
-    const forward = () => own.abort(shared.reason);
-    shared.addEventListener('abort', forward, { once: true });
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      shared.removeEventListener('abort', forward);
-    };
+    const { own, release } = follow(shared);
 
     let response: Response;
     try {
