@@ -69,8 +69,18 @@ const config = parseDeployConfig({
   OBSERVABILITY_MCP_URL: process.env.OBSERVABILITY_MCP_URL,
   DEPLOY_GUARD_WATCH_MS: '0',
 });
-const { service } = await createDeployService(config, { ecs, sts, databaseSchema: `bench_deploy_${randomBytes(4).toString('hex')}` });
+const schema = `bench_deploy_${randomBytes(4).toString('hex')}`;
+const { service } = await createDeployService(config, { ecs, sts, databaseSchema: schema });
 const { port } = await service.start();
 process.on('message', (m) => m === 'rss' && process.send({ rss: process.memoryUsage().rss }));
-process.on('SIGTERM', () => void service.stop().then(() => process.exit(0)));
+process.on('SIGTERM', async () => {
+  await service.stop();
+  // The audit schema is this run's alone: leave nothing behind in the shared Postgres.
+  const { default: pg } = await load('pg');
+  const client = new pg.Client({ connectionString: config.DATABASE_URL });
+  await client.connect();
+  await client.query(`drop schema if exists ${schema} cascade`);
+  await client.end();
+  process.exit(0);
+});
 process.send({ port });
