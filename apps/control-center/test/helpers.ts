@@ -3,7 +3,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createLogger, createService, defineTool, parseConfig, baseConfigSchema, z, type Service } from '@factory/base-server';
-import { captureLogs, uniqueSchema } from '@factory/base-server/testing';
+import { captureLogs, dropSchema, uniqueSchema } from '@factory/base-server/testing';
 import { parseControlCenterConfig } from '../src/config.js';
 import { createControlCenter, type ControlCenterDeps } from '../src/app.js';
 
@@ -119,7 +119,15 @@ export async function buildControlCenter(env: Record<string, string>, deps: Cont
     ...env,
   });
   const logger = createLogger({ service: 'control-center', version: 'test', level: 'info', destination: logs.stream });
-  const cc = await createControlCenter(config, { logger, schema: uniqueSchema('cc'), ...deps });
+  const schema = uniqueSchema('cc');
+  const cc = await createControlCenter(config, { logger, schema, ...deps });
+  // Stopping the service also drops its schema: test runs leave the shared database as they found it.
+  const stop = cc.service.stop.bind(cc.service);
+  cc.service.stop = async () => {
+    const stopped = await stop();
+    await dropSchema(PG_URL, schema);
+    return stopped;
+  };
   return { ...cc, logs, config };
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createDatabase, createLogger, type Database as DatabaseHandle } from '@factory/base-server';
-import { uniqueSchema } from '@factory/base-server/testing';
+import { dropSchema, uniqueSchema } from '@factory/base-server/testing';
 import type { Database } from '../src/db/schema.js';
 import { migrations } from '../src/db/migrations.js';
 import { bucketStart, p95FromHistogram, pruneOldData, recordObservations, rollupSeries, uptimeByService, type Observation } from '../src/health/rollups.js';
@@ -11,13 +11,15 @@ import { PG_URL } from './helpers.js';
 
 const logger = createLogger({ service: 'test', version: '0', level: 'silent' });
 let database: DatabaseHandle<Database>;
+const schema = uniqueSchema('cc_rollups');
 
 beforeAll(async () => {
-  database = await createDatabase<Database>({ url: PG_URL, schema: uniqueSchema('cc_rollups'), logger });
+  database = await createDatabase<Database>({ url: PG_URL, schema, logger });
   await database.migrate(migrations);
 });
 afterAll(async () => {
   await database.close();
+  await dropSchema(PG_URL, schema);
 });
 beforeEach(async () => {
   await sql`truncate check_results, rollups, incidents`.execute(database.db);

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createLogger } from '@factory/base-server';
-import { captureLogs, uniqueSchema } from '@factory/base-server/testing';
+import { captureLogs, dropSchema, uniqueSchema } from '@factory/base-server/testing';
 import { createDeployService, type DeployDeps } from '../src/app.js';
 import { parseDeployConfig } from '../src/config.js';
 
@@ -69,6 +69,7 @@ export async function startDeploy(env: Record<string, string> = {}, deps: Partia
     async close() {
       for (const c of clients) await c.close();
       await deploy.service.stop();
+      if (config.DATABASE_URL) await dropSchema(config.DATABASE_URL, schema);
       ecs.destroy();
       sts.destroy();
     },

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createLogger, type Logger } from '@factory/base-server';
-import { captureLogs, uniqueSchema } from '@factory/base-server/testing';
+import { captureLogs, dropSchema as dropTestSchema, uniqueSchema } from '@factory/base-server/testing';
 import { parseMemoryConfig, type MemoryConfig } from '../src/config.js';
 
 export const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -43,13 +43,7 @@ export function quietLogger(): { logs: ReturnType<typeof captureLogs>; logger: L
   return { logs, logger: createLogger({ service: 'memory-test', version: '0', level: 'info', destination: logs.stream }) };
 }
 
-export async function dropSchema(schema: string | undefined): Promise<void> {
-  if (!schema) return;
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  await client.query(`drop schema if exists "${schema}" cascade`);
-  await client.end();
-}
+export const dropSchema = (schema: string | undefined): Promise<void> => dropTestSchema(PG_URL, schema);
 
 export async function countRows(schema: string, sqlText: string, params: unknown[] = []): Promise<number> {
   const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });

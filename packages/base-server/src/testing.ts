@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 
 /**
  * A TCP proxy in front of a real server (Postgres, Redis). `stop()` closes the listener and every
@@ -82,4 +83,16 @@ export function captureLogs(): { stream: Writable; lines: () => Record<string, u
 /** A unique, valid schema name so each test file gets its own tables in the shared database. */
 export function uniqueSchema(prefix: string): string {
   return `${prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Drops a test's schema and everything in it, so test runs leave the shared database as they found it. */
+export async function dropSchema(url: string, schema: string | undefined): Promise<void> {
+  if (!schema) return;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema.replace(/"/g, '""')}" cascade`);
+  } finally {
+    await client.end();
+  }
 }
