@@ -103,6 +103,7 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
     compressionThresholdTokens: config.COMPRESSION_THRESHOLD_TOKENS,
     maxBatchTurns: config.MAX_BATCH_TURNS,
     storeConcurrency: config.STORE_MAX_IN_FLIGHT,
+    storeOverlapAfterMs: config.STORE_OVERLAP_AFTER_MS,
   });
   const limits = { maxContentChars: config.MAX_CONTENT_CHARS, maxBatchTurns: config.MAX_BATCH_TURNS };
 

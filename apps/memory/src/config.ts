@@ -37,6 +37,8 @@ const memoryShape = {
   DATABASE_POOL_MAX: envInt(10, 1, 200),
   /** Store statements in flight at once; writes arriving meanwhile are grouped into the next one. */
   STORE_MAX_IN_FLIGHT: envInt(2, 1, 100),
+  /** A further store statement starts beside a running one only once that one has run this long. */
+  STORE_OVERLAP_AFTER_MS: envInt(5, 0, 10_000),
   /** redis://… ; unset: compression runs in-process and there is no cache. */
   REDIS_URL: optionalString,
   QUEUE_PREFIX: z.string().min(1).default('bull'),

@@ -30,6 +30,43 @@ describe('createGroupCommit', () => {
     expect(batches).toEqual([[1], [2, 3, 4, 5]]);
   });
 
+  it('queues writes behind a running statement rather than overlapping it while it is quick', async () => {
+    const batches: number[][] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const submit = createGroupCommit(async (items: number[]) => {
+      batches.push(items);
+      if (batches.length === 1) await gate;
+      return items;
+    }, { ...options, maxInFlight: 2, overlapAfterMs: 60_000 });
+    const first = submit(1);
+    await new Promise((r) => setImmediate(r));
+    const rest = [2, 3].map((i) => submit(i));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]); // a second slot is free, but the statement in flight is not slow yet
+    release();
+    await Promise.all([first, ...rest]);
+    expect(batches).toEqual([[1], [2, 3]]);
+  });
+
+  it('starts a second statement beside one that is slow, so a stalled statement does not hold up the queue', async () => {
+    const batches: number[][] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const submit = createGroupCommit(async (items: number[]) => {
+      batches.push(items);
+      if (batches.length === 1) await gate;
+      return items;
+    }, { ...options, maxInFlight: 2, overlapAfterMs: 20 });
+    const first = submit(1);
+    await new Promise((r) => setImmediate(r));
+    // The first statement never finishes on its own: these can only be stored by overlapping it.
+    expect(await Promise.all([submit(2), submit(3)])).toEqual([2, 3]);
+    expect(batches).toEqual([[1], [2, 3]]);
+    release();
+    expect(await first).toBe(1);
+  });
+
   it('never makes a batch heavier than maxWeight (a single heavier write still goes alone)', async () => {
     const batches: number[][] = [];
     const submit = createGroupCommit(async (items: number[]) => (batches.push(items), items), { ...options, maxInFlight: 4, maxWeight: 5, weight: (i: number) => i });

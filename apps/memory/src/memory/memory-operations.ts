@@ -24,6 +24,8 @@ export interface MemoryOperationsDeps {
   maxBatchTurns: number;
   /** Store statements in flight at once; writes arriving meanwhile are grouped into the next one. */
   storeConcurrency?: number;
+  /** A further statement starts beside running ones only once the newest has run this long. */
+  storeOverlapAfterMs?: number;
 }
 
 export interface CompressedMemory {
@@ -74,6 +76,7 @@ export function createMemoryOperations(deps: MemoryOperationsDeps) {
 
   const commit = createGroupCommit((writes: repo.TurnWrite[]) => repo.storeTurnWrites(deps.database, writes), {
     maxInFlight: deps.storeConcurrency ?? 2,
+    overlapAfterMs: deps.storeOverlapAfterMs ?? 5,
     maxWeight: Math.max(deps.maxBatchTurns, 1_000),
     weight: (w) => w.turns.length,
     isolatable: repo.isStatementError,

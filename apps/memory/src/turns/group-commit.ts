@@ -1,10 +1,14 @@
 // Group commit: writes that arrive while others are in flight are stored together, with one statement
 // and one transaction, instead of one round trip (and one WAL flush) each. A lone write goes at once;
-// under load, each statement carries everything that queued behind the ones in flight.
+// under load, each statement carries everything that queued behind the one in flight. A further
+// statement overlaps it only once it has run for `overlapAfterMs`: a slow statement (a lock wait, a
+// large batch) does not stall the queue, while fast ones leave the writes to gather into large batches.
 
 export interface GroupCommitOptions<I> {
-  /** Statements in flight at once (each holds one pool connection). */
+  /** Statements in flight at once at most (each holds one pool connection). */
   maxInFlight: number;
+  /** Another statement starts while some are in flight only once the newest has run this long (0: at once). */
+  overlapAfterMs?: number;
   /** Upper bound on a statement's size, in `weight` units (rows). */
   maxWeight: number;
   weight: (item: I) => number;
@@ -26,10 +30,12 @@ interface Pending<I, O> {
  * `run` receives items in submission order and returns one result per item, in the same order.
  */
 export function createGroupCommit<I, O>(run: (items: I[]) => Promise<O[]>, options: GroupCommitOptions<I>): (item: I) => Promise<O> {
-  const { maxInFlight, maxWeight, weight, isolatable } = options;
+  const { maxInFlight, maxWeight, weight, isolatable, overlapAfterMs = 0 } = options;
   let queue: Array<Pending<I, O>> = [];
   let inFlight = 0;
   let scheduled = false;
+  let newestStart = 0;
+  let overlapTimer: NodeJS.Timeout | undefined;
 
   async function execute(batch: Array<Pending<I, O>>): Promise<void> {
     try {
@@ -55,6 +61,17 @@ export function createGroupCommit<I, O>(run: (items: I[]) => Promise<O[]>, optio
   function pump(): void {
     scheduled = false;
     while (inFlight < maxInFlight && queue.length > 0) {
+      if (inFlight > 0 && overlapAfterMs > 0) {
+        const wait = newestStart + overlapAfterMs - performance.now();
+        if (wait > 0) {
+          // Gather behind the statement in flight; overlap it if it is still running by then.
+          overlapTimer ??= setTimeout(() => {
+            overlapTimer = undefined;
+            pump();
+          }, Math.ceil(wait));
+          return;
+        }
+      }
       let taken = 0;
       let w = 0;
       while (taken < queue.length && (taken === 0 || w + weight(queue[taken]!.item) <= maxWeight)) {
@@ -64,6 +81,7 @@ export function createGroupCommit<I, O>(run: (items: I[]) => Promise<O[]>, optio
       const batch = queue.slice(0, taken);
       queue = queue.slice(taken);
       inFlight++;
+      newestStart = performance.now();
       void execute(batch).finally(() => {
         inFlight--;
         pump();
