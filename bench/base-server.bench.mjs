@@ -1,5 +1,5 @@
 // base-server: /health vs a bare express route, and MCP tools/call vs the SDK's stateless pattern.
-import { startServer, load, compare, row, fmt, MCP_HEADERS } from './lib/harness.mjs';
+import { startServer, load, compare, row, fmt, memoryKept, MCP_HEADERS } from './lib/harness.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
@@ -24,20 +24,14 @@ async function mcpBench() {
   console.log(row('MCP tools/call (base-server)', o.rps, 'SDK stateless reference', r.rps) + '   goal >= 2x');
   console.log(`  p99 latency (median round): base-server ${fmt(o.p99, 1)} ms, reference ${fmt(r.p99, 1)} ms (goal: no worse)`);
 
-  // Memory: RSS before and after CALLS calls (after warm-up), for both.
+  // Memory kept over CALLS calls (after warm-up), for both, read after a full GC.
   const growth = async (srv) => {
     await load({ ...opts(srv.port), amount: 5_000 });
-    const before = await srv.rss();
-    await load({ ...opts(srv.port), amount: CALLS });
-    const after = await srv.rss();
-    return { before, after, pct: ((after - before) / before) * 100 };
+    return memoryKept(srv, () => load({ ...opts(srv.port), amount: CALLS }));
   };
   const og = await growth(ours);
   const rg = await growth(ref);
-  const mb = (b) => fmt(b / 1048576, 1);
-  console.log(
-    `  RSS over ${CALLS} calls: base-server ${mb(og.before)} -> ${mb(og.after)} MB (${fmt(og.pct, 1)} %), reference ${mb(rg.before)} -> ${mb(rg.after)} MB (${fmt(rg.pct, 1)} %)   goal < 10 %`,
-  );
+  console.log(`  memory over ${CALLS} calls: base-server ${og.text}; reference ${rg.text}   goal < 10 %`);
   await Promise.all([ref.stop(), ours.stop()]);
 }
 

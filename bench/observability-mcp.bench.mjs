@@ -5,7 +5,7 @@
 // - GET /ready with its two AWS checks reused for the minimum interval vs GET /ready of a service without checks;
 // - RSS growth over many check_alarms calls.
 import { encode } from 'gpt-tokenizer';
-import { startServer, load, row, fmt, MCP_HEADERS } from './lib/harness.mjs';
+import { startServer, load, row, fmt, memoryKept, MCP_HEADERS } from './lib/harness.mjs';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 4);
 const CALLS = Number(process.env.BENCH_MCP_CALLS ?? 5_000);
@@ -73,17 +73,11 @@ try {
   const refReady = await load({ url: `http://127.0.0.1:${ref.port}/ready`, duration: DURATION });
   console.log(row('GET /ready (2 AWS checks, reused)', ready.rps, 'GET /ready, service without checks', refReady.rps));
 
-  // Memory over many guard calls.
+  // Memory kept over many guard calls, read after a full GC.
   await load({ ...opts(obs.port, CHECK), amount: 2_000 });
-  const before = await obs.rss();
-  await load({ ...opts(obs.port, CHECK), amount: CALLS });
-  const after = await obs.rss();
-  const refBefore = await ref.rss();
-  await load({ ...opts(ref.port, addBody), amount: CALLS });
-  const refAfter = await ref.rss();
-  const mb = (b) => fmt(b / 1048576, 1);
-  const pct = (a, b) => fmt(((b - a) / a) * 100, 1);
-  console.log(`  RSS over ${CALLS} check_alarms calls: ${mb(before)} -> ${mb(after)} MB (${pct(before, after)} %); trivial tool server ${mb(refBefore)} -> ${mb(refAfter)} MB (${pct(refBefore, refAfter)} %)`);
+  const kept = await memoryKept(obs, () => load({ ...opts(obs.port, CHECK), amount: CALLS }));
+  const refKept = await memoryKept(ref, () => load({ ...opts(ref.port, addBody), amount: CALLS }));
+  console.log(`  memory over ${CALLS} check_alarms calls: ${kept.text}; trivial tool server ${refKept.text}`);
 } finally {
   await Promise.all([ref.stop(), obs.stop()]);
 }

@@ -5,10 +5,11 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
-/** Starts `bench/servers/<file>` with args; resolves with { port, child, rss() } once it reports its port. */
+/** Starts `bench/servers/<file>` with args; resolves with { port, child, memory(), stop() } once it reports its port. */
 export function startServer(file, args = [], env = {}) {
   const child = fork(fileURLToPath(new URL(`../servers/${file}`, import.meta.url)), args, {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    execArgv: ['--expose-gc'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -18,10 +19,11 @@ export function startServer(file, args = [], env = {}) {
       resolve({
         port: msg.port,
         child,
-        rss: () =>
+        /** { rss, heapUsed } in bytes, right after a full GC in the server. */
+        memory: () =>
           new Promise((res) => {
-            child.once('message', (m) => res(m.rss));
-            child.send('rss');
+            child.once('message', res);
+            child.send('memory');
           }),
         stop: () =>
           new Promise((res) => {
@@ -71,4 +73,18 @@ export async function compare(a, b, { rounds = 4, seconds = 3 } = {}) {
   const median = (xs) => [...xs].sort((x, y) => x.rps - y.rps)[Math.floor(xs.length / 2)];
   const p99 = (xs) => [...xs].map((x) => x.p99).sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   return { a: { ...median(ra), p99: p99(ra) }, b: { ...median(rb), p99: p99(rb) } };
+}
+
+/** Memory a server keeps across `run()`: RSS and live heap, each read right after a full GC. */
+export async function memoryKept(srv, run) {
+  const before = await srv.memory();
+  await run();
+  const after = await srv.memory();
+  const mb = (b) => fmt(b / 1048576, 1);
+  const pct = (a, b) => fmt(((b - a) / a) * 100, 1);
+  return {
+    rssPct: ((after.rss - before.rss) / before.rss) * 100,
+    heapPct: ((after.heapUsed - before.heapUsed) / before.heapUsed) * 100,
+    text: `RSS ${mb(before.rss)} -> ${mb(after.rss)} MB (${pct(before.rss, after.rss)} %), heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MB (${pct(before.heapUsed, after.heapUsed)} %)`,
+  };
 }

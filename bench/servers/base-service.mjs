@@ -1,5 +1,6 @@
 // A base-server service with one trivial tool, as a bench target. Reports its port over IPC.
 import { createService, parseConfig, baseConfigSchema, defineTool, z } from '@factory/base-server';
+import { answerMemoryProbe } from './memory-probe.mjs';
 
 const config = parseConfig(baseConfigSchema, { PORT: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', RATE_LIMIT_PER_MINUTE: '0' });
 const add = defineTool({
@@ -13,6 +14,6 @@ const add = defineTool({
 });
 const service = createService({ name: 'bench-svc', version: '1.0.0', config, tools: [add] });
 const { port } = await service.start();
-process.on('message', (m) => m === 'rss' && process.send({ rss: process.memoryUsage().rss }));
+answerMemoryProbe();
 process.on('SIGTERM', () => void service.stop().then(() => process.exit(0)));
 process.send({ port });

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { parseControlCenterConfig } from '../../apps/control-center/dist/config.js';
 import { createControlCenter } from '../../apps/control-center/dist/app.js';
 import { seedRollups } from './control-center-seed.mjs';
+import { answerMemoryProbe } from './memory-probe.mjs';
 
 const count = Number(process.env.FLEET_SIZE ?? 200);
 const services = Array.from({ length: count }, (_, i) => ({ name: `svc-${i}`, url: `${process.env.FLEET_URL}/s/${i}`, mcp: false, required: i % 4 !== 0 }));
@@ -25,9 +26,7 @@ const { sql } = await import(pathToFileURL(require.resolve('kysely')).href);
 await seedRollups(cc.database.db, sql, services.map((s) => s.name));
 await cc.collector.sweep();
 process.send?.({ port });
-process.on('message', async (m) => {
-  if (m === 'rss') process.send?.({ rss: process.memoryUsage().rss });
-});
+answerMemoryProbe();
 process.on('SIGTERM', async () => {
   await cc.service.stop();
   const pg = await import(pathToFileURL(require.resolve('pg')).href);

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { createDeployService } from '../../apps/deploy-mcp/dist/app.js';
 import { parseDeployConfig } from '../../apps/deploy-mcp/dist/config.js';
+import { answerMemoryProbe } from './memory-probe.mjs';
 
 const requireFromApp = createRequire(new URL('../../apps/deploy-mcp/package.json', import.meta.url));
 const load = (name) => import(pathToFileURL(requireFromApp.resolve(name)).href);
@@ -72,7 +73,7 @@ const config = parseDeployConfig({
 const schema = `bench_deploy_${randomBytes(4).toString('hex')}`;
 const { service } = await createDeployService(config, { ecs, sts, databaseSchema: schema });
 const { port } = await service.start();
-process.on('message', (m) => m === 'rss' && process.send({ rss: process.memoryUsage().rss }));
+answerMemoryProbe();
 process.on('SIGTERM', async () => {
   await service.stop();
   // The audit schema is this run's alone: leave nothing behind in the shared Postgres.

@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { createObservabilityService, parseObservabilityConfig } from '../../apps/observability-mcp/dist/app.js';
+import { answerMemoryProbe } from './memory-probe.mjs';
 
 // The SDK and the mock library are the app's dependencies: resolve them from the app, so the client
 // classes are the very ones the app uses.
@@ -70,6 +71,6 @@ stsMock.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
 const config = parseObservabilityConfig({ PORT: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', RATE_LIMIT_PER_MINUTE: '0' });
 const service = createObservabilityService(config, { cloudwatch, logs, sts });
 const { port } = await service.start();
-process.on('message', (m) => m === 'rss' && process.send({ rss: process.memoryUsage().rss }));
+answerMemoryProbe();
 process.on('SIGTERM', () => void service.stop().then(() => process.exit(0)));
 process.send({ port });

@@ -4,6 +4,7 @@ import express from 'express';
 import { z } from 'zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { answerMemoryProbe } from './memory-probe.mjs';
 
 function getServer() {
   const server = new McpServer({ name: 'bench-svc', version: '1.0.0' });
@@ -34,5 +35,5 @@ app.post('/mcp', async (req, res) => {
   await transport.handleRequest(req, res, req.body);
 });
 const server = app.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
-process.on('message', (m) => m === 'rss' && process.send({ rss: process.memoryUsage().rss }));
+answerMemoryProbe();
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
