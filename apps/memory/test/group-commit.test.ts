@@ -13,17 +13,24 @@ import { turnTokens } from '../src/turns/tokens.js';
 describe('createGroupCommit', () => {
   const options = { maxInFlight: 1, maxWeight: 100, weight: () => 1, isolatable: () => true };
 
-  it('sends writes that queue behind one in flight as one batch, and answers each caller with its own result', async () => {
+  /** A group commit whose first statement stays in flight until `release()`; records every batch. */
+  function gated(overrides: Partial<typeof options> & { overlapAfterMs?: number } = {}, answer = (i: number) => i) {
     const batches: number[][] = [];
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
     const submit = createGroupCommit(async (items: number[]) => {
       batches.push(items);
       if (batches.length === 1) await gate;
-      return items.map((i) => i * 10);
-    }, options);
+      return items.map(answer);
+    }, { ...options, ...overrides });
+    return { batches, submit, release: () => release() };
+  }
+  const nextTurn = () => new Promise((r) => setImmediate(r));
+
+  it('sends writes that queue behind one in flight as one batch, and answers each caller with its own result', async () => {
+    const { batches, submit, release } = gated({}, (i) => i * 10);
     const first = submit(1);
-    await new Promise((r) => setImmediate(r)); // the first batch is now in flight
+    await nextTurn(); // the first batch is now in flight
     const rest = [2, 3, 4, 5].map((i) => submit(i));
     release();
     expect(await Promise.all([first, ...rest])).toEqual([10, 20, 30, 40, 50]);
@@ -31,18 +38,11 @@ describe('createGroupCommit', () => {
   });
 
   it('queues writes behind a running statement rather than overlapping it while it is quick', async () => {
-    const batches: number[][] = [];
-    let release: () => void = () => {};
-    const gate = new Promise<void>((r) => (release = r));
-    const submit = createGroupCommit(async (items: number[]) => {
-      batches.push(items);
-      if (batches.length === 1) await gate;
-      return items;
-    }, { ...options, maxInFlight: 2, overlapAfterMs: 60_000 });
+    const { batches, submit, release } = gated({ maxInFlight: 2, overlapAfterMs: 60_000 });
     const first = submit(1);
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     const rest = [2, 3].map((i) => submit(i));
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     expect(batches).toEqual([[1]]); // a second slot is free, but the statement in flight is not slow yet
     release();
     await Promise.all([first, ...rest]);
@@ -50,16 +50,9 @@ describe('createGroupCommit', () => {
   });
 
   it('starts a second statement beside one that is slow, so a stalled statement does not hold up the queue', async () => {
-    const batches: number[][] = [];
-    let release: () => void = () => {};
-    const gate = new Promise<void>((r) => (release = r));
-    const submit = createGroupCommit(async (items: number[]) => {
-      batches.push(items);
-      if (batches.length === 1) await gate;
-      return items;
-    }, { ...options, maxInFlight: 2, overlapAfterMs: 20 });
+    const { batches, submit, release } = gated({ maxInFlight: 2, overlapAfterMs: 20 });
     const first = submit(1);
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     // The first statement never finishes on its own: these can only be stored by overlapping it.
     expect(await Promise.all([submit(2), submit(3)])).toEqual([2, 3]);
     expect(batches).toEqual([[1], [2, 3]]);
