@@ -14,25 +14,20 @@ type Fetch = typeof fetch;
 // controllers of the requests still running. A request leaves the set as soon as its body is done.
 const inFlight = new WeakMap<AbortSignal, Set<AbortController>>();
 
-function follow(shared: AbortSignal): { own: AbortController; release: () => void } {
-  let running = inFlight.get(shared);
-  if (!running) {
-    const set = new Set<AbortController>();
-    running = set;
-    inFlight.set(shared, set);
-    shared.addEventListener(
-      'abort',
-      () => {
-        for (const c of set) c.abort(shared.reason);
-        set.clear();
-      },
-      { once: true },
-    );
-  }
-  const own = new AbortController();
-  running.add(own);
-  const set = running;
-  return { own, release: () => void set.delete(own) };
+function runningOn(shared: AbortSignal): Set<AbortController> {
+  const known = inFlight.get(shared);
+  if (known) return known;
+  const running = new Set<AbortController>();
+  shared.addEventListener(
+    'abort',
+    () => {
+      for (const c of running) c.abort(shared.reason);
+      running.clear();
+    },
+    { once: true },
+  );
+  inFlight.set(shared, running);
+  return running;
 }
 
 /** How many requests made through fetchWithOwnSignal with this shared signal are still running. */
@@ -42,7 +37,10 @@ export function fetchWithOwnSignal(base: Fetch = fetch): Fetch {
   return async (input, init) => {
     const shared = init?.signal;
     if (!shared || shared.aborted) return base(input, init);
-    const { own, release } = follow(shared);
+    const running = runningOn(shared);
+    const own = new AbortController();
+    running.add(own);
+    const release = () => void running.delete(own);
 
     let response: Response;
     try {
