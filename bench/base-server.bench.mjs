@@ -31,7 +31,7 @@ async function mcpBench() {
   };
   const og = await growth(ours);
   const rg = await growth(ref);
-  console.log(`  memory over ${CALLS} calls: base-server ${og.text}; reference ${rg.text}   goal < 10 %`);
+  console.log(`  memory over ${CALLS} calls: base-server ${og}; reference ${rg}   goal < 10 %`);
   await Promise.all([ref.stop(), ours.stop()]);
 }
 

@@ -173,9 +173,7 @@ async function compressionCostBench() {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const short = median(times.short);
   const long = median(times.long);
-  console.log(
-    `${'compress 10 new turns after turn 10,000 (median)'.padEnd(46)} ${fmt(long, 2).padStart(9)} ms   vs after turn 100: ${fmt(short, 2).padStart(9)} ms   ratio ${(long / short).toFixed(2)}x   goal <= 1.2x`,
-  );
+  console.log(row('compress 10 new turns after turn 10,000 (median)', long, 'after turn 100', short, 'ms', 2) + '   goal <= 1.2x');
 }
 
 async function workerBench() {

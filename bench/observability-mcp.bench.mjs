@@ -3,7 +3,7 @@
 //   plus the AWS SDK middleware stack, AWS itself excluded);
 // - what an agent receives vs the raw AWS payload (bytes and GPT tokens): downsampling and log truncation;
 // - GET /ready with its two AWS checks reused for the minimum interval vs GET /ready of a service without checks;
-// - RSS growth over many check_alarms calls.
+// - memory kept (RSS and live heap after a full GC) over many check_alarms calls.
 import { encode } from 'gpt-tokenizer';
 import { startServer, load, row, fmt, memoryKept, MCP_HEADERS } from './lib/harness.mjs';
 
@@ -77,7 +77,7 @@ try {
   await load({ ...opts(obs.port, CHECK), amount: 2_000 });
   const kept = await memoryKept(obs, () => load({ ...opts(obs.port, CHECK), amount: CALLS }));
   const refKept = await memoryKept(ref, () => load({ ...opts(ref.port, addBody), amount: CALLS }));
-  console.log(`  memory over ${CALLS} check_alarms calls: ${kept.text}; trivial tool server ${refKept.text}`);
+  console.log(`  memory over ${CALLS} check_alarms calls: ${kept}; trivial tool server ${refKept}`);
 } finally {
   await Promise.all([ref.stop(), obs.stop()]);
 }

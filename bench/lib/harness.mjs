@@ -46,9 +46,9 @@ export async function load({ url, method = 'GET', headers = {}, body, connection
 
 export const fmt = (n, digits = 0) => Number(n).toFixed(digits);
 
-export function row(label, value, baselineLabel, baseline, unit = 'req/s') {
+export function row(label, value, baselineLabel, baseline, unit = 'req/s', digits = 0) {
   const ratio = value / baseline;
-  return `${label.padEnd(46)} ${fmt(value).padStart(9)} ${unit}   vs ${baselineLabel}: ${fmt(baseline).padStart(9)} ${unit}   ratio ${ratio.toFixed(2)}x`;
+  return `${label.padEnd(46)} ${fmt(value, digits).padStart(9)} ${unit}   vs ${baselineLabel}: ${fmt(baseline, digits).padStart(9)} ${unit}   ratio ${ratio.toFixed(2)}x`;
 }
 
 export const MCP_HEADERS = {
@@ -75,16 +75,12 @@ export async function compare(a, b, { rounds = 4, seconds = 3 } = {}) {
   return { a: { ...median(ra), p99: p99(ra) }, b: { ...median(rb), p99: p99(rb) } };
 }
 
-/** Memory a server keeps across `run()`: RSS and live heap, each read right after a full GC. */
+/** Memory a server keeps across `run()`, as text: RSS and live heap, each read right after a full GC. */
 export async function memoryKept(srv, run) {
   const before = await srv.memory();
   await run();
   const after = await srv.memory();
   const mb = (b) => fmt(b / 1048576, 1);
   const pct = (a, b) => fmt(((b - a) / a) * 100, 1);
-  return {
-    rssPct: ((after.rss - before.rss) / before.rss) * 100,
-    heapPct: ((after.heapUsed - before.heapUsed) / before.heapUsed) * 100,
-    text: `RSS ${mb(before.rss)} -> ${mb(after.rss)} MB (${pct(before.rss, after.rss)} %), heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MB (${pct(before.heapUsed, after.heapUsed)} %)`,
-  };
+  return `RSS ${mb(before.rss)} -> ${mb(after.rss)} MB (${pct(before.rss, after.rss)} %), heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MB (${pct(before.heapUsed, after.heapUsed)} %)`;
 }

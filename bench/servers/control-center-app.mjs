@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { parseControlCenterConfig } from '../../apps/control-center/dist/config.js';
 import { createControlCenter } from '../../apps/control-center/dist/app.js';
 import { seedRollups } from './control-center-seed.mjs';
+import { dropSchema } from '@factory/base-server/testing';
 import { answerMemoryProbe } from './memory-probe.mjs';
 
 const count = Number(process.env.FLEET_SIZE ?? 200);
@@ -29,10 +30,6 @@ process.send?.({ port });
 answerMemoryProbe();
 process.on('SIGTERM', async () => {
   await cc.service.stop();
-  const pg = await import(pathToFileURL(require.resolve('pg')).href);
-  const client = new pg.default.Client({ connectionString: config.DATABASE_URL });
-  await client.connect();
-  await client.query(`drop schema if exists ${schema} cascade`);
-  await client.end();
+  await dropSchema(config.DATABASE_URL, schema);
   process.exit(0);
 });

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { createDeployService } from '../../apps/deploy-mcp/dist/app.js';
 import { parseDeployConfig } from '../../apps/deploy-mcp/dist/config.js';
+import { dropSchema } from '@factory/base-server/testing';
 import { answerMemoryProbe } from './memory-probe.mjs';
 
 const requireFromApp = createRequire(new URL('../../apps/deploy-mcp/package.json', import.meta.url));
@@ -77,11 +78,7 @@ answerMemoryProbe();
 process.on('SIGTERM', async () => {
   await service.stop();
   // The audit schema is this run's alone: leave nothing behind in the shared Postgres.
-  const { default: pg } = await load('pg');
-  const client = new pg.Client({ connectionString: config.DATABASE_URL });
-  await client.connect();
-  await client.query(`drop schema if exists ${schema} cascade`);
-  await client.end();
+  await dropSchema(config.DATABASE_URL, schema);
   process.exit(0);
 });
 process.send({ port });
