@@ -7,7 +7,7 @@ import express, { type Express, type Request, type Response, type NextFunction }
 import compression from 'compression';
 import type { BaseConfig } from './config.js';
 import { ConfigError } from './config.js';
-import { NotFoundError } from './errors.js';
+import { BadRequestError, NotFoundError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { Readiness, type ReadinessCheck } from './readiness.js';
@@ -72,6 +72,16 @@ export interface Service extends ServiceContext {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/**
+ * node keeps only the first of several Host headers; a request that carries two is ambiguous (a proxy
+ * may have routed on the other one), so it is refused rather than validated against either.
+ */
+function duplicateHost(rawHeaders: readonly string[]): BadRequestError | undefined {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === 'host') seen++;
+  return seen > 1 ? new BadRequestError('duplicate_host', 'The request carries more than one Host header; send exactly one.') : undefined;
+}
+
 export function createService(options: ServiceOptions): Service {
   const { config, name, version } = options;
   const logger =
@@ -133,7 +143,7 @@ export function createService(options: ServiceOptions): Service {
     res.once('finish', () => {
       const ms = performance.now() - started;
       metrics.httpDuration.observe({ method: req.method ?? '', route: route(), status: String(res.statusCode) }, ms / 1000);
-      if (quiet) return; // /health and /ready are polled constantly; never logged at info
+      if (quiet) return; // /ready is polled constantly; never logged at info
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
       if (logger.isLevelEnabled(level)) {
         logger[level](
@@ -149,13 +159,22 @@ export function createService(options: ServiceOptions): Service {
     next();
   });
 
-  const health = (res: ServerResponse, head: boolean) => {
+  // /health: constant work, the same security headers and request id as every answer, no metrics or log line.
+  const healthHeaders = Object.fromEntries(SECURITY_HEADERS);
+  const health = (req: IncomingMessage, res: ServerResponse) => {
     const body = `${healthPrefix}${new Date().toISOString()}"}`;
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
-    res.end(head ? undefined : body);
+    const incoming = req.headers['x-request-id'];
+    res.writeHead(200, {
+      ...healthHeaders,
+      'x-request-id': typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID(),
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
   };
   // Also on the express app, for in-process use of `app` without start().
-  app.get('/health', (req, res) => health(res, req.method === 'HEAD'));
+  app.get('/health', (req, res) => health(req, res));
 
   app.get('/ready', async (_req, res, next) => {
     try {
@@ -169,7 +188,7 @@ export function createService(options: ServiceOptions): Service {
   });
 
   const hostCheck = createHostOriginCheck(config.ALLOWED_HOSTS, config.ALLOWED_ORIGINS);
-  app.use((req, _res, next) => next(hostCheck(req.headers)));
+  app.use((req, _res, next) => next(duplicateHost(req.rawHeaders) ?? hostCheck(req.headers)));
   app.use(
     compression({
       filter: (req, res) => !String(res.getHeader('Content-Type') ?? '').includes('text/event-stream') && compression.filter(req, res),
@@ -268,8 +287,7 @@ export function createService(options: ServiceOptions): Service {
       server = createServer((req, res) => {
         const url = req.url ?? '';
         if ((url === '/health' || url.startsWith('/health?')) && (req.method === 'GET' || req.method === 'HEAD')) {
-          prologue(req, res, () => '/health', true);
-          health(res, req.method === 'HEAD');
+          health(req, res);
           return;
         }
         app(req, res);
@@ -331,6 +349,21 @@ export function createService(options: ServiceOptions): Service {
  * gracefully; the exit code says whether shutdown finished in time.
  */
 export const isStdioMode = (argv: readonly string[] = process.argv): boolean => argv.includes('--stdio');
+
+/**
+ * Builds what an entry point runs (config, service, worker). A bad setting — a ConfigError, such as a
+ * non-loopback HOST without API_KEYS — stops the process with its one-line message and exit code 1,
+ * never a stack trace.
+ */
+export async function buildOrExit<T>(build: () => T | Promise<T>): Promise<T> {
+  try {
+    return await build();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+}
 
 export async function runService(service: Service, argv: readonly string[] = process.argv): Promise<void> {
   const { logger } = service;

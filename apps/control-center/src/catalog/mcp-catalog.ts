@@ -16,6 +16,8 @@ export interface Catalog {
   /** Tokens (o200k_base) of the JSON tools/list result an agent loads into its context. */
   tokenCost: number;
   error: string | null;
+  /** The protocol era the server answered in: `modern` (2026-07-28) or `legacy` (2025); not persisted. */
+  era?: 'modern' | 'legacy' | undefined;
 }
 
 export interface ProbeResult {
@@ -71,7 +73,7 @@ export async function fetchCatalog(entry: ServiceEntry, apiKey: string | undefin
         tools.push(...page.tools);
         cursor = page.nextCursor;
       } while (cursor && pages.length < 20);
-      return { tools, pages };
+      return { tools, pages, era: client.getProtocolEra() };
     });
     const tools: CatalogTool[] = result.tools.map((t) => ({
       name: t.name,
@@ -91,6 +93,7 @@ export async function fetchCatalog(entry: ServiceEntry, apiKey: string | undefin
       writeMode: tools.some((t) => !t.readOnly) ? 'read-write' : 'read-only',
       tokenCost,
       error: null,
+      era: result.era,
     };
   } catch (err) {
     return { service: entry.name, fetchedAt, tools: [], toolCount: 0, writeMode: 'unknown', tokenCost: 0, error: shortError(err) };
