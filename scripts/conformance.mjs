@@ -9,7 +9,8 @@
 //   conformance/package-lock.json) and used for the suite only; the apps run on the Node running this.
 // - Without --url it starts the built `dist/` entry point of every MCP app (github-mcp, deploy-mcp,
 //   observability-mcp, memory) as `npm start` does (scripts/local-services.mjs): loopback, a free port
-//   each, no API keys, a local Postgres database per app (factory_<app>_conformance) or embedded PGlite.
+//   each, no API keys (none of the caller's environment), a local Postgres database per app
+//   (factory_<app>_conformance) or embedded PGlite.
 // - Every server scenario of the suite at each spec version (`--suite all --spec-version V`) runs
 //   against each server's /mcp; each scenario × server × spec version is one test. It fails when a
 //   check fails that the baseline does not expect, or when an expected failure passes.
@@ -126,8 +127,8 @@ async function startApps(names) {
     const targets = [];
     for (const s of apps) {
       const port = await freePort();
-      const env = { ...process.env, ...serviceEnv(s, { port, databaseFor, redisUrl, dataDir }) };
-      delete env.API_KEYS;
+      // Nothing of the caller's environment but PATH and HOME: no API keys, no credentials, no NODE_OPTIONS.
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir(), ...serviceEnv(s, { port, databaseFor, redisUrl, dataDir }) };
       const child = spawnService(s, env);
       const logFile = join(outDir, `${s.name}.log`);
       const out = createWriteStream(logFile);
@@ -245,6 +246,7 @@ main().then(
   (err) => {
     console.error(`conformance: ${err.message}`);
     try {
+      mkdirSync(outDir, { recursive: true });
       writeFileSync(join(outDir, 'results.json'), JSON.stringify({ passed: 0, failed: 1, expected: 0, error: err.message }));
     } catch {
       // the output directory itself is unusable; the exit code still says it failed
