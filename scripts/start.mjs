@@ -8,61 +8,19 @@
 //   service compresses in-process.
 // - Every service binds 127.0.0.1. Without API_KEYS auth is off, which base-server only allows on
 //   loopback. Ctrl-C stops everything gracefully.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createConnection } from 'node:net';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { ensureDependencies, ensurePnpm } from './bootstrap.mjs';
+import { localDatabases, reachable, root, serviceEnv, SERVICES, spawnService } from './local-services.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
-
-const SERVICES = [
-  { name: 'github-mcp', entry: 'apps/github-mcp/dist/index.js', port: 3001 },
-  { name: 'deploy-mcp', entry: 'apps/deploy-mcp/dist/index.js', port: 3002, database: 'factory_deploy_mcp' },
-  { name: 'observability-mcp', entry: 'apps/observability-mcp/dist/index.js', port: 3003 },
-  { name: 'memory', entry: 'apps/memory/dist/index.js', port: 3004, database: 'factory_memory' },
-  { name: 'memory-worker', entry: 'apps/memory/dist/worker.js', port: 3005, database: 'factory_memory', needsRedis: true },
-  { name: 'control-center', entry: 'apps/control-center/dist/index.js', port: 3000, database: 'factory_control_center' },
-];
-
-const reachable = (port) =>
-  new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port, timeout: 500 });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => (s.destroy(), resolve(false)));
-  });
-
-/** Creates the per-app databases on a local Postgres; resolves a URL builder, or undefined (use PGlite). */
-async function localDatabases(names) {
-  if (!(await reachable(5432))) return undefined;
-  // The pg driver base-server already depends on.
-  const require = createRequire(`${root}packages/base-server/package.json`);
-  const pg = require('pg');
-  const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    for (const name of names) {
-      const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
-      if (exists.rowCount === 0) await client.query(`create database ${name}`);
-    }
-    return (name) => `postgres://postgres@127.0.0.1:5432/${name}`;
-  } catch (err) {
-    console.log(`start: local Postgres answered but could not be used (${err.message}); using embedded PGlite`);
-    return undefined;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
 
 ensurePnpm();
 ensureDependencies();
 console.log('start: building (turbo caches what has not changed)');
 if (spawnSync('pnpm', ['run', 'build'], { cwd: root, stdio: 'inherit' }).status !== 0) process.exit(1);
 
-const databaseFor = await localDatabases([...new Set(SERVICES.map((s) => s.database).filter(Boolean))]);
+const databaseFor = await localDatabases([...new Set(SERVICES.map((s) => s.database).filter(Boolean))], (m) => console.log(`start: ${m}`));
 const redisUrl = env.REDIS_URL || ((await reachable(6379)) ? 'redis://127.0.0.1:6379' : undefined);
 const withWorker = Boolean(redisUrl && databaseFor);
 mkdirSync(`${root}.data`, { recursive: true });
@@ -72,24 +30,14 @@ const running = SERVICES.filter((s) => existsSync(`${root}${s.entry}`)).filter((
 // The control center watches what really runs here.
 const registry = running
   .filter((s) => s.name !== 'control-center')
-  .map((s) => ({ name: s.name, url: `http://127.0.0.1:${s.port}`, required: s.name !== 'memory-worker', mcp: s.name !== 'memory-worker' }));
+  .map((s) => ({ name: s.name, url: `http://127.0.0.1:${s.port}`, required: s.name !== 'memory-worker', mcp: Boolean(s.mcp) }));
 for (const s of running) {
   const childEnv = {
     ...env,
-    NODE_ENV: env.NODE_ENV ?? 'development',
-    HOST: '127.0.0.1',
-    PORT: String(s.port),
-    ...(s.name === 'memory-worker' ? { WORKER_PORT: String(s.port) } : {}),
-    ...(s.database && databaseFor ? { DATABASE_URL: databaseFor(s.database) } : { PGLITE_DATA_DIR: `${root}.data/${s.name}` }),
-    // Memory hands compression to the worker only when the worker runs; otherwise it compresses in-process.
-    ...(redisUrl && (s.name !== 'memory' || withWorker) ? { REDIS_URL: redisUrl } : {}),
+    ...serviceEnv(s, { databaseFor, redisUrl, withWorker, dataDir: `${root}.data` }),
     ...(s.name === 'control-center' ? { SERVICES: JSON.stringify(registry) } : {}),
   };
-  const child = spawn(process.execPath, ['--import', '@factory/base-server/instrument', `${root}${s.entry}`], {
-    cwd: `${root}${s.entry.split('/dist/')[0]}`,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnService(s, childEnv);
   const prefix = `${s.name.padEnd(17)} | `;
   for (const stream of [child.stdout, child.stderr]) {
     let buf = '';
