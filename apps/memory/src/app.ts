@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import {
   closeRedis,
   createDatabase,
+  databaseTimeouts,
   createLogger,
   createMetrics,
   createRedis,
@@ -63,15 +64,16 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
     applicationName: 'memory-api',
     logger,
     metrics: serviceMetrics,
+    ...databaseTimeouts(config),
   });
-  const redis = config.REDIS_URL ? createRedis({ url: config.REDIS_URL, role: 'producer', logger, name: 'memory-api' }) : undefined;
+  const redis = config.REDIS_URL ? createRedis({ url: config.REDIS_URL, role: 'producer', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger, name: 'memory-api' }) : undefined;
 
   // The queue needs the metrics and the metrics read the queue's counts: tie the knot through a holder.
   const queueRef: { current?: CompressionQueue } = {};
   const metrics = createMemoryMetrics(serviceMetrics.registry, () => queueRef.current?.counts() ?? Promise.resolve(undefined));
   // The cache has a connection of its own: BullMQ defines its Lua scripts on the queue's connection, and
   // ioredis copies every defined script onto each MULTI it builds (the cache builds one per invalidation).
-  const cacheRedis = config.REDIS_URL ? createRedis({ url: config.REDIS_URL, role: 'client', logger, name: 'memory-api-cache' }) : undefined;
+  const cacheRedis = config.REDIS_URL ? createRedis({ url: config.REDIS_URL, role: 'client', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger, name: 'memory-api-cache' }) : undefined;
   const cache = cacheRedis ? createRedisCache({ redis: cacheRedis, prefix: config.CACHE_PREFIX, ttlSeconds: config.CACHE_TTL_SECONDS, logger }) : noCache;
   const llm = createLlm(config, { metrics, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.summariser ? { summariser: deps.summariser } : {}), ...(redis ? { publishTo: redis } : {}) });
   const queue = redis

@@ -6,6 +6,7 @@ import {
   ConfigError,
   closeRedis,
   createDatabase,
+  databaseTimeouts,
   createLogger,
   createMetrics,
   createRedis,
@@ -77,8 +78,9 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
     applicationName: 'memory-worker',
     logger,
     metrics: serviceMetrics,
+    ...databaseTimeouts(config),
   });
-  const client: Redis = createRedis({ url: redisUrl, role: 'producer', logger, name: 'memory-worker-client' });
+  const client: Redis = createRedis({ url: redisUrl, role: 'producer', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger, name: 'memory-worker-client' });
   const countsQueue = new Queue(QUEUE_NAME, { connection: client, prefix: config.QUEUE_PREFIX });
   countsQueue.on('error', () => undefined);
   const metrics = createMemoryMetrics(serviceMetrics.registry, async () =>
