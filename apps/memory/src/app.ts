@@ -20,7 +20,8 @@ import { createRedisCache, noCache, type MemoryCache } from './cache/memory-cach
 import { createLlm } from './compression/llm.js';
 import type { Summariser } from './compression/summariser.js';
 import { createCompressionProcessor } from './compression/compression-processor.js';
-import { createBullmqQueue, createInProcessQueue, type CompressionQueue } from './compression/compression-queue.js';
+import { createBullmqQueue, createInProcessQueue, retryPolicy, type CompressionQueue } from './compression/compression-queue.js';
+import { createFollowUp } from './compression/follow-up.js';
 import { createMemoryMetrics, type MemoryMetrics } from './memory-metrics.js';
 import { createMemoryOperations, type MemoryOperations } from './memory/memory-operations.js';
 import { createMemoryTools } from './tools/memory-tools.js';
@@ -45,12 +46,6 @@ export interface MemoryService {
   redis: Redis | undefined;
 }
 
-export const retryPolicy = (config: MemoryConfig) => ({
-  attempts: config.COMPRESSION_ATTEMPTS,
-  backoffMs: config.COMPRESSION_BACKOFF_MS,
-  keepCompleted: config.COMPRESSION_KEEP_COMPLETED,
-  keepFailed: config.COMPRESSION_KEEP_FAILED,
-});
 
 export async function createMemoryService(config: MemoryConfig, deps: MemoryServiceDeps = {}): Promise<MemoryService> {
   const logger =
@@ -91,8 +86,11 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
         policy: retryPolicy(config),
         logger,
         metrics,
+        onCompleted: (data) => followUp(data),
       });
   queueRef.current = queue;
+  // Without Redis the in-process queue runs the jobs, so the API queues their follow-ups; with Redis the worker does.
+  const followUp = createFollowUp({ db: database.db, thresholdTokens: config.COMPRESSION_THRESHOLD_TOKENS, enqueue: (data) => queue.enqueue(data, { withState: false }), logger });
 
   const operations = createMemoryOperations({
     db: database.db,

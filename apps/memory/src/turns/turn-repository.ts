@@ -220,6 +220,17 @@ export async function summaryThrough(db: Db, agentId: string, sessionId: string,
     .executeTakeFirst();
 }
 
+/** A session's newest turn and its tokens not yet covered by a summary (undefined: no such session). */
+export async function sessionBacklog(db: Db, agentId: string, sessionId: string): Promise<{ lastTurnId: string; unsummarisedTokens: number } | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .select(['last_turn_id', 'unsummarised_tokens'])
+    .where('agent_id', '=', agentId)
+    .where('session_id', '=', sessionId)
+    .executeTakeFirst();
+  return row ? { lastTurnId: String(row.last_turn_id), unsummarisedTokens: Number(row.unsummarised_tokens) } : undefined;
+}
+
 export async function latestTurnId(db: Db, agentId: string, sessionId: string): Promise<string | undefined> {
   const row = await db
     .selectFrom('sessions')
