@@ -78,7 +78,10 @@ export const gitRefName = z
   .string()
   .min(1)
   .max(250)
-  .refine((b) => !/(\.\.|[\s~^:?*[\\\x00-\x1f\x7f]|@\{|\/\/|^\/|\/$|\.lock$|\.$|^-|(^|\/)\.)/.test(b) && b !== '@', 'not a valid git branch or tag name');
+  .refine(
+    (b) => !/(\.\.|[\s~^:?*[\\\x7f]|@\{|\/\/|^\/|\/$|\.lock$|\.$|^-|(^|\/)\.)/.test(b) && b !== '@' && ![...b].some((c) => c.charCodeAt(0) < 0x20),
+    'not a valid git branch or tag name',
+  );
 export const branchName = gitRefName.describe('Branch name without "refs/heads/", e.g. "feature/login"');
 /** A branch, tag or commit SHA. */
 export const gitRef = gitRefName.describe('Branch, tag or commit SHA');
