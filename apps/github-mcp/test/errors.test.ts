@@ -101,7 +101,7 @@ describe('GitHub failures become clear isError results; only idempotent requests
 
   it('invalid arguments are refused before any request', async () => {
     // No interceptor exists and the network is closed: only validation can answer.
-    expect(await callError(h.client, 'get_issue', { owner: 'octo/evil', repo: 'app', issue_number: 1 })).toMatch(/owner: letters, digits/);
+    expect(await callError(h.client, 'get_issue', { owner: 'octo/evil', repo: 'app', issue_number: 1 })).toMatch(/owner: a GitHub login: 1-39 letters, digits/);
     expect(await callError(h.client, 'list_issues', { owner: 'octo', repo: 'app', per_page: 500 })).toMatch(/per_page/);
     expect(await callError(h.client, 'list_issues', { owner: 'octo', repo: 'app', since: 'yesterday' })).toMatch(/since: expected an ISO 8601 time/);
   });

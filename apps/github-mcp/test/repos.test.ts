@@ -76,7 +76,7 @@ describe('repos toolset', () => {
     expect(await callOk(h.client, 'create_branch', { owner: 'octo', repo: 'app', branch: 'fix', from_sha: SHA2 })).toMatchObject({ sha: SHA2 });
     const text = await callError(h.client, 'create_branch', { owner: 'octo', repo: 'app', branch: 'fix2', from_sha: SHA2, from_branch: 'main' });
     expect(text).toMatch(/from_branch or from_sha, not both/);
-    expect(await callError(h.client, 'create_branch', { owner: 'octo', repo: 'app', branch: 'bad..name' })).toMatch(/branch: not a valid git branch name/);
+    expect(await callError(h.client, 'create_branch', { owner: 'octo', repo: 'app', branch: 'bad..name' })).toMatch(/branch: not a valid git branch or tag name/);
   });
 
   it('get_file_contents returns a text file decoded', async () => {

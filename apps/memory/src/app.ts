@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import {
   closeRedis,
   createDatabase,
+  databaseTimeouts,
   createLogger,
   createMetrics,
   createRedis,
@@ -19,7 +20,8 @@ import { createRedisCache, noCache, type MemoryCache } from './cache/memory-cach
 import { createLlm } from './compression/llm.js';
 import type { Summariser } from './compression/summariser.js';
 import { createCompressionProcessor } from './compression/compression-processor.js';
-import { createBullmqQueue, createInProcessQueue, type CompressionQueue } from './compression/compression-queue.js';
+import { createBullmqQueue, createInProcessQueue, retryPolicy, type CompressionQueue } from './compression/compression-queue.js';
+import { createFollowUp } from './compression/follow-up.js';
 import { createMemoryMetrics, type MemoryMetrics } from './memory-metrics.js';
 import { createMemoryOperations, type MemoryOperations } from './memory/memory-operations.js';
 import { createMemoryTools } from './tools/memory-tools.js';
@@ -44,12 +46,6 @@ export interface MemoryService {
   redis: Redis | undefined;
 }
 
-export const retryPolicy = (config: MemoryConfig) => ({
-  attempts: config.COMPRESSION_ATTEMPTS,
-  backoffMs: config.COMPRESSION_BACKOFF_MS,
-  keepCompleted: config.COMPRESSION_KEEP_COMPLETED,
-  keepFailed: config.COMPRESSION_KEEP_FAILED,
-});
 
 export async function createMemoryService(config: MemoryConfig, deps: MemoryServiceDeps = {}): Promise<MemoryService> {
   const logger =
@@ -63,15 +59,16 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
     applicationName: 'memory-api',
     logger,
     metrics: serviceMetrics,
+    ...databaseTimeouts(config),
   });
-  const redis = config.REDIS_URL ? createRedis({ url: config.REDIS_URL, role: 'producer', logger, name: 'memory-api' }) : undefined;
+  const redis = config.REDIS_URL ? createRedis({ url: config.REDIS_URL, role: 'producer', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger, name: 'memory-api' }) : undefined;
 
   // The queue needs the metrics and the metrics read the queue's counts: tie the knot through a holder.
   const queueRef: { current?: CompressionQueue } = {};
   const metrics = createMemoryMetrics(serviceMetrics.registry, () => queueRef.current?.counts() ?? Promise.resolve(undefined));
   // The cache has a connection of its own: BullMQ defines its Lua scripts on the queue's connection, and
   // ioredis copies every defined script onto each MULTI it builds (the cache builds one per invalidation).
-  const cacheRedis = config.REDIS_URL ? createRedis({ url: config.REDIS_URL, role: 'client', logger, name: 'memory-api-cache' }) : undefined;
+  const cacheRedis = config.REDIS_URL ? createRedis({ url: config.REDIS_URL, role: 'client', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger, name: 'memory-api-cache' }) : undefined;
   const cache = cacheRedis ? createRedisCache({ redis: cacheRedis, prefix: config.CACHE_PREFIX, ttlSeconds: config.CACHE_TTL_SECONDS, logger }) : noCache;
   const llm = createLlm(config, { metrics, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.summariser ? { summariser: deps.summariser } : {}), ...(redis ? { publishTo: redis } : {}) });
   const queue = redis
@@ -89,8 +86,11 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
         policy: retryPolicy(config),
         logger,
         metrics,
+        onCompleted: (data) => followUp(data),
       });
   queueRef.current = queue;
+  // Without Redis the in-process queue runs the jobs, so the API queues their follow-ups; with Redis the worker does.
+  const followUp = createFollowUp({ db: database.db, thresholdTokens: config.COMPRESSION_THRESHOLD_TOKENS, enqueue: (data) => queue.enqueue(data, { withState: false }), logger });
 
   const operations = createMemoryOperations({
     db: database.db,

@@ -1,5 +1,5 @@
 // Configuration for the memory API and the compression worker: the only module that reads process.env.
-import { baseConfigShape, envInt, loadConfig, parseConfig, z } from '@factory/base-server';
+import { baseConfigShape, databaseTimeoutShape, envInt, loadConfig, parseConfig, redisTimeoutShape, z } from '@factory/base-server';
 
 const optionalString = z
   .string()
@@ -35,6 +35,8 @@ const memoryShape = {
   /** A Postgres schema to work in (tests, several tenants in one database). */
   DATABASE_SCHEMA: optionalString,
   DATABASE_POOL_MAX: envInt(10, 1, 200),
+  ...databaseTimeoutShape,
+  ...redisTimeoutShape,
   /** Store statements in flight at once; writes arriving meanwhile are grouped into the next one. */
   STORE_MAX_IN_FLIGHT: envInt(2, 1, 100),
   /** A further store statement starts beside a running one only once that one has run this long. */

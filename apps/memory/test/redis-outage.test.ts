@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/client';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { compositeKey } from '@factory/base-server';
 import { startTcpProxy, type TcpProxy } from '@factory/base-server/testing';
 import { createMemoryService, type MemoryService } from '../src/app.js';
 import { KEY_A, PG_URL, REDIS_URL, cleanRedis, dropSchema, isolatedEnv, mcpClient, quietLogger, rest, startWorker, testConfig, waitFor, type WorkerProcess } from './helpers.js';
@@ -40,7 +41,7 @@ describe('Redis cache and Redis outages', () => {
   const store = (session: string, content: string) => rest(url, KEY_A, 'POST', `/v1/agents/agent-c/sessions/${session}/turns`, { role: 'user', content });
   const recent = async (session: string) =>
     ((await rest(url, KEY_A, 'GET', `/v1/agents/agent-c/sessions/${session}/turns?limit=5`)).body.turns as Array<{ content: string }>).map((t) => t.content);
-  const cacheKey = (session: string) => `${env.CACHE_PREFIX}cache:agent-c:${session}`;
+  const cacheKey = (session: string) => `${env.CACHE_PREFIX}cache:${compositeKey('agent-c', session)}`;
 
   it('serves get_recent_turns from the cache and invalidates it when a turn is stored', async () => {
     await store('s1', 'first');

@@ -122,6 +122,11 @@ export function mapAwsError(err: unknown, action: string, options: MapAwsErrorOp
   if (name === 'AbortError') {
     return new AppError('aws_call_aborted', `${action} was cancelled before AWS answered.`, { ...opts, status: 499, type: 'api_error' });
   }
+  // A 2xx answer the SDK could not read (not XML/JSON, wrong shape), or code tripping over such an answer.
+  const raw = err instanceof Error ? err.message : '';
+  if (/Deserialization error|XML parse error|JSON parse error/i.test(raw) || err instanceof SyntaxError || err instanceof TypeError || (status !== undefined && status >= 200 && status < 300)) {
+    return new UpstreamError('aws_unexpected_answer', `AWS answered something unexpected for ${action}; try again shortly, and report it if it persists.`, opts);
+  }
   for (const rule of options.rules ?? []) {
     if (!rule.names.includes(name) || (rule.messagePattern && !rule.messagePattern.test(msg))) continue;
     const text = rule.message(action, msg);

@@ -123,3 +123,39 @@ describe('awsCall', () => {
     });
   });
 });
+
+describe('an answer AWS should never give', () => {
+  it('a 2xx answer the SDK cannot read is "AWS answered something unexpected for <action>", never parser text', async () => {
+    const { createServer } = await import('node:http');
+    const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/xml' }).end('{"this is": "not xml"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const sts = new STSClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+      const err = await awsCall('sts:GetCallerIdentity', () => sts.send(new GetCallerIdentityCommand({})), OPTIONS).then(
+        () => undefined,
+        (e: unknown) => e as AppError,
+      );
+      expect(err).toBeInstanceOf(AppError);
+      expect({ code: err?.code, status: err?.status, message: err?.message }).toEqual({
+        code: 'aws_unexpected_answer',
+        status: 502,
+        message: 'AWS answered something unexpected for sts:GetCallerIdentity; try again shortly, and report it if it persists.',
+      });
+      // The detail stays in the cause, for the boundary's log line.
+      expect(String((err?.cause as Error).message)).toMatch(/parse error/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('code tripping over a wrongly shaped answer is named the same way', () => {
+    const err = mapAwsError(new TypeError("Cannot read properties of undefined (reading 'map')"), 'ecs:DescribeServices', OPTIONS);
+    expect(err).toMatchObject({ code: 'aws_unexpected_answer', message: expect.stringContaining('for ecs:DescribeServices') });
+    expect(err.message).not.toMatch(/Cannot read/);
+  });
+});

@@ -91,6 +91,26 @@ export const baseConfigShape = {
 };
 
 export const baseConfigSchema = z.object(baseConfigShape);
+
+/**
+ * Client-side time bounds of a service's Postgres (spread into the schema of a service that has one and
+ * passed to createDatabase with `databaseTimeouts(config)`): how long a query, and getting a connection
+ * (opening one, or waiting for a free one in an exhausted pool), may take before the request fails with 503.
+ */
+export const databaseTimeoutShape = {
+  DATABASE_QUERY_TIMEOUT_MS: envInt(10_000, 50, 600_000),
+  DATABASE_CONNECT_TIMEOUT_MS: envInt(5_000, 50, 600_000),
+};
+
+/** How long a service's Redis client waits for one command's answer (createRedis `commandTimeoutMs`). */
+export const redisTimeoutShape = {
+  REDIS_COMMAND_TIMEOUT_MS: envInt(2_000, 10, 600_000),
+};
+
+export const databaseTimeouts = (config: { DATABASE_QUERY_TIMEOUT_MS: number; DATABASE_CONNECT_TIMEOUT_MS: number }) => ({
+  queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
+  connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+});
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 
 export class ConfigError extends Error {

@@ -3,6 +3,9 @@ export { createService, runService, buildOrExit, isStdioMode, type Service, type
 export {
   baseConfigShape,
   baseConfigSchema,
+  databaseTimeoutShape,
+  redisTimeoutShape,
+  databaseTimeouts,
   parseConfig,
   loadConfig,
   envBoolean,
@@ -26,6 +29,10 @@ export {
   toAppError,
   errorEnvelope,
   toolErrorMessage,
+  markDependency,
+  outageOf,
+  dependencyUnavailable,
+  type Dependency,
   type ErrorType,
   type ErrorEnvelope,
 } from './errors.js';
@@ -46,7 +53,8 @@ export { RestApi, Reply, reply, type RouteSpec, type ApiRequest } from './rest.j
 export { ShutdownRegistry, type Closer } from './lifecycle.js';
 export type { Principal } from './security.js';
 export { startTracing, type Tracing, type TracingOptions } from './tracing.js';
-export { createDatabase, runMigrations, type Database, type DatabaseOptions, type PreparedStatement } from './clients/postgres.js';
+export { createDatabase, runMigrations, DEFAULT_DATABASE_TIMEOUTS, type Database, type DatabaseOptions, type PreparedStatement } from './clients/postgres.js';
 export { fetchWithOwnSignal, requestsFollowing } from './clients/own-signal-fetch.js';
-export { createRedis, redisCheck, closeRedis, type RedisRole, type RedisClientOptions } from './clients/redis.js';
+export { createRedis, redisCheck, closeRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, type RedisRole, type RedisClientOptions } from './clients/redis.js';
+export { compositeKey, parseCompositeKey } from './keys.js';
 export { z } from 'zod';

@@ -6,19 +6,34 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /**
- * A TCP proxy in front of a real server (Postgres, Redis). `stop()` closes the listener and every
- * connection, so clients see the server as down; `start()` brings it back on the same port.
+ * A TCP proxy in front of a real server (Postgres, Redis), to simulate its outages:
+ * - `stop()` closes the listener and every connection: the server is down and connecting is refused;
+ *   `start()` brings it back on the same port.
+ * - `hang()` keeps every connection open but stops passing bytes, both ways, and new connections are
+ *   accepted and then get nothing: a network partition (a blackhole), where only client-side timeouts help.
+ *   `resume()` passes bytes again (the ones held back included), as when a partition heals.
  */
 export interface TcpProxy {
   port: number;
   start(): Promise<void>;
   stop(): Promise<void>;
+  hang(): void;
+  resume(): void;
 }
 
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let hanging = false;
+  // While hanging, every socket is paused: nothing is read from either side, so nothing is forwarded.
+  const setHanging = (on: boolean) => {
+    hanging = on;
+    for (const s of sockets) {
+      if (on) s.pause();
+      else s.resume();
+    }
+  };
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const s = createServer((client) => {
@@ -35,7 +50,12 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
         upstream.on('error', drop).on('close', drop);
         upstream.connect(targetPort, targetHost, () => {
           client.pipe(upstream).pipe(client);
+          if (hanging) {
+            client.pause();
+            upstream.pause();
+          }
         });
+        if (hanging) client.pause();
       });
       s.once('error', reject);
       s.listen(port, '127.0.0.1', () => {
@@ -56,6 +76,8 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       server = undefined;
     },
+    hang: () => setHanging(true),
+    resume: () => setHanging(false),
   };
 }
 

@@ -1,6 +1,6 @@
 // actions toolset: workflow runs, re-runs and job logs.
 import { z } from '@factory/base-server';
-import { READ, githubTool, pageInfo, pageOutput, pagination, repoArgs, type GithubTool, type ToolDeps } from './common.js';
+import { READ, branchName, githubTool, pageInfo, pageOutput, pagination, repoArgs, workflowFile, type GithubTool, type ToolDeps } from './common.js';
 
 const runId = z.number().int().positive().describe('Workflow run id (from list_workflow_runs)');
 
@@ -60,8 +60,8 @@ export function actionsTools({ octokit }: ToolDeps): GithubTool[] {
         'Lists GitHub Actions runs, newest first, for the whole repository or one workflow (id or file name such as "ci.yml"), filtered by branch, event or status (e.g. "failure", "in_progress"). Paginated.',
       inputSchema: z.object({
         ...repoArgs,
-        workflow: z.union([z.number().int().positive(), z.string().min(1).max(200)]).optional().describe('Workflow id or file name, e.g. "ci.yml"'),
-        branch: z.string().min(1).max(250).optional(),
+        workflow: z.union([z.number().int().positive(), workflowFile]).optional().describe('Workflow id or file name, e.g. "ci.yml"'),
+        branch: branchName.optional(),
         event: z.string().min(1).max(50).optional().describe('Triggering event, e.g. "push" or "pull_request"'),
         status: z
           .enum(['completed', 'action_required', 'cancelled', 'failure', 'neutral', 'skipped', 'stale', 'success', 'timed_out', 'in_progress', 'queued', 'requested', 'waiting', 'pending'])

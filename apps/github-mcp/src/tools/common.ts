@@ -1,6 +1,6 @@
 // Shared pieces of the GitHub tools: argument schemas, pagination, trimming, and the tool wrapper
 // that maps GitHub failures to clear isError results.
-import { AppError, defineTool, z, type ToolDefinition } from '@factory/base-server';
+import { AppError, UpstreamError, defineTool, z, type ToolDefinition } from '@factory/base-server';
 import type { Toolset } from '../config.js';
 import type { GithubClient } from '../github/client.js';
 import { toGithubError } from '../github/errors.js';
@@ -19,16 +19,30 @@ export function githubTool<I extends AnyObject, O extends AnyObject>(toolset: To
   const tool = defineTool({
     ...def,
     handler: async (args, ctx) => {
+      let result: z.input<O>;
       try {
         // GitHub requests made by the handler are aborted when the MCP call is cancelled.
-        return await callSignal.run(ctx.signal, () => def.handler(args, ctx));
+        result = await callSignal.run(ctx.signal, () => def.handler(args, ctx));
       } catch (err) {
         if (ctx.signal.aborted) throw new AppError('cancelled', 'The tool call was cancelled before GitHub answered.', { status: 499, cause: err });
+        // A non-JSON or wrongly shaped answer breaks the handler's reading of it (TypeError, SyntaxError).
+        if (err instanceof TypeError || err instanceof SyntaxError) throw unexpectedAnswer(def.name, ctx.logger, err);
         throw toGithubError(err);
       }
+      // An answer missing what the tool reports is GitHub's surprise, not a bug for the model to report.
+      const checked = def.outputSchema.safeParse(result);
+      if (!checked.success) throw unexpectedAnswer(def.name, ctx.logger, checked.error.issues.slice(0, 5));
+      return result;
     },
   });
   return { toolset, tool };
+}
+
+function unexpectedAnswer(tool: string, logger: { warn: (obj: object, msg: string) => void }, detail: unknown): UpstreamError {
+  logger.warn({ tool, detail: detail instanceof Error ? { name: detail.name, message: detail.message, stack: detail.stack } : detail }, 'GitHub answered something unexpected');
+  return new UpstreamError('github_unexpected_answer', `GitHub answered something unexpected for ${tool}; try again shortly, and report it if it persists.`, {
+    cause: detail,
+  });
 }
 
 export interface ToolDeps {
@@ -37,9 +51,45 @@ export interface ToolDeps {
 
 export const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
 
-const NAME = /^[A-Za-z0-9_.-]+$/;
-export const owner = z.string().min(1).max(100).regex(NAME, 'letters, digits, "-", "_" or "." only').describe('Repository owner: a user or organization login, e.g. "octocat"');
-export const repo = z.string().min(1).max(100).regex(NAME, 'letters, digits, "-", "_" or "." only').describe('Repository name without the owner, e.g. "hello-world"');
+// GitHub's own name rules for every argument that becomes a URL path segment. Octokit percent-encodes
+// "/" inside a segment but not ".", so "." or ".." would become a dot segment that URL normalisation
+// resolves: get_issue {"owner":"..","repo":".."} would call GET /issues/1 with the server's token.
+const DOT_SEGMENT = /^\.{1,2}$/;
+
+/** A user or organization login: 1-39 letters, digits, "-" (and "_" of enterprise managed users), starting with a letter or digit. */
+export const owner = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,38}$/, 'a GitHub login: 1-39 letters, digits, "-" or "_", starting with a letter or digit')
+  .describe('Repository owner: a user or organization login, e.g. "octocat"');
+/** A repository name: 1-100 letters, digits, "-", "_" or ".", never "." or "..". */
+export const repo = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a GitHub repository name: 1-100 letters, digits, "-", "_" or "."')
+  .refine((r) => !DOT_SEGMENT.test(r), 'a repository name cannot be "." or ".."')
+  .describe('Repository name without the owner, e.g. "hello-world"');
+/** A file or directory path inside a repository: no "." or ".." segments. */
+export const filePath = z
+  .string()
+  .max(1000)
+  .refine((p) => !p.split('/').some((s) => DOT_SEGMENT.test(s)), 'must not contain "." or ".." segments')
+  .describe('Path inside the repository, e.g. "src/index.ts"; "" for the root directory');
+/** A branch, tag or other ref name, by git's check-ref-format rules (so never a dot segment either). */
+export const gitRefName = z
+  .string()
+  .min(1)
+  .max(250)
+  .refine(
+    (b) => !/(\.\.|[\s~^:?*[\\\x7f]|@\{|\/\/|^\/|\/$|\.lock$|\.$|^-|(^|\/)\.)/.test(b) && b !== '@' && ![...b].some((c) => c.charCodeAt(0) < 0x20),
+    'not a valid git branch or tag name',
+  );
+export const branchName = gitRefName.describe('Branch name without "refs/heads/", e.g. "feature/login"');
+/** A branch, tag or commit SHA. */
+export const gitRef = gitRefName.describe('Branch, tag or commit SHA');
+/** A workflow file name such as "ci.yml". */
+export const workflowFile = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,200}$/, 'a workflow file name such as "ci.yml"')
+  .refine((f) => !DOT_SEGMENT.test(f), 'a workflow file name cannot be "." or ".."');
 export const repoArgs = { owner, repo };
 export const issueNumber = z.number().int().positive().describe('Issue number (the #123 shown on GitHub)');
 export const pullNumber = z.number().int().positive().describe('Pull request number');

@@ -1,6 +1,6 @@
 // pull_requests toolset: reading, opening, reviewing and merging pull requests.
 import { z } from '@factory/base-server';
-import { READ, clip, gitSha, githubTool, login, pageInfo, pageOutput, pagination, pullNumber, repoArgs, userOut, type GithubTool, type ToolDeps } from './common.js';
+import { READ, branchName, clip, gitSha, githubTool, login, pageInfo, pageOutput, pagination, pullNumber, repoArgs, userOut, type GithubTool, type ToolDeps } from './common.js';
 
 const prSummary = z.object({
   number: z.number(),
@@ -58,7 +58,7 @@ export function pullRequestTools({ octokit }: ToolDeps): GithubTool[] {
         ...repoArgs,
         state: z.enum(['open', 'closed', 'all']).default('open'),
         head: z.string().min(1).max(300).optional().describe('Filter by head as "user:branch"'),
-        base: z.string().min(1).max(250).optional().describe('Filter by base branch name'),
+        base: branchName.optional().describe('Filter by base branch name'),
         sort: z.enum(['created', 'updated', 'popularity', 'long-running']).default('created'),
         direction: z.enum(['asc', 'desc']).default('desc'),
         ...pagination,
@@ -192,7 +192,7 @@ export function pullRequestTools({ octokit }: ToolDeps): GithubTool[] {
         ...repoArgs,
         title: z.string().min(1).max(256),
         head: z.string().min(1).max(300).describe('Branch with the changes, or "owner:branch" from a fork'),
-        base: z.string().min(1).max(250).describe('Branch to merge into, usually the default branch'),
+        base: branchName.describe('Branch to merge into, usually the default branch'),
         body: z.string().max(65_536).optional().describe('Markdown description'),
         draft: z.boolean().default(false),
         maintainer_can_modify: z.boolean().optional(),
@@ -216,7 +216,7 @@ export function pullRequestTools({ octokit }: ToolDeps): GithubTool[] {
           title: z.string().min(1).max(256).optional(),
           body: z.string().max(65_536).optional(),
           state: z.enum(['open', 'closed']).optional(),
-          base: z.string().min(1).max(250).optional().describe('New base branch'),
+          base: branchName.optional().describe('New base branch'),
           maintainer_can_modify: z.boolean().optional(),
         })
         .refine((a) => a.title !== undefined || a.body !== undefined || a.state !== undefined || a.base !== undefined || a.maintainer_can_modify !== undefined, {

@@ -1,6 +1,6 @@
 // releases toolset.
 import { z } from '@factory/base-server';
-import { READ, githubTool, login, pageInfo, pageOutput, pagination, repoArgs, userOut, type GithubTool, type ToolDeps } from './common.js';
+import { READ, gitRef, gitRefName, githubTool, login, pageInfo, pageOutput, pagination, repoArgs, userOut, type GithubTool, type ToolDeps } from './common.js';
 
 const release = z.object({
   id: z.number(),
@@ -56,8 +56,8 @@ export function releaseTools({ octokit }: ToolDeps): GithubTool[] {
         'Creates a release for a tag; the tag is created from target_commitish when it does not exist. Use draft to prepare it without publishing, generate_release_notes to let GitHub write the notes.',
       inputSchema: z.object({
         ...repoArgs,
-        tag_name: z.string().min(1).max(250).describe('Tag, e.g. "v1.2.0"'),
-        target_commitish: z.string().min(1).max(250).optional().describe('Branch or SHA for a new tag (default: the default branch)'),
+        tag_name: gitRefName.describe('Tag, e.g. "v1.2.0"'),
+        target_commitish: gitRef.optional().describe('Branch or SHA for a new tag (default: the default branch)'),
         name: z.string().max(250).optional(),
         body: z.string().max(125_000).optional().describe('Release notes (Markdown)'),
         draft: z.boolean().default(false),

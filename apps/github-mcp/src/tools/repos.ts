@@ -1,19 +1,8 @@
 // repos toolset: repositories, branches, files and commits.
 import { z } from '@factory/base-server';
-import { READ, isoTime, clip, gitSha, githubTool, login, pageInfo, pageOutput, pagination, repoArgs, type GithubTool, type ToolDeps } from './common.js';
+import { READ, isoTime, branchName, clip, filePath, gitRef, gitSha, githubTool, login, pageInfo, pageOutput, pagination, repoArgs, type GithubTool, type ToolDeps } from './common.js';
 
 const MAX_FILE_BYTES = 1_000_000;
-const filePath = z
-  .string()
-  .max(1000)
-  .refine((p) => !p.split('/').some((s) => s === '..' || s === '.'), 'must not contain "." or ".." segments')
-  .describe('Path inside the repository, e.g. "src/index.ts"; "" for the root directory');
-const branchName = z
-  .string()
-  .min(1)
-  .max(250)
-  .refine((b) => !/(\.\.|[\s~^:?*[\\]|@\{|\/\/|^\/|\/$|\.lock$|^-)/.test(b), 'not a valid git branch name')
-  .describe('Branch name without "refs/heads/", e.g. "feature/login"');
 
 /** Decodes base64 file content; undefined when it is not UTF-8 text (a binary file). */
 function decodeText(base64: string): string | undefined {
@@ -136,7 +125,7 @@ export function repoTools({ octokit }: ToolDeps): GithubTool[] {
       inputSchema: z.object({
         ...repoArgs,
         path: filePath.default(''),
-        ref: z.string().min(1).max(250).optional().describe('Branch, tag or commit SHA (default: the default branch)'),
+        ref: gitRef.optional().describe('Branch, tag or commit SHA (default: the default branch)'),
         max_bytes: z.number().int().min(1).max(MAX_FILE_BYTES).default(100_000).describe('Largest file returned as text'),
       }),
       outputSchema: z.object({
@@ -244,7 +233,7 @@ export function repoTools({ octokit }: ToolDeps): GithubTool[] {
       description: 'Lists commits, newest first, on a branch or from a SHA, optionally only those touching a path or by an author or in a date range. Messages are cut to their first 300 characters. Paginated.',
       inputSchema: z.object({
         ...repoArgs,
-        sha: z.string().min(1).max(250).optional().describe('Branch name or commit SHA to start from (default: the default branch)'),
+        sha: gitRef.optional().describe('Branch name or commit SHA to start from (default: the default branch)'),
         path: filePath.optional().describe('Only commits touching this file or directory'),
         author: z.string().min(1).max(100).optional().describe('GitHub login or email of the author'),
         since: isoTime.optional().describe('ISO 8601 time: only commits after it'),
@@ -276,7 +265,7 @@ export function repoTools({ octokit }: ToolDeps): GithubTool[] {
         'Returns one commit: full message, author, parents, line stats and changed files (first 100). Set include_patch to also get each file\'s diff, cut to 3000 characters per file.',
       inputSchema: z.object({
         ...repoArgs,
-        ref: z.string().min(1).max(250).describe('Commit SHA, branch or tag'),
+        ref: gitRef.describe('Commit SHA, branch or tag'),
         include_patch: z.boolean().default(false).describe('Include per-file diffs'),
       }),
       outputSchema: z.object({

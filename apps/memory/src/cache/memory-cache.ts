@@ -5,11 +5,17 @@
 // current; invalidation sets a new random generation. So an answer computed from Postgres just before a write
 // can never be served after it, even when the write's invalidation lands between our read and our fill.
 //
-// A cache failure never becomes an error: reads fall back to Postgres. Invalidations that fail while
-// Redis is down are remembered and replayed when it is back; until then the cache is bypassed.
+// A cache failure never becomes an error: reads fall back to Postgres, and every command is bounded by
+// the client's command timeout, so a write is acknowledged once committed even when Redis hangs.
+// Invalidations that fail are remembered; until they are delivered this process bypasses the cache, so no
+// answer from before an acknowledged write is ever served by it. They are replayed when the connection
+// is back, and retried with backoff while it stays up (a command that timed out or was refused once),
+// so the cache heals by itself.
+//
+// Keys are `<prefix>cache:` + compositeKey(agent, session): ids may contain ':' and must never share an entry.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Logger } from '@factory/base-server';
+import { compositeKey, type Logger } from '@factory/base-server';
 
 export interface MemoryCache {
   /** Returns the cached value, or computes it (and stores it) when absent or stale. */
@@ -26,6 +32,9 @@ export const noCache: MemoryCache = {
 };
 
 const MAX_DIRTY = 10_000;
+/** Backoff of the replay of missed invalidations while the connection stays up. */
+const REPLAY_FIRST_MS = 500;
+const REPLAY_MAX_MS = 30_000;
 /**
  * Fresh, never-repeating generations: a random id per process plus a counter (entries computed under any
  * earlier generation are never served). The bump script appends the key's position.
@@ -60,18 +69,22 @@ export interface RedisCacheOptions {
   ttlSeconds: number;
   logger: Logger;
   onError?: () => void;
+  /** First delay before missed invalidations are retried on a live connection (doubles up to 30 s). */
+  replayDelayMs?: number;
 }
 
-export function createRedisCache({ redis: client, prefix, ttlSeconds, logger, onError }: RedisCacheOptions): MemoryCache {
+export function createRedisCache({ redis: client, prefix, ttlSeconds, logger, onError, replayDelayMs = REPLAY_FIRST_MS }: RedisCacheOptions): MemoryCache {
   const redis = client as Redis & CacheScripts;
   if (!('memoryCacheBump' in redis)) {
     client.defineCommand('memoryCacheBump', { lua: BUMP });
     client.defineCommand('memoryCacheFill', { numberOfKeys: 1, lua: FILL });
   }
-  const dirty = new Set<string>();
+  // Missed invalidations, each with the number of the miss: a replay clears only what it delivered.
+  const dirty = new Map<string, number>();
+  let misses = 0;
   let overflow = false;
   let lastWarn = 0;
-  const keyOf = (agentId: string, sessionId: string) => `${prefix}cache:${agentId}:${sessionId}`;
+  const keyOf = (agentId: string, sessionId: string) => `${prefix}cache:${compositeKey(agentId, sessionId)}`;
   const warn = (err: unknown, op: string) => {
     onError?.();
     const now = Date.now();
@@ -82,7 +95,12 @@ export function createRedisCache({ redis: client, prefix, ttlSeconds, logger, on
   };
   const usable = () => redis.status === 'ready' && dirty.size === 0 && !overflow;
 
+  let replayTimer: NodeJS.Timeout | undefined;
+  let replayDelay = replayDelayMs;
+  let replaying = false;
   const replay = async () => {
+    if (replaying) return;
+    replaying = true;
     try {
       if (overflow) {
         // Too many missed invalidations to remember: drop every cache entry.
@@ -94,18 +112,34 @@ export function createRedisCache({ redis: client, prefix, ttlSeconds, logger, on
         } while (cursor !== '0');
         overflow = false;
       }
-      const keys = [...dirty];
+      const missed = [...dirty];
+      const keys = missed.map(([key]) => key);
       for (let i = 0; i < keys.length; i += 500) await bump(redis, keys.slice(i, i + 500), ttlSeconds, false);
-      for (const key of keys) dirty.delete(key);
+      for (const [key, miss] of missed) if (dirty.get(key) === miss) dirty.delete(key);
+      replayDelay = replayDelayMs;
     } catch (err) {
       warn(err, 'replay');
+    } finally {
+      replaying = false;
     }
+    if (dirty.size > 0 || overflow) scheduleReplay();
   };
+  // While disconnected, the 'ready' of the reconnect replays; on a live connection, a timer does.
+  function scheduleReplay() {
+    if (replayTimer || redis.status === 'end') return;
+    replayTimer = setTimeout(() => {
+      replayTimer = undefined;
+      if (redis.status === 'ready') void replay();
+    }, replayDelay);
+    replayTimer.unref();
+    replayDelay = Math.min(replayDelay * 2, REPLAY_MAX_MS);
+  }
   redis.on('ready', () => void replay());
 
   const remember = (key: string) => {
     if (dirty.size >= MAX_DIRTY) overflow = true;
-    else dirty.add(key);
+    else dirty.set(key, ++misses);
+    scheduleReplay();
   };
 
   let pending: { keys: Set<string>; done: Promise<void> } | undefined;

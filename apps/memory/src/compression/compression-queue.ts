@@ -3,7 +3,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, UnrecoverableError, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Logger, ReadinessCheck } from '@factory/base-server';
+import type { CheckOutcome, Logger, ReadinessCheck } from '@factory/base-server';
+import type { MemoryConfig } from '../config.js';
 import { queueUnavailable } from '../errors.js';
 import type { MemoryMetrics } from '../memory-metrics.js';
 import { CircuitOpenError } from './circuit-breaker.js';
@@ -54,6 +55,13 @@ export interface RetryPolicy {
   keepFailed: number;
 }
 
+export const retryPolicy = (config: MemoryConfig): RetryPolicy => ({
+  attempts: config.COMPRESSION_ATTEMPTS,
+  backoffMs: config.COMPRESSION_BACKOFF_MS,
+  keepCompleted: config.COMPRESSION_KEEP_COMPLETED,
+  keepFailed: config.COMPRESSION_KEEP_FAILED,
+});
+
 export function jobOptions(policy: RetryPolicy): JobsOptions {
   return {
     attempts: policy.attempts,
@@ -79,6 +87,35 @@ const withTimeout = async <T>(p: Promise<T>, ms: number): Promise<T> => {
     ac.abort();
   }
 };
+
+/**
+ * Whether Redis keeps job data: BullMQ needs `maxmemory-policy noeviction` (any other policy lets Redis
+ * evict job hashes under memory pressure, and the worker then fails those jobs), and a Redis at its
+ * `maxmemory` refuses every new job (warned from 90 % on). Read from INFO (CONFIG is often disabled on managed Redis).
+ */
+export async function redisMemoryProblem(redis: Redis): Promise<CheckOutcome | undefined> {
+  const info = await redis.info('memory');
+  const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+  const policy = field('maxmemory_policy');
+  if (policy !== undefined && policy !== 'noeviction') {
+    return {
+      status: 'error',
+      message: `redis maxmemory-policy is ${policy}, which evicts queue jobs under memory pressure; set maxmemory-policy noeviction on this Redis (BullMQ requires it)`,
+      details: { maxmemory_policy: policy },
+    };
+  }
+  const max = Number(field('maxmemory') ?? 0);
+  const used = Number(field('used_memory') ?? 0);
+  // Redis refuses writes once used_memory passes maxmemory; from 90 % on, a job or two more can tip it over.
+  if (max > 0 && used >= max * 0.9) {
+    return {
+      status: 'warning',
+      message: `redis is out of memory (${Math.round((used / max) * 100)} % of maxmemory used) and refuses or will soon refuse new jobs; raise maxmemory or free memory`,
+      details: { used_memory: used, maxmemory: max },
+    };
+  }
+  return undefined;
+}
 
 export function createBullmqQueue(opts: { redis: Redis; prefix: string; policy: RetryPolicy; logger: Logger }): CompressionQueue {
   const { redis } = opts;
@@ -147,8 +184,8 @@ export function createBullmqQueue(opts: { redis: Redis; prefix: string; policy: 
         required: true,
         async run() {
           if (!up()) return { status: 'error', message: `redis is ${redis.status}; is Redis running at REDIS_URL?` };
-          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
-          return { details: counts };
+          const [counts, memory] = await Promise.all([queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), redisMemoryProblem(redis)]);
+          return memory ? { ...memory, details: { ...counts, ...memory.details } } : { details: counts };
         },
       };
     },
@@ -169,7 +206,14 @@ interface LocalJob {
  * Jobs live in memory (bounded); summaries are in Postgres, so a restart loses only pending jobs, and
  * the next stored turn past the threshold (or compress_memory) queues them again.
  */
-export function createInProcessQueue(opts: { processor: CompressionProcessor; policy: RetryPolicy; logger: Logger; metrics: MemoryMetrics }): CompressionQueue {
+export function createInProcessQueue(opts: {
+  processor: CompressionProcessor;
+  policy: RetryPolicy;
+  logger: Logger;
+  metrics: MemoryMetrics;
+  /** Called once a job has completed and its session has no pending job any more (see follow-up.ts). */
+  onCompleted?: (data: CompressionJobData) => Promise<void>;
+}): CompressionQueue {
   const jobs = new Map<string, LocalJob>();
   const pendingBySession = new Map<string, string>();
   const timers = new Set<NodeJS.Timeout>();
@@ -227,6 +271,7 @@ export function createInProcessQueue(opts: { processor: CompressionProcessor; po
       job.info.finished_at = new Date().toISOString();
       pendingBySession.delete(sessionDedupId(job.data.agentId, job.data.sessionId));
       prune();
+      if (job.info.state === 'completed') void opts.onCompleted?.(job.data);
     });
   };
 

@@ -1,11 +1,12 @@
 // The compression worker: a BullMQ Worker on `memory-compression` running the shared processor, served
 // as a base-server service with only /health, /ready and /metrics.
-import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   ConfigError,
   closeRedis,
   createDatabase,
+  databaseTimeouts,
   createLogger,
   createMetrics,
   createRedis,
@@ -23,7 +24,8 @@ import { SERVICE_VERSION } from '../version.js';
 import { createLlm } from './llm.js';
 import { CircuitOpenError } from './circuit-breaker.js';
 import { createCompressionProcessor, type CompressionProcessor, type CompressionResult } from './compression-processor.js';
-import { QUEUE_NAME } from './compression-queue.js';
+import { QUEUE_NAME, createBullmqQueue, redisMemoryProblem, retryPolicy } from './compression-queue.js';
+import { createFollowUp } from './follow-up.js';
 import type { CompressionJobData } from './job-id.js';
 import type { Summariser } from './summariser.js';
 
@@ -42,14 +44,23 @@ export interface CompressionWorker {
   readonly worker: Worker | undefined;
 }
 
-/** Wraps the processor with BullMQ semantics: an open breaker delays the job instead of failing it. */
-export function bullmqProcessor(processor: CompressionProcessor, metrics: MemoryMetrics, logger: Logger) {
+/**
+ * Wraps the processor with BullMQ semantics: an open breaker delays the job instead of failing it, and a
+ * job interrupted by `handBack` (a shutdown that cannot wait any longer) goes back to the queue at once,
+ * without using up an attempt, instead of staying locked until its lock expires.
+ */
+export function bullmqProcessor(processor: CompressionProcessor, metrics: MemoryMetrics, logger: Logger, handBack?: AbortSignal) {
   return async (job: Job<CompressionJobData, CompressionResult>, token?: string): Promise<CompressionResult> => {
     try {
-      const result = await processor(job.data);
+      const result = await processor(job.data, handBack);
       metrics.compressionJobs.inc({ outcome: result.outcome });
       return result;
     } catch (err) {
+      if (handBack?.aborted) {
+        await job.moveToWait(token);
+        logger.info({ jobId: job.id }, 'worker stopping: compression job handed back to the queue');
+        throw new WaitingError();
+      }
       if (err instanceof CircuitOpenError) {
         metrics.compressionJobs.inc({ outcome: 'delayed' });
         logger.info({ jobId: job.id, retryInMs: err.retryAfterMs }, 'LLM circuit open: compression job delayed');
@@ -77,13 +88,12 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
     applicationName: 'memory-worker',
     logger,
     metrics: serviceMetrics,
+    ...databaseTimeouts(config),
   });
-  const client: Redis = createRedis({ url: redisUrl, role: 'producer', logger, name: 'memory-worker-client' });
-  const countsQueue = new Queue(QUEUE_NAME, { connection: client, prefix: config.QUEUE_PREFIX });
-  countsQueue.on('error', () => undefined);
-  const metrics = createMemoryMetrics(serviceMetrics.registry, async () =>
-    client.status === 'ready' ? countsQueue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'paused') : undefined,
-  );
+  const client: Redis = createRedis({ url: redisUrl, role: 'producer', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger, name: 'memory-worker-client' });
+  // The producer side on the worker: job counts for /ready and metrics, and follow-up jobs.
+  const producer = createBullmqQueue({ redis: client, prefix: config.QUEUE_PREFIX, policy: retryPolicy(config), logger });
+  const metrics = createMemoryMetrics(serviceMetrics.registry, () => producer.counts());
   const cache = createRedisCache({ redis: client, prefix: config.CACHE_PREFIX, ttlSeconds: config.CACHE_TTL_SECONDS, logger });
   const llm = createLlm(config, { metrics, logger, publishTo: client, ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.summariser ? { summariser: deps.summariser } : {}) });
   const processor = createCompressionProcessor({
@@ -95,8 +105,11 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
     summaryMaxTokens: config.SUMMARY_MAX_TOKENS,
     inputMaxTokens: config.LLM_INPUT_MAX_TOKENS,
   });
+  const followUp = createFollowUp({ db: database.db, thresholdTokens: config.COMPRESSION_THRESHOLD_TOKENS, enqueue: (data) => producer.enqueue(data, { withState: false }), logger });
 
   let worker: Worker | undefined;
+  // Aborted when a shutdown has waited half of SHUTDOWN_TIMEOUT_MS for running jobs: they are handed back.
+  const handBack = new AbortController();
   let workerRedis: Redis | undefined;
   let lastActivity = 0;
   const stuckAfterMs = Math.max(60_000, 2 * config.WORKER_LOCK_MS);
@@ -123,13 +136,14 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
           if (workerRedis.status !== 'ready' || client.status !== 'ready') {
             return { status: 'error', message: `redis is ${workerRedis.status}; is Redis running at REDIS_URL?` };
           }
-          const counts = await countsQueue.getJobCounts('waiting', 'active');
+          const [counts = {}, memory] = await Promise.all([producer.counts(), redisMemoryProblem(client)]);
           const idleMs = Date.now() - lastActivity;
           const details = { last_activity_at: lastActivity ? new Date(lastActivity).toISOString() : null, concurrency: config.WORKER_CONCURRENCY, ...counts };
           // Jobs waiting, none running, and no sign of life for a while: the worker is not taking jobs.
           if ((counts.waiting ?? 0) > 0 && (counts.active ?? 0) === 0 && idleMs > stuckAfterMs) {
             return { status: 'error', message: `${counts.waiting} jobs are waiting but the worker has taken none for ${Math.round(idleMs / 1000)} s; restart it`, details };
           }
+          if (memory) return { ...memory, details: { ...details, ...memory.details } };
           return { details };
         },
       },
@@ -138,7 +152,7 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
     onStart: async () => {
       await database.migrate(migrations);
       workerRedis = createRedis({ url: redisUrl, role: 'worker', logger, name: 'memory-worker' });
-      worker = new Worker<CompressionJobData, CompressionResult>(QUEUE_NAME, bullmqProcessor(processor, metrics, logger), {
+      worker = new Worker<CompressionJobData, CompressionResult>(QUEUE_NAME, bullmqProcessor(processor, metrics, logger, handBack.signal), {
         connection: workerRedis,
         prefix: config.QUEUE_PREFIX,
         concurrency: config.WORKER_CONCURRENCY,
@@ -150,13 +164,27 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
       });
       worker.on('error', (err) => logger.warn({ err: { message: err.message } }, 'compression worker error'));
       worker.on('stalled', (jobId) => logger.warn({ jobId }, 'compression job stalled; it will be retried'));
+      // 'completed' comes after BullMQ released the session's deduplication key, so the follow-up is not absorbed.
+      worker.on('completed', (job) => void followUp(job.data));
       for (const ev of ['active', 'completed', 'failed', 'drained', 'ready'] as const) worker.on(ev, touch);
       await worker.waitUntilReady();
       touch();
     },
     onShutdown: [
-      { name: 'compression-worker', close: async () => void (await worker?.close()) },
-      { name: 'counts-queue', close: () => countsQueue.close() },
+      {
+        // Stop taking jobs at once; let running ones finish within half the shutdown timeout, then hand them back.
+        name: 'compression-worker',
+        close: async () => {
+          if (!worker) return;
+          const timer = setTimeout(() => handBack.abort(), Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2));
+          try {
+            await worker.close();
+          } finally {
+            clearTimeout(timer);
+          }
+        },
+      },
+      { name: 'producer-queue', close: () => producer.close() },
       { name: 'redis-worker', close: async () => void (workerRedis ? await closeRedis(workerRedis) : undefined) },
       { name: 'redis', close: () => closeRedis(client) },
       { name: 'database', close: () => database.close() },

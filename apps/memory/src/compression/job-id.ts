@@ -1,7 +1,7 @@
 // Job ids are derived from what a job compresses, so asking twice for the same compression collapses
 // into one job. BullMQ forbids ":" in custom ids, hence a hash.
 import { createHash } from 'node:crypto';
-import { z } from '@factory/base-server';
+import { compositeKey, z } from '@factory/base-server';
 
 export const compressionJobDataSchema = z.object({
   agentId: z.string().min(1).max(128),
@@ -12,7 +12,7 @@ export const compressionJobDataSchema = z.object({
 /** Ids only, never conversation text. */
 export type CompressionJobData = z.infer<typeof compressionJobDataSchema>;
 
-const hash = (parts: string[]) => createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+const hash = (parts: string[]) => createHash('sha256').update(compositeKey(...parts)).digest('hex').slice(0, 32);
 
 export const compressionJobId = (d: CompressionJobData): string => `cmp-${hash([d.agentId, d.sessionId, d.throughTurnId])}`;
 

@@ -57,6 +57,28 @@ const createMemoryTables: Migration = {
   },
 };
 
+/** Client-supplied idempotency keys of writes: the first answer of each, so a retry stores nothing twice. */
+const createIdempotencyKeys: Migration = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('idempotency_keys')
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('idempotency_key', 'text', (c) => c.notNull())
+      .addColumn('request_hash', 'text', (c) => c.notNull())
+      .addColumn('response', 'jsonb', (c) => c.notNull())
+      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .addPrimaryKeyConstraint('idempotency_keys_pkey', ['scope', 'idempotency_key'])
+      .execute();
+    await db.schema.createIndex('idempotency_keys_created_idx').on('idempotency_keys').column('created_at').execute();
+  },
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async down(db: Kysely<any>) {
+    await db.schema.dropTable('idempotency_keys').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '20261122000000_create_memory_tables': createMemoryTables,
+  '20261201000000_create_idempotency_keys': createIdempotencyKeys,
 };

@@ -45,10 +45,20 @@ export interface SessionTable {
   updated_at: Timestamp;
 }
 
+/** The first answer of a write sent with an idempotency key, per (API key name, agent) scope. */
+export interface IdempotencyKeyTable {
+  scope: string;
+  idempotency_key: string;
+  request_hash: string;
+  response: ColumnType<{ ids: string[]; unsummarisedTokens: number; lastTurnId: string }, string, string>;
+  created_at: Timestamp;
+}
+
 export interface MemoryDatabase {
   turns: TurnTable;
   summaries: SummaryTable;
   sessions: SessionTable;
+  idempotency_keys: IdempotencyKeyTable;
 }
 
 export type TurnRow = Selectable<TurnTable>;

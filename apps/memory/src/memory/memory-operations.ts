@@ -10,6 +10,7 @@ import { estimateTokens, turnTokens } from '../turns/tokens.js';
 import { truncateToTokens } from '../compression/summariser.js';
 import * as repo from '../turns/turn-repository.js';
 import { createGroupCommit } from '../turns/group-commit.js';
+import { storeOnce } from '../turns/idempotent-store.js';
 
 export interface MemoryOperationsDeps {
   db: repo.Db;
@@ -82,10 +83,21 @@ export function createMemoryOperations(deps: MemoryOperationsDeps) {
     isolatable: repo.isStatementError,
   });
 
-  async function store(principal: Principal | undefined, agentId: string, sessionId: string, turns: repo.NewTurn[]) {
+  /**
+   * Stores turns; with an idempotency key, at most once per key (a retry gets the first answer). Keyed
+   * writes run in a transaction of their own, beside the group commit.
+   */
+  async function store(principal: Principal | undefined, agentId: string, sessionId: string, turns: repo.NewTurn[], idempotencyKey?: string) {
     scope.assert(principal, agentId);
     if (turns.length > deps.maxBatchTurns) throw batchTooLarge(deps.maxBatchTurns, turns.length);
-    const stored = await commit({ agentId, sessionId, turns });
+    let stored: repo.StoredTurns;
+    if (idempotencyKey === undefined) {
+      stored = await commit({ agentId, sessionId, turns });
+    } else {
+      const once = await storeOnce(db, { principal, agentId, sessionId, turns, key: idempotencyKey });
+      if (once.replayed) return once.stored;
+      stored = once.stored;
+    }
     metrics.turnsStored.inc(turns.length);
     await cache.invalidate(agentId, sessionId);
     await maybeAutoCompress(agentId, sessionId, stored, turns.reduce((n, t) => n + turnTokens(t.content), 0));

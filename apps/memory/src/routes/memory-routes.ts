@@ -1,5 +1,5 @@
 // REST equivalents of the MCP tools, under /v1.
-import { z, type RestApi } from '@factory/base-server';
+import { BadRequestError, z, type ApiRequest, type RestApi } from '@factory/base-server';
 import type { MemoryOperations } from '../memory/memory-operations.js';
 import {
   agentIdSchema,
@@ -10,8 +10,18 @@ import {
   searchQuerySchema,
   searchLimitSchema,
   jobIdSchema,
+  idempotencyKeySchema,
 } from '../turns/inputs.js';
 import * as out from '../tools/schemas.js';
+
+/** The optional `Idempotency-Key` header of a write (one value; 400 when malformed). */
+function idempotencyKey(req: ApiRequest): string | undefined {
+  const raw = req.headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  const parsed = idempotencyKeySchema.safeParse(raw);
+  if (!parsed.success) throw new BadRequestError('validation_failed', `Idempotency-Key header: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
+}
 
 export function registerMemoryRoutes(api: RestApi, ops: MemoryOperations, limits: { maxContentChars: number; maxBatchTurns: number }): void {
   const session = z.object({ agentId: agentIdSchema, sessionId: sessionIdSchema });
@@ -28,7 +38,7 @@ export function registerMemoryRoutes(api: RestApi, ops: MemoryOperations, limits
     response: out.storeResult,
     status: 201,
     handler: async ({ params, body }, req) => {
-      const stored = await ops.store(req.principal, params.agentId, params.sessionId, [body]);
+      const stored = await ops.store(req.principal, params.agentId, params.sessionId, [body], idempotencyKey(req));
       return { memory_id: stored.ids[0] ?? '', stored: true as const };
     },
   });
@@ -42,7 +52,7 @@ export function registerMemoryRoutes(api: RestApi, ops: MemoryOperations, limits
     response: out.storeBatchResult,
     status: 201,
     handler: async ({ params, body }, req) => {
-      const stored = await ops.store(req.principal, params.agentId, params.sessionId, body.turns);
+      const stored = await ops.store(req.principal, params.agentId, params.sessionId, body.turns, idempotencyKey(req));
       return { memory_ids: stored.ids, stored: stored.ids.length };
     },
   });

@@ -13,6 +13,7 @@ import {
   searchQuerySchema,
   searchLimitSchema,
   jobIdSchema,
+  idempotencyKeySchema,
 } from '../turns/inputs.js';
 import * as out from './schemas.js';
 
@@ -34,11 +35,12 @@ export function createMemoryTools(ops: MemoryOperations, limits: { maxContentCha
         role: roleSchema,
         content: contentSchema(limits.maxContentChars),
         metadata: metadataSchema.optional(),
+        idempotency_key: idempotencyKeySchema.optional(),
       }),
       outputSchema: out.storeResult,
       annotations: write,
       handler: async (a, ctx) => {
-        const stored = await ops.store(ctx.principal, a.agent_id, a.session_id, [{ role: a.role, content: a.content, metadata: a.metadata }]);
+        const stored = await ops.store(ctx.principal, a.agent_id, a.session_id, [{ role: a.role, content: a.content, metadata: a.metadata }], a.idempotency_key);
         return { memory_id: stored.ids[0] ?? '', stored: true as const };
       },
     }),
@@ -52,11 +54,12 @@ export function createMemoryTools(ops: MemoryOperations, limits: { maxContentCha
         agent_id: agentIdSchema,
         session_id: sessionIdSchema,
         turns: z.array(turnInputSchema(limits.maxContentChars)).min(1).max(limits.maxBatchTurns).describe('The turns, oldest first.'),
+        idempotency_key: idempotencyKeySchema.optional(),
       }),
       outputSchema: out.storeBatchResult,
       annotations: write,
       handler: async (a, ctx) => {
-        const stored = await ops.store(ctx.principal, a.agent_id, a.session_id, a.turns);
+        const stored = await ops.store(ctx.principal, a.agent_id, a.session_id, a.turns, a.idempotency_key);
         return { memory_ids: stored.ids, stored: stored.ids.length };
       },
     }),

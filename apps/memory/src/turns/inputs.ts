@@ -16,10 +16,25 @@ function hasNul(v: unknown): boolean {
   return false;
 }
 
+/**
+ * A lone UTF-16 surrogate has no UTF-8 form: the driver would store U+FFFD instead, altering the text after
+ * the ack. Such input is refused rather than silently changed.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+function hasLoneSurrogate(v: unknown): boolean {
+  if (typeof v === 'string') return LONE_SURROGATE.test(v);
+  if (Array.isArray(v)) return v.some(hasLoneSurrogate);
+  if (v !== null && typeof v === 'object') return Object.entries(v).some(([k, x]) => LONE_SURROGATE.test(k) || hasLoneSurrogate(x));
+  return false;
+}
+const surrogateMessage = (field: string) =>
+  `${field} must be valid Unicode: it contains a lone UTF-16 surrogate (half of a character such as an emoji); send the whole character or remove it`;
+
 export const metadataSchema = z
   .record(z.string(), z.unknown())
   .refine((m) => JSON.stringify(m).length <= 8_192, 'metadata must serialise to at most 8192 characters')
   .refine((m) => !hasNul(m), 'metadata must not contain NUL characters (U+0000)')
+  .refine((m) => !hasLoneSurrogate(m), surrogateMessage('metadata'))
   .describe('Optional JSON object stored with the turn (tool name, message id, ...).');
 
 export function contentSchema(maxChars: number) {
@@ -28,6 +43,7 @@ export function contentSchema(maxChars: number) {
     .min(1, 'content must not be empty')
     .max(maxChars, `content is longer than ${maxChars} characters; split it into several turns`)
     .refine((s) => !s.includes('\u0000'), 'content must not contain NUL characters')
+    .refine((s) => !LONE_SURROGATE.test(s), surrogateMessage('content'))
     .describe('The text of the turn, verbatim.');
 }
 
@@ -47,6 +63,14 @@ export const searchQuerySchema = z
   .trim()
   .min(1, 'query must not be empty')
   .max(500, 'query is longer than 500 characters')
+  .refine((s) => !s.includes('\u0000'), 'query must not contain NUL characters (U+0000); remove them')
+  .refine((s) => !LONE_SURROGATE.test(s), surrogateMessage('query'))
   .describe('Words to look for; supports "quoted phrases", OR and -excluded words.');
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'idempotency key must be 1-255 printable ASCII characters without spaces (a UUID is a good choice)')
+  .describe(
+    'Optional: a unique key for this write (e.g. a UUID). Retrying with the same key returns the first answer and stores nothing twice; keys are remembered for 24 hours.',
+  );
 export const searchLimitSchema = z.coerce.number().int().min(1).max(100).default(10).describe('Maximum number of hits (1-100).');
 export const jobIdSchema = z.string().regex(/^cmp-[a-f0-9]{32}$/, 'job_id looks like "cmp-" followed by 32 hex digits').describe('A job id returned by compress_memory.');

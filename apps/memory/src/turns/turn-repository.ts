@@ -1,7 +1,7 @@
 // Reads and writes of turns, sessions and summaries. Every function takes the kysely instance (or a
 // transaction) first.
 import { sql, type Kysely } from 'kysely';
-import type { Database, PreparedStatement } from '@factory/base-server';
+import { compositeKey, type Database, type PreparedStatement } from '@factory/base-server';
 import type { MemoryDatabase, Role, SummaryRow } from '../db/schema.js';
 import { turnTokens } from './tokens.js';
 
@@ -117,9 +117,9 @@ export async function storeTurnWrites(db: Prepared, writes: readonly TurnWrite[]
     tokens,
   ]);
   // Ids were drawn in input order, so each session's ids, ascending, belong to its writes in order.
-  const bySession = new Map(rows.map((r) => [`${r.agent_id}\u0000${r.session_id}`, { ids: r.ids.map(String), next: 0, after: Number(r.unsummarised_tokens) }]));
+  const bySession = new Map(rows.map((r) => [compositeKey(r.agent_id, r.session_id), { ids: r.ids.map(String), next: 0, after: Number(r.unsummarised_tokens) }]));
   const results: StoredTurns[] = writes.map((w) => {
-    const s = bySession.get(`${w.agentId}\u0000${w.sessionId}`);
+    const s = bySession.get(compositeKey(w.agentId, w.sessionId));
     if (!s) throw new Error('storing turns returned no row for a session');
     const ids = s.ids.slice(s.next, s.next + w.turns.length);
     s.next += w.turns.length;
@@ -129,7 +129,7 @@ export async function storeTurnWrites(db: Prepared, writes: readonly TurnWrite[]
   const later = new Map<string, number>();
   for (let i = writes.length - 1; i >= 0; i--) {
     const w = writes[i]!;
-    const key = `${w.agentId}\u0000${w.sessionId}`;
+    const key = compositeKey(w.agentId, w.sessionId);
     const after = bySession.get(key)!.after - (later.get(key) ?? 0);
     results[i]!.unsummarisedTokens = after;
     later.set(key, (later.get(key) ?? 0) + writeTokens[i]!);
@@ -218,6 +218,17 @@ export async function summaryThrough(db: Db, agentId: string, sessionId: string,
     .where('session_id', '=', sessionId)
     .where('covers_through_turn_id', '=', throughId)
     .executeTakeFirst();
+}
+
+/** A session's newest turn and its tokens not yet covered by a summary (undefined: no such session). */
+export async function sessionBacklog(db: Db, agentId: string, sessionId: string): Promise<{ lastTurnId: string; unsummarisedTokens: number } | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .select(['last_turn_id', 'unsummarised_tokens'])
+    .where('agent_id', '=', agentId)
+    .where('session_id', '=', sessionId)
+    .executeTakeFirst();
+  return row ? { lastTurnId: String(row.last_turn_id), unsummarisedTokens: Number(row.unsummarised_tokens) } : undefined;
 }
 
 export async function latestTurnId(db: Db, agentId: string, sessionId: string): Promise<string | undefined> {

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { Kysely, PostgresDialect, Migrator, sql, type Migration, type MigrationProvider, type LogEvent } from 'kysely';
 import { Histogram } from 'prom-client';
+import { markDependency } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ServiceMetrics } from '../metrics.js';
 import type { ReadinessCheck } from '../readiness.js';
@@ -20,9 +21,47 @@ export interface DatabaseOptions {
   metrics?: ServiceMetrics | undefined;
   applicationName?: string;
   poolMax?: number;
+  /**
+   * Longest wait for a connection: opening a new one, or waiting for a free one when the pool is
+   * exhausted (pg-pool applies the one setting to both). Default 5000 ms.
+   */
   connectTimeoutMs?: number;
-  statementTimeoutMs?: number;
+  /**
+   * Longest wait for one query's answer, measured on the client (pg's query_timeout), so it fires even
+   * when the network is cut: the server's statement_timeout is this, the client gives up 1 s later.
+   * Default 10000 ms.
+   */
+  queryTimeoutMs?: number;
   slowQueryMs?: number;
+}
+
+/** The defaults of DATABASE_CONNECT_TIMEOUT_MS and DATABASE_QUERY_TIMEOUT_MS. */
+export const DEFAULT_DATABASE_TIMEOUTS = { connectTimeoutMs: 5_000, queryTimeoutMs: 10_000 } as const;
+
+type QueryFn = (...args: unknown[]) => unknown;
+
+/**
+ * A query that timed out on the client side may still be running on the connection (or the connection is
+ * dead): the connection is destroyed, so the pool replaces it instead of queueing the next query behind it.
+ */
+function destroyConnectionOnTimeout(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as QueryFn;
+  const check = (err: unknown) => {
+    if (err instanceof Error && err.message === 'Query read timeout') (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+  };
+  (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
+    const last = args.at(-1);
+    if (typeof last === 'function') {
+      args[args.length - 1] = (err: unknown, res: unknown) => {
+        if (err) check(err);
+        (last as (e: unknown, r: unknown) => void)(err, res);
+      };
+      return query(...args);
+    }
+    const result = query(...args);
+    if (result instanceof Promise) result.catch(check);
+    return result;
+  };
 }
 
 export interface Database<DB> {
@@ -75,6 +114,7 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
   const record = (sqlText: string, ms: number, failed: boolean, error?: unknown) => {
     histogram?.observe({ kind: statementKind(sqlText) }, ms / 1000);
     if (failed) {
+      markDependency(error, 'database');
       logger.warn({ err: { message: (error as Error)?.message, code: (error as { code?: string })?.code }, sql: sqlText.slice(0, 500), ms: Math.round(ms) }, 'query failed');
     } else if (ms > slowMs) {
       logger.warn({ sql: sqlText.slice(0, 500), ms: Math.round(ms) }, 'slow query');
@@ -88,12 +128,16 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
   let closeDriver: () => Promise<void>;
   if (options.url) {
     kind = 'postgres';
+    const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_DATABASE_TIMEOUTS.queryTimeoutMs;
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolMax ?? 10,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_DATABASE_TIMEOUTS.connectTimeoutMs,
       idleTimeoutMillis: 30_000,
-      statement_timeout: options.statementTimeoutMs ?? 30_000,
+      // The server cancels a slow statement itself (a clean 57014 on a live connection); the client-side
+      // timer, 1 s later, covers a connection on which no answer can arrive at all.
+      statement_timeout: queryTimeoutMs,
+      query_timeout: queryTimeoutMs + 1_000,
       idle_in_transaction_session_timeout: 60_000,
       application_name: options.applicationName ?? 'factory',
       ...(options.schema ? { options: `-c search_path=${options.schema},public` } : {}),
@@ -103,8 +147,16 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
     // every client gets one for life. Only the message is logged: pg errors carry the client object.
     const onClientError = (err: Error & { code?: string }) => logger.warn({ err: { message: err.message, code: err.code } }, 'postgres connection error');
     pool.on('error', onClientError);
-    pool.on('connect', (client) => client.on('error', onClientError));
-    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log });
+    pool.on('connect', (client) => {
+      client.on('error', onClientError);
+      destroyConnectionOnTimeout(client);
+    });
+    // Failing to get a connection (refused, timed out, pool exhausted) is marked as the database's.
+    const kyselyPool = {
+      connect: () => pool.connect().catch((err: unknown) => Promise.reject(markDependency(err, 'database'))),
+      end: () => pool.end(),
+    };
+    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: kyselyPool }), log });
     run = (statement, values) => pool.query({ name: statement.name, text: statement.text, values });
     closeDriver = () => db.destroy();
   } else {

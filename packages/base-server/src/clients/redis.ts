@@ -1,5 +1,9 @@
 // ioredis clients with house defaults. A producer fails fast while Redis is down (no offline queue);
 // a BullMQ worker connection waits (maxRetriesPerRequest: null). Every client has an error listener.
+// Every command of a producer or client is bounded in time (commandTimeout): a partitioned Redis, whose
+// connection stays open but never answers, fails a command after that long instead of hanging it. A
+// worker connection runs BullMQ's blocking commands, which a command timeout would break; it gets a
+// client-side guard on blocking commands instead (blockingTimeout), and BullMQ's own lock renewal.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { ReadinessCheck } from '../readiness.js';
@@ -14,13 +18,19 @@ export interface RedisClientOptions {
   name?: string;
   /** Prefix for every key (cache entries, test isolation). */
   keyPrefix?: string;
+  /** Longest wait for one command's answer (producer and client roles); default 2000 ms. */
+  commandTimeoutMs?: number;
 }
 
+/** The default command timeout of producer and client connections (REDIS_COMMAND_TIMEOUT_MS). */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
 export function createRedis(options: RedisClientOptions): Redis {
+  const commandTimeout = options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS;
   const roleDefaults: Record<RedisRole, RedisOptions> = {
-    producer: { enableOfflineQueue: false, maxRetriesPerRequest: 1 },
-    worker: { maxRetriesPerRequest: null, enableReadyCheck: false },
-    client: { enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+    producer: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout },
+    worker: { maxRetriesPerRequest: null, enableReadyCheck: false, blockingTimeout: 10_000 },
+    client: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout },
   };
   const redis = new Redis(options.url, {
     connectionName: options.name,
