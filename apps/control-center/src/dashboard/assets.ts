@@ -21,7 +21,7 @@ main{padding:16px 20px;max-width:1500px;margin:0 auto}
 .card.up{border-top-color:var(--ok)}.card.degraded{border-top-color:var(--warn)}.card.not_ready,.card.down{border-top-color:var(--bad)}.card.not_configured{border-top-color:var(--unk);background:#fcfcfd}.card.maintenance{border-top-color:var(--maint)}
 .card h2{font-size:15px;margin:0;display:flex;justify-content:space-between;align-items:center;gap:8px}
 .card h2 a{text-decoration:none}
-.pill{font-size:11px;font-weight:600;padding:1px 8px;border-radius:10px;color:#fff;background:var(--unk);text-transform:uppercase;letter-spacing:.03em}
+.pill{white-space:nowrap;font-size:11px;font-weight:600;padding:1px 8px;border-radius:10px;color:#fff;background:var(--unk);text-transform:uppercase;letter-spacing:.03em}
 .pill.up,.pill.ok{background:var(--ok)}.pill.degraded,.pill.warning{background:var(--warn)}.pill.not_ready,.pill.down,.pill.error{background:var(--bad)}.pill.not_configured{background:var(--unk)}.pill.maintenance{background:var(--maint)}
 .meta{color:var(--muted);font-size:12px;margin:4px 0 8px}
 .deps{list-style:none;padding:0;margin:0 0 8px}
@@ -38,7 +38,7 @@ svg.bars rect{fill:var(--line)}svg.bars rect.ok{fill:var(--ok)}svg.bars rect.war
 svg.spark polyline{fill:none;stroke:var(--avg);stroke-width:1.5;vector-effect:non-scaling-stroke}svg.spark circle{fill:var(--avg)}
 figure.chart{margin:0;background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px}
 figure.chart .grid line{stroke:var(--line)}figure.chart line.base{stroke:var(--muted)}
-figure.chart text{font-size:11px;fill:var(--muted);font-variant-numeric:tabular-nums}figure.chart .axis.y text{text-anchor:end}figure.chart .axis.x text{text-anchor:middle}
+figure.chart text{font-size:11px;fill:var(--muted);font-variant-numeric:tabular-nums}figure.chart .axis.y text{text-anchor:end}figure.chart .axis.x text{text-anchor:middle}figure.chart .axis.x text.first{text-anchor:start}figure.chart .axis.x text.last{text-anchor:end}figure.chart svg{display:block;max-height:280px}
 figure.chart polyline{fill:none;stroke-width:1.5}figure.chart polyline.avg{stroke:var(--avg)}figure.chart polyline.p95{stroke:var(--p95);stroke-dasharray:4 3}figure.chart circle{fill:var(--avg)}
 figcaption{font-size:12px;color:var(--muted);margin-top:4px}.key{display:inline-block;width:14px;height:3px;margin:0 4px 3px 10px;vertical-align:middle}.key.avg{background:var(--avg)}.key.p95{background:var(--p95)}
 .ranges{margin:0 0 8px}.ranges a{display:inline-block;padding:2px 10px;border:1px solid var(--line);border-radius:12px;margin-right:6px;text-decoration:none;background:#fff;font-size:12px}.ranges a.active{background:var(--fg);color:#fff;border-color:var(--fg)}

@@ -72,8 +72,8 @@ function segments(points: readonly LatencyPoint[], pick: (p: LatencyPoint) => nu
 
 /** Response time over a range: average and p95 lines, a y axis in ms and time labels on the x axis. */
 export function latencyChart(points: readonly LatencyPoint[], label: (iso: string) => string): SafeHtml {
-  const W = 760;
-  const H = 220;
+  const W = 1100;
+  const H = 240;
   const left = 56;
   const right = 12;
   const top = 12;
@@ -94,7 +94,7 @@ export function latencyChart(points: readonly LatencyPoint[], label: (iso: strin
   return html`<figure class="chart"><svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="response time, average and p95, max ${max} ms">
 <g class="grid">${yTicks.map((t) => html`<line x1="${left}" x2="${W - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}"/>`)}</g>
 <g class="axis y">${yTicks.map((t) => html`<text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}">${t} ms</text>`)}</g>
-<g class="axis x">${xTicks.map((i) => html`<text x="${x(i).toFixed(1)}" y="${H - 8}">${label(points[i]?.at ?? '')}</text>`)}</g>
+<g class="axis x">${xTicks.map((i, k) => html`<text x="${x(i).toFixed(1)}" y="${H - 8}" class="${k === 0 ? 'first' : k === xTicks.length - 1 ? 'last' : ''}">${label(points[i]?.at ?? '')}</text>`)}</g>
 <line class="base" x1="${left}" x2="${W - right}" y1="${y(0)}" y2="${y(0)}"/>
 ${line('p95', (p) => p.p95Ms)}${line('avg', (p) => p.avgMs)}${dots}
 </svg><figcaption><span class="key avg"></span>average <span class="key p95"></span>p95</figcaption></figure>`;
