@@ -98,7 +98,7 @@ describe('dashboard in a browser', () => {
     expect(await page.textContent('[data-service="github-mcp"] .setup')).toContain('set GITHUB_TOKEN');
     expect(await page.textContent('[data-service="deploy-mcp"] .setup')).toContain('AWS_REGION');
     // Grey, not red: the card's top border is the neutral colour.
-    const border = await page.$eval('[data-service="github-mcp"]', (el) => getComputedStyle(el).borderTopColor);
+    const border = await page.evaluate(`getComputedStyle(document.querySelector('[data-service="github-mcp"]')).borderTopColor`);
     expect(border).toBe('rgb(156, 163, 175)');
     expect(await page.$$eval('[data-service="memory"] [data-dependency]', (els) => els.map((el) => el.getAttribute('data-dependency')))).toEqual(['database', 'queue', 'llm']);
     expect(cc.collector.snapshot.openIncidents).toBe(0);
@@ -133,7 +133,7 @@ describe('dashboard in a browser', () => {
     expect(await page.$$eval('[data-incident]', (rows) => rows.map((r) => r.getAttribute('data-state')))).toEqual(['resolved']);
     const seconds = Number(await page.getAttribute('[data-incident] [data-duration]', 'data-duration'));
     expect(seconds).toBeGreaterThanOrEqual(1);
-    await page.waitForFunction(() => document.getElementById('mttr')?.textContent !== '–');
+    await page.waitForFunction(`document.getElementById('mttr')?.textContent !== '–'`);
     expect(await page.textContent('#mttr')).toMatch(/^\d+(s|m \d+s)$/);
     await page.screenshot({ path: `${ARTIFACTS}incidents.png`, fullPage: true });
   }, 60_000);

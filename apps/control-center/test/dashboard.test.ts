@@ -184,7 +184,13 @@ describe('dashboard pages', () => {
     expect(detail.response_time.points).toHaveLength(60);
     expect(detail.response_time.points.at(-1).avg_ms).toEqual(expect.any(Number));
     expect((await authed(`${url}/api/services/memory?range=2d`)).status).toBe(400);
+    // The service page: every day its own hover text. The overview (200 cards): one shape per colour, whose
+    // hover text names the days that fell short.
+    const day = /<title>\d{4}-\d\d-\d\d: \d+\.\d\d% up, \d+ checks<\/title>/;
+    const servicePage = await (await authed(`${url}/services/memory`)).text();
+    expect(servicePage).toMatch(new RegExp(`<rect class="bad" x="\\d+" width="8" height="22">${day.source}</rect>`));
+    expect(servicePage.match(/<rect class="(none|ok|warn|bad)"/g)).toHaveLength(30);
     const overview = await (await authed(`${url}/`)).text();
-    expect(overview).toMatch(/<rect class="bad" x="\d+" width="8" height="22"><title>\d{4}-\d\d-\d\d: \d+\.\d\d% up, \d+ checks<\/title><\/rect>/);
+    expect(overview).toMatch(new RegExp(`<path class="bad" d="[^"]+">${day.source}</path>`));
   });
 });

@@ -34,7 +34,7 @@ main{padding:16px 20px;max-width:1500px;margin:0 auto}
 .incident{font-size:12px;margin:4px 0 0;color:var(--bad)}.maint{color:var(--maint)}
 .charts{display:flex;flex-direction:column;gap:4px}
 .charts .label{display:flex;justify-content:space-between;color:var(--muted);font-size:11px}
-svg.bars rect{fill:var(--line)}svg.bars rect.ok{fill:var(--ok)}svg.bars rect.warn{fill:var(--warn)}svg.bars rect.bad{fill:var(--bad)}svg.bars rect:hover{opacity:.7}
+svg.bars :is(rect,path){fill:var(--line)}svg.bars .ok{fill:var(--ok)}svg.bars .warn{fill:var(--warn)}svg.bars .bad{fill:var(--bad)}svg.bars :is(rect,path):hover{opacity:.7}
 svg.spark polyline{fill:none;stroke:var(--avg);stroke-width:1.5;vector-effect:non-scaling-stroke}svg.spark circle{fill:var(--avg)}
 figure.chart{margin:0;background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px}
 figure.chart .grid line{stroke:var(--line)}figure.chart line.base{stroke:var(--muted)}

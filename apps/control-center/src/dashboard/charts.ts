@@ -11,17 +11,36 @@ export interface DayBar {
 
 const barClass = (u: number | null) => (u === null ? 'none' : u >= 0.999 ? 'ok' : u >= 0.95 ? 'warn' : 'bad');
 
-export function dayBars(days: readonly DayBar[]): SafeHtml {
+const dayText = (d: DayBar) => `${d.day}: ${d.uptime === null ? 'no data' : `${pct(d.uptime)} up, ${d.checks} checks`}`;
+
+/**
+ * Daily uptime bars. `detailed` (the service page): one rect per day, each with its own hover text. Compact
+ * (the overview, 200 cards): one path per colour, whose hover text lists the days in it that fell short.
+ */
+export function dayBars(days: readonly DayBar[], detailed = false): SafeHtml {
   const w = 8;
   const step = 10;
   const measured = days.filter((d) => d.uptime !== null);
   const worst = measured.reduce<DayBar | undefined>((acc, d) => (acc === undefined || (d.uptime ?? 1) < (acc.uptime ?? 1) ? d : acc), undefined);
   const summary = worst ? `worst day ${worst.day}: ${pct(worst.uptime)}` : 'no data yet';
-  const bars = days.map(
-    (d, i) =>
-      html`<rect class="${barClass(d.uptime)}" x="${i * step}" width="${w}" height="22"><title>${d.day}: ${d.uptime === null ? 'no data' : `${pct(d.uptime)} up, ${d.checks} checks`}</title></rect>`,
-  );
-  return html`<svg class="bars" viewBox="0 0 ${days.length * step - (step - w)} 22" width="100%" height="22" preserveAspectRatio="none" role="img" aria-label="uptime per day, last ${days.length} days; ${summary}">${bars}</svg>`;
+  let body: SafeHtml[];
+  if (detailed) {
+    body = days.map((d, i) => html`<rect class="${barClass(d.uptime)}" x="${i * step}" width="${w}" height="22"><title>${dayText(d)}</title></rect>`);
+  } else {
+    const groups = new Map<string, { d: string; days: DayBar[] }>();
+    days.forEach((day, i) => {
+      const cls = barClass(day.uptime);
+      const g = groups.get(cls) ?? { d: '', days: [] };
+      g.d += `M${i * step} 0h${w}v22h-${w}z`;
+      g.days.push(day);
+      groups.set(cls, g);
+    });
+    body = [...groups].map(([cls, g]) => {
+      const title = cls === 'none' ? `${g.days.length} days without data` : cls === 'ok' ? `${g.days.length} days at 99.90% or more` : g.days.map(dayText).join('\n');
+      return html`<path class="${cls}" d="${g.d}"><title>${title}</title></path>`;
+    });
+  }
+  return html`<svg class="bars" viewBox="0 0 ${days.length * step - (step - w)} 22" width="100%" height="22" preserveAspectRatio="none" role="img" aria-label="uptime per day, last ${days.length} days; ${summary}">${body}</svg>`;
 }
 
 export function sparkline(points: ReadonlyArray<number | null>): SafeHtml {

@@ -36,7 +36,8 @@ function incidentLine(s: ServiceView): SafeHtml | string {
   return html`<p class="incident"><a href="/incidents?service=${s.name}&amp;state=open">Incident #${i.id}</a> open since ${i.openedAt.slice(11, 19)} UTC${ack}</p>`;
 }
 
-export function serviceCard(s: ServiceView): SafeHtml {
+/** One service's card; `detailed` (the service page) gives every uptime bar its own hover text. */
+export function serviceCard(s: ServiceView, detailed = false): SafeHtml {
   const status = shownStatus(s);
   const probe = s.probe
     ? html`<p class="meta">probe ${s.probe.tool}: ${s.probe.success ? `ok · ${ms(s.probe.latencyMs)}` : html`<span class="err">${s.probe.message ?? 'failed'}</span>`}</p>`
@@ -44,7 +45,7 @@ export function serviceCard(s: ServiceView): SafeHtml {
   const setup = s.setup.length ? html`<div class="setup"><b>Not configured.</b> To enable it, set:<ul>${s.setup.map((h) => html`<li>${h}</li>`)}</ul></div>` : '';
   const maintenance = s.maintenance ? html`<p class="meta maint">maintenance until ${s.maintenance.endsAt.slice(11, 16)} UTC: ${s.maintenance.reason} (${s.maintenance.by})</p>` : '';
   const error = s.error && s.status !== 'not_configured' ? html`<p class="err">${s.error}</p>` : '';
-  return html`<article class="card ${status}" data-service="${s.name}" data-status="${s.status}"><h2><a href="/services/${s.name}">${s.name}</a><span class="pill ${status}">${STATUS_LABEL[status] ?? status}</span></h2><p class="meta">${metaLine(s)}</p>${setup}${maintenance}${dependencyList(s)}${error}${incidentLine(s)}${probe}<div class="charts"><div class="label"><span>30 days</span><span>${pct(s.uptime['30d'])} up</span></div>${dayBars(s.days)}<div class="label"><span>response time, 1 h</span><span>${ms(s.healthLatencyMs)}</span></div>${sparkline(s.sparkline)}</div></article>`;
+  return html`<article class="card ${status}" data-service="${s.name}" data-status="${s.status}"><h2><a href="/services/${s.name}">${s.name}</a><span class="pill ${status}">${STATUS_LABEL[status] ?? status}</span></h2><p class="meta">${metaLine(s)}</p>${setup}${maintenance}${dependencyList(s)}${error}${incidentLine(s)}${probe}<div class="charts"><div class="label"><span>30 days</span><span>${pct(s.uptime['30d'])} up</span></div>${dayBars(s.days, detailed)}<div class="label"><span>response time, 1 h</span><span>${ms(s.healthLatencyMs)}</span></div>${sparkline(s.sparkline)}</div></article>`;
 }
 
 function queueStats(q: QueueView): SafeHtml {
@@ -71,5 +72,5 @@ export function overviewMain(snap: Snapshot): SafeHtml {
   const up = snap.services.filter((s) => s.ready === true).length;
   const configured = snap.services.filter((s) => s.status !== 'not_configured').length;
   const cls = snap.available === null ? '' : snap.available ? 'ok' : 'bad';
-  return html`<div class="banner ${cls}" id="availability" data-available="${String(snap.available)}"><span class="headline">${headline(snap)}</span><div class="stat"><b>${up} / ${configured}</b><span>configured services ready</span></div><div class="stat"><b>${snap.openIncidents}</b><span>open incidents</span></div><div class="stat"><b>${duration(snap.mttr24h)} / ${duration(snap.mttr30d)}</b><span>MTTR 24 h / 30 d</span></div>${queueStats(snap.queue)}<div class="stat"><b>${snap.lastSweepAt ? snap.lastSweepAt.slice(11, 19) : '–'} UTC</b><span>last sweep${snap.lastSweepMs === null ? '' : ` (${snap.lastSweepMs} ms)`}</span></div></div><div class="grid">${snap.services.map(serviceCard)}</div>`;
+  return html`<div class="banner ${cls}" id="availability" data-available="${String(snap.available)}"><span class="headline">${headline(snap)}</span><div class="stat"><b>${up} / ${configured}</b><span>configured services ready</span></div><div class="stat"><b>${snap.openIncidents}</b><span>open incidents</span></div><div class="stat"><b>${duration(snap.mttr24h)} / ${duration(snap.mttr30d)}</b><span>MTTR 24 h / 30 d</span></div>${queueStats(snap.queue)}<div class="stat"><b>${snap.lastSweepAt ? snap.lastSweepAt.slice(11, 19) : '–'} UTC</b><span>last sweep${snap.lastSweepMs === null ? '' : ` (${snap.lastSweepMs} ms)`}</span></div></div><div class="grid">${snap.services.map((s) => serviceCard(s))}</div>`;
 }

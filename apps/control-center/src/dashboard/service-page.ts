@@ -53,7 +53,7 @@ export function serviceMain(d: ServicePageData): SafeHtml {
       (r) =>
         html`<tr><td>${time(r.checked_at)}</td><td><span class="pill ${r.status}">${STATUS_LABEL[r.status] ?? r.status}</span></td><td class="num">${ms(r.latency_ms)}</td><td>${r.message ?? ''}</td></tr>`,
     );
-  return html`<section>${serviceCard(s)}</section>
+  return html`<section>${serviceCard(s, true)}</section>
 <section id="response-time"><h2>Response time <span class="muted">/health, last ${d.range}</span></h2>${rangeSelector(s.name, d.range)}${latencyChart(d.latency, label)}</section>
 <section><h2>Uptime and MTTR</h2><table class="windows"><thead><tr><th></th>${WINDOWS.map((w) => html`<th class="num">${w}</th>`)}</tr></thead><tbody><tr><th>uptime</th>${WINDOWS.map(
     (w) => html`<td class="num">${pct(s.uptime[w])}</td>`,

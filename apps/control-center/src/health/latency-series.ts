@@ -1,5 +1,5 @@
 // A service's /health response time over 1 h, 24 h or 7 d, as evenly spaced points (average and p95)
-// built from the rollups: minutes for 1 h, minutes folded into 15-minute points for 24 h, hours for 7 d.
+// built from the rollups: minutes for 1 h, hours for 24 h and 7 d (at most 168 rows read).
 import type { Kysely } from 'kysely';
 import type { Database, Granularity } from '../db/schema.js';
 import { bucketStart, p95FromHistogram } from './rollups.js';
@@ -9,7 +9,7 @@ export type LatencyRange = (typeof LATENCY_RANGES)[number];
 
 const PLAN: Record<LatencyRange, { granularity: Granularity; pointMs: number; points: number }> = {
   '1h': { granularity: 'minute', pointMs: 60_000, points: 60 },
-  '24h': { granularity: 'minute', pointMs: 15 * 60_000, points: 96 },
+  '24h': { granularity: 'hour', pointMs: 3_600_000, points: 24 },
   '7d': { granularity: 'hour', pointMs: 3_600_000, points: 168 },
 };
 
