@@ -19,9 +19,12 @@
 #
 # What is checked (only fields the endpoints return):
 #   GET /health           200, "status":"ok", "service" is the expected name
-#   GET /ready            200, "ready":true (on failure the "errors" list is printed)
-#   GET /api/mcp/health   (control center) 200, a completed sweep ("last_sweep_at"), "factory_available":true;
-#                         every required service not ready is named
+#   GET /ready            200, "ready":true (on failure the "errors" list is printed). A service that is
+#                         not ready only because a required dependency is "not_configured" (no
+#                         credentials, say) is reported as "skip" with the setting to set, not as a failure.
+#   GET /api/mcp/health   (control center) 200, a completed sweep ("last_sweep_at"), "factory_available":true
+#                         (not-configured services do not count against it); every required service not
+#                         ready is named
 set -uo pipefail
 
 TARGET="${1:-local}"
@@ -107,13 +110,20 @@ json_check() {
       if (body.status !== "ok") fail(`"status" is ${JSON.stringify(body.status)}, expected "ok"`);
       if (body.service !== expected) fail(`"service" is ${JSON.stringify(body.service)}, expected "${expected}"`);
     } else if (kind === "ready") {
-      if (body.ready !== true) fail(`"ready" is ${JSON.stringify(body.ready)}: ${(body.errors ?? []).join("; ") || "no errors given"}`);
+      if (body.ready !== true) {
+        const required = new Set(body.dependencies?.required ?? []);
+        const unset = Object.entries(body.checks ?? {}).filter(([name, c]) => required.has(name) && c.status === "not_configured");
+        // Exit 3: not configured (neutral), not broken.
+        if (unset.length) { console.log(unset.map(([name, c]) => `${name}: ${c.message ?? "not configured"}`).join("; ")); process.exit(3); }
+        fail(`"ready" is ${JSON.stringify(body.ready)}: ${(body.errors ?? []).join("; ") || "no errors given"}`);
+      }
     } else if (kind === "aggregate") {
       if (!Array.isArray(body.services)) fail("no \"services\" list");
       if (!body.last_sweep_at) fail("the control center has not completed a sweep yet");
       const down = body.services.filter((s) => s.required && s.ready !== true).map((s) => `${s.name} (${s.status}${s.error ? ": " + s.error : ""})`);
       if (body.factory_available !== true) fail(`"factory_available" is ${JSON.stringify(body.factory_available)}; not ready: ${down.join(", ") || "none named"}`);
-      console.log(`${body.services.length} services, ${body.services.filter((s) => s.ready === true).length} ready`);
+      const unconfigured = body.services.filter((s) => s.status === "not_configured").length;
+      console.log(`${body.services.length} services, ${body.services.filter((s) => s.ready === true).length} ready${unconfigured ? `, ${unconfigured} not configured` : ""}`);
     }
   ' "$1" "${2:-}" "$TMP/body"
 }
@@ -138,7 +148,9 @@ run_checks() {
     if [[ "$status" == "000" ]]; then
       echo "FAIL $name /ready: unreachable $(head -c 200 "$TMP/curl-error" 2>/dev/null)"
       failures=$((failures + 1))
-    elif ! reason="$(json_check ready)"; then
+    elif reason="$(json_check ready)"; [[ $? -eq 3 ]]; then
+      echo "skip $name /ready: not configured ($reason)"
+    elif [[ -n "$reason" ]]; then
       echo "FAIL $name /ready: HTTP $status, $reason"
       failures=$((failures + 1))
     elif [[ "$status" != "200" ]]; then

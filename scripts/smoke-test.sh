@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of a running Factory: health and readiness of everything (scripts/health-check.sh), then
 # each MCP server answers `initialize` and `tools/list` over Streamable HTTP with the API key, and
-# refuses a request without it when keys are configured.
+# refuses a request without it when keys are configured. A server that is not configured (no GitHub or
+# AWS credentials: health-check.sh reports it as "skip") still runs, so its MCP endpoint is exercised too.
 #
 #   scripts/smoke-test.sh [local|staging|production] [wait_seconds]
 #

@@ -17,6 +17,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/schema.js';
 import { migrations } from './db/migrations.js';
 import { HealthCollector } from './health/collector.js';
+import { setupHints } from './health/status.js';
 import { createCloudWatchClient, CloudWatchEmitter } from './metrics/cloudwatch-emitter.js';
 import { createFactoryGauges } from './metrics/prometheus.js';
 import { MemoryQueueMonitor } from './queue/memory-queue.js';
@@ -121,6 +122,7 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
       const p = collector.latest.get(s.name);
       if (!p) return { status: 'warning', message: `${s.name} has not been polled yet` };
       const details = { status: p.status, checked_at: p.checkedAt.toISOString() };
+      if (p.status === 'not_configured') return { status: 'not_configured', message: `${s.name} is not configured: ${setupHints(p.checks).join('; ')}`, details };
       if (!p.ready) return { status: 'error', message: `${s.name} is ${p.status.replace('_', ' ')}: ${p.error ?? 'see its /ready'}`, details };
       return { status: p.status === 'degraded' ? 'warning' : 'ok', ...(p.status === 'degraded' ? { message: `${s.name} is degraded` } : {}), details };
     },

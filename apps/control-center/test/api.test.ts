@@ -145,23 +145,67 @@ describe('control-center API', () => {
     expect((await json(res)).error.code).toBe('service_not_found');
   });
 
-  it('opens an incident after two failing sweeps, closes it on recovery, and reports it with MTTR', async () => {
+  it('opens one incident per outage after two failing sweeps, with its failing dependencies, updates its cause, closes it on recovery with MTTR', async () => {
     memory.setFailing('database', true);
     await cc.collector.sweep();
     expect((await json(await authed(`${url}/api/incidents?state=open&service=memory`))).incidents).toEqual([]);
     await cc.collector.sweep();
     const open = await json(await authed(`${url}/api/incidents?state=open&service=memory`));
-    expect(open.incidents.map((i: { dependency: string | null }) => i.dependency).sort()).toEqual(['database', null]);
-    expect(open.incidents.find((i: { dependency: string | null }) => i.dependency === 'database').cause).toBe('database is unreachable');
+    expect(open.incidents).toHaveLength(1);
+    expect(open.incidents[0]).toMatchObject({ service: 'memory', status: 'not_ready', dependencies: ['database'], cause: 'database check failed: database is unreachable', acknowledged_at: null });
     expect((await json(await authed(`${url}/api/health`))).factory.available).toBe(false);
 
+    // The failure changes while open: the same incident now says so, and gathers the new dependency.
+    memory.setFailing('queue', true);
+    await cc.collector.sweep();
     memory.setFailing('database', false);
     await cc.collector.sweep();
+    const changed = await json(await authed(`${url}/api/incidents?state=open&service=memory`));
+    expect(changed.incidents).toHaveLength(1);
+    expect(changed.incidents[0]).toMatchObject({ id: open.incidents[0].id, status: 'degraded', cause: 'queue check failed: queue is unreachable', dependencies: ['database', 'queue'] });
+    expect((await json(await authed(`${url}/api/incidents?dependency=queue`))).incidents.map((i: { id: string }) => i.id)).toEqual([open.incidents[0].id]);
+
+    // Acknowledged by the caller's key name; listed under state=acknowledged.
+    const ack = await authed(`${url}/api/incidents/${open.incidents[0].id}/acknowledge`, { method: 'POST' });
+    expect(ack.status).toBe(200);
+    expect(await json(ack)).toMatchObject({ acknowledged_by: 'tester', acknowledged_at: expect.any(String) });
+    expect((await json(await authed(`${url}/api/incidents?state=acknowledged&service=memory`))).incidents).toHaveLength(1);
+    expect((await json(await authed(`${url}/api/incidents?state=unacknowledged&service=memory`))).incidents).toHaveLength(0);
+    expect((await authed(`${url}/api/incidents/999999/acknowledge`, { method: 'POST' })).status).toBe(404);
+
+    memory.setFailing('queue', false);
+    await cc.collector.sweep();
     const resolved = await json(await authed(`${url}/api/incidents?state=resolved&service=memory`));
-    expect(resolved.incidents).toHaveLength(2);
-    expect(resolved.incidents.every((i: { resolved_at: string | null }) => i.resolved_at !== null)).toBe(true);
-    expect(resolved.mttr.resolved).toBe(2);
+    expect(resolved.incidents).toHaveLength(1);
+    expect(resolved.incidents[0].resolved_at).not.toBeNull();
+    expect(resolved.mttr.resolved).toBe(1);
     expect(resolved.mttr.mttr_seconds).toBeGreaterThanOrEqual(0);
+    const late = await authed(`${url}/api/incidents/${open.incidents[0].id}/acknowledge`, { method: 'POST' });
+    expect(late.status).toBe(200); // already acknowledged while open: the acknowledgement stands
+  });
+
+  it('silences a service in maintenance: no incident, no uptime counted, factory still available', async () => {
+    const before = await json(await authed(`${url}/api/services/memory`));
+    const put = await authed(`${url}/api/services/memory/maintenance`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ minutes: 30, reason: 'database upgrade' }) });
+    expect(put.status).toBe(200);
+    expect(await json(put)).toMatchObject({ service: 'memory', reason: 'database upgrade', created_by: 'tester' });
+    expect((await json(await authed(`${url}/api/maintenance`))).maintenance.map((m: { service: string }) => m.service)).toEqual(['memory']);
+    memory.setFailing('database', true);
+    try {
+      await cc.collector.sweep();
+      await cc.collector.sweep();
+      expect((await json(await authed(`${url}/api/incidents?state=open&service=memory`))).incidents).toEqual([]);
+      expect((await json(await authed(`${url}/api/health`))).factory.available).toBe(true);
+      const during = await json(await authed(`${url}/api/services/memory`));
+      expect(during.uptime).toEqual(before.uptime);
+    } finally {
+      memory.setFailing('database', false);
+      expect((await authed(`${url}/api/services/memory/maintenance`, { method: 'DELETE' })).status).toBe(204);
+    }
+    expect((await authed(`${url}/api/services/memory/maintenance`, { method: 'DELETE' })).status).toBe(404);
+    const bad = await authed(`${url}/api/services/memory/maintenance`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ minutes: 0, reason: '' }) });
+    expect(bad.status).toBe(400);
+    await cc.collector.sweep();
   });
 
   it('paginates incidents with a cursor and rejects bad filters with 400', async () => {

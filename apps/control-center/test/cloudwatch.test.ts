@@ -87,7 +87,7 @@ describe('factory metrics from sweeps', () => {
     expect(latency).toMatchObject({ Unit: 'Milliseconds', Dimensions: [{ Name: 'ServiceName', Value: 'memory' }, { Name: 'DependencyName', Value: expect.any(String) }] });
   });
 
-  it('emits Availability 0 while a required service is not ready, and MTTR by incident type when it recovers', async () => {
+  it('emits Availability 0 while a required service is not ready, and the MTTR of its one incident when it recovers', async () => {
     cw.on(PutMetricDataCommand).resolves({});
     memory.setFailing('database', true);
     await cc.collector.sweep();
@@ -102,10 +102,7 @@ describe('factory metrics from sweeps', () => {
     await cc.collector.sweep();
     data = sent();
     const mttr = data.filter((d) => d.MetricName === 'MTTR');
-    expect(mttr.map((d) => d.Dimensions?.[0]).sort((a, b) => String(a?.Value).localeCompare(String(b?.Value)))).toEqual([
-      { Name: 'IncidentType', Value: 'dependency' },
-      { Name: 'IncidentType', Value: 'service' },
-    ]);
+    expect(mttr.map((d) => d.Dimensions?.[0])).toEqual([{ Name: 'IncidentType', Value: 'service' }]);
     expect(mttr.every((d) => d.Unit === 'Seconds' && typeof d.Value === 'number' && d.Value >= 0)).toBe(true);
   });
 

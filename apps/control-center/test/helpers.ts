@@ -19,6 +19,8 @@ export interface Fixture {
   url: string;
   /** Makes the named dependency fail (true) or pass (false). */
   setFailing(dep: string, failing: boolean): void;
+  /** Makes the named dependency report not_configured with this message (undefined: configured again). */
+  setNotConfigured(dep: string, message: string | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export interface Fixture {
  */
 export async function startFixture(name: string, opts: { deps?: Array<{ name: string; required: boolean }>; tools?: boolean; port?: number } = {}): Promise<Fixture> {
   const failing = new Set<string>();
+  const notConfigured = new Map<string, string>();
   const config = parseConfig(baseConfigSchema, { PORT: String(opts.port ?? 0), LOG_LEVEL: 'silent', API_KEYS: `cc:${UPSTREAM_KEY}` });
   const tools = opts.tools
     ? [
@@ -64,6 +67,8 @@ export async function startFixture(name: string, opts: { deps?: Array<{ name: st
       required: d.required,
       run: () => {
         if (failing.has(d.name)) throw new Error(`${d.name} is unreachable`);
+        const message = notConfigured.get(d.name);
+        if (message !== undefined) return { status: 'not_configured' as const, message };
       },
     })),
   });
@@ -72,6 +77,7 @@ export async function startFixture(name: string, opts: { deps?: Array<{ name: st
     service,
     url,
     setFailing: (dep, f) => (f ? failing.add(dep) : failing.delete(dep)),
+    setNotConfigured: (dep, message) => (message === undefined ? notConfigured.delete(dep) : notConfigured.set(dep, message)),
     stop: async () => {
       await service.stop();
     },

@@ -5,7 +5,7 @@ import { dropSchema, uniqueSchema } from '@factory/base-server/testing';
 import type { Database } from '../src/db/schema.js';
 import { migrations } from '../src/db/migrations.js';
 import { bucketStart, p95FromHistogram, pruneOldData, recordObservations, rollupSeries, uptimeByService, type Observation } from '../src/health/rollups.js';
-import { IncidentTracker } from '../src/incidents/incident-tracker.js';
+import { IncidentTracker, type HealthSignal } from '../src/incidents/incident-tracker.js';
 import { listIncidents, mttr, mttrWindows } from '../src/incidents/incident-repository.js';
 import { PG_URL } from './helpers.js';
 
@@ -22,7 +22,7 @@ afterAll(async () => {
   await dropSchema(PG_URL, schema);
 });
 beforeEach(async () => {
-  await sql`truncate check_results, rollups, incidents`.execute(database.db);
+  await sql`truncate check_results, rollups, incidents, maintenance`.execute(database.db);
 });
 
 const T0 = new Date('2026-03-10T12:00:00.000Z');
@@ -90,38 +90,58 @@ describe('rollups', () => {
 });
 
 describe('incidents and MTTR', () => {
-  const signal = (failing: boolean, t: number, dependency: string | null = null, service = 'svc') => ({ service, dependency, failing, at: at(t), cause: failing ? 'database is unreachable' : null });
+  type Failure = NonNullable<HealthSignal['failure']>;
+  const down: Failure = { status: 'not_ready', cause: 'database check failed: database is unreachable', dependencies: ['database'] };
+  const signal = (failure: Failure | null, t: number, service = 'svc', silenced = false): HealthSignal => ({ service, at: at(t), failure, silenced });
 
   it('opens an incident only after the configured number of failing sweeps, dated at the first failure', async () => {
     const tracker = new IncidentTracker(3);
     await tracker.load(database.db);
-    expect((await tracker.observe(database.db, [signal(true, 0)])).opened).toHaveLength(0);
-    expect((await tracker.observe(database.db, [signal(true, 15_000)])).opened).toHaveLength(0);
-    const third = await tracker.observe(database.db, [signal(true, 30_000)]);
+    expect((await tracker.observe(database.db, [signal(down, 0)])).opened).toHaveLength(0);
+    expect((await tracker.observe(database.db, [signal(down, 15_000)])).opened).toHaveLength(0);
+    const third = await tracker.observe(database.db, [signal(down, 30_000)]);
     expect(third.opened).toHaveLength(1);
     expect(new Date(third.opened[0]!.opened_at).toISOString()).toBe(at(0).toISOString());
-    expect(third.opened[0]).toMatchObject({ service: 'svc', dependency: null, cause: 'database is unreachable', resolved_at: null });
+    expect(third.opened[0]).toMatchObject({ service: 'svc', status: 'not_ready', dependencies: ['database'], cause: down.cause, resolved_at: null, acknowledged_at: null });
     // A fourth failing sweep does not open a second incident.
-    expect((await tracker.observe(database.db, [signal(true, 45_000)])).opened).toHaveLength(0);
+    expect((await tracker.observe(database.db, [signal(down, 45_000)])).opened).toHaveLength(0);
   });
 
   it('does not open an incident when a failure streak is broken by a success', async () => {
     const tracker = new IncidentTracker(2);
-    await tracker.observe(database.db, [signal(true, 0)]);
-    await tracker.observe(database.db, [signal(false, 15_000)]);
-    const r = await tracker.observe(database.db, [signal(true, 30_000)]);
+    await tracker.observe(database.db, [signal(down, 0)]);
+    await tracker.observe(database.db, [signal(null, 15_000)]);
+    const r = await tracker.observe(database.db, [signal(down, 30_000)]);
     expect(r.opened).toHaveLength(0);
     expect((await listIncidents(database.db, { limit: 10 })).incidents).toHaveLength(0);
   });
 
+  it('keeps one incident per service outage, gathering every failing dependency and updating its cause while open', async () => {
+    const tracker = new IncidentTracker(1);
+    const both: Failure = { status: 'not_ready', cause: 'aws_connectivity check failed: timeout', dependencies: ['aws_connectivity', 'ecs_permissions'] };
+    const opened = await tracker.observe(database.db, [signal(both, 0)]);
+    expect(opened.opened).toHaveLength(1);
+    // The failure changes: the service is now down. Same incident, cause and status updated, dependencies kept.
+    const changed = await tracker.observe(database.db, [signal({ status: 'down', cause: '/health refused the connection: is the service running?', dependencies: [] }, 15_000)]);
+    expect(changed.opened).toHaveLength(0);
+    expect(changed.updated).toHaveLength(1);
+    // An unchanged failure writes nothing.
+    expect((await tracker.observe(database.db, [signal({ status: 'down', cause: '/health refused the connection: is the service running?', dependencies: [] }, 30_000)])).updated).toHaveLength(0);
+    const { incidents } = await listIncidents(database.db, { limit: 10 });
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({ status: 'down', cause: '/health refused the connection: is the service running?', dependencies: ['aws_connectivity', 'ecs_permissions'] });
+    expect((await listIncidents(database.db, { limit: 10, dependency: 'ecs_permissions' })).incidents).toHaveLength(1);
+    expect((await listIncidents(database.db, { limit: 10, dependency: 'database' })).incidents).toHaveLength(0);
+  });
+
   it('resolves on the first successful sweep and computes MTTR as the mean repair time in the window', async () => {
     const tracker = new IncidentTracker(1);
-    // Incident A: service down 0 → 60 s. Incident B: dependency failing 100 s → 400 s.
-    await tracker.observe(database.db, [signal(true, 0)]);
-    const a = await tracker.observe(database.db, [signal(false, 60_000)]);
+    // Incident A: 0 → 60 s. Incident B: 100 s → 400 s.
+    await tracker.observe(database.db, [signal(down, 0)]);
+    const a = await tracker.observe(database.db, [signal(null, 60_000)]);
     expect(a.resolved).toHaveLength(1);
-    await tracker.observe(database.db, [signal(true, 100_000, 'queue')]);
-    await tracker.observe(database.db, [signal(false, 400_000, 'queue')]);
+    await tracker.observe(database.db, [signal(down, 100_000)]);
+    await tracker.observe(database.db, [signal(null, 400_000)]);
     const m = await mttr(database.db, at(0), at(3_600_000));
     expect(m).toEqual({ resolved: 2, mttrSeconds: 180 });
     // A window that holds only the second resolution.
@@ -136,23 +156,43 @@ describe('incidents and MTTR', () => {
     ]);
   });
 
-  it('keeps service and dependency incidents apart, and a new tracker resumes open incidents from Postgres', async () => {
+  it('opens no incident for a service in maintenance, and resolves one that was already open', async () => {
+    const tracker = new IncidentTracker(1);
+    expect((await tracker.observe(database.db, [signal(down, 0, 'quiet', true)])).opened).toHaveLength(0);
+    expect((await tracker.observe(database.db, [signal(down, 15_000, 'quiet', true)])).opened).toHaveLength(0);
+    await tracker.observe(database.db, [signal(down, 0, 'loud')]);
+    const r = await tracker.observe(database.db, [signal(down, 15_000, 'loud', true), signal(null, 30_000, 'quiet', true)]);
+    expect(r.opened).toHaveLength(0);
+    expect((await tracker.observe(database.db, [signal(null, 30_000, 'loud', true)])).resolved.map((i) => i.service)).toEqual(['loud']);
+    expect((await listIncidents(database.db, { limit: 10 })).incidents.map((i) => i.service)).toEqual(['loud']);
+  });
+
+  it('acknowledges an open incident once, never a resolved one, and a new tracker resumes open incidents from Postgres', async () => {
     const first = new IncidentTracker(1);
-    await first.observe(database.db, [signal(true, 0, null, 'a'), signal(true, 0, 'database', 'b')]);
+    const { opened } = await first.observe(database.db, [signal(down, 0, 'a'), signal(down, 0, 'b')]);
+    const [a, b] = opened;
+    const acked = await first.acknowledge(database.db, a!.id, 'alice', at(5_000));
+    expect(acked).toMatchObject({ acknowledged_by: 'alice' });
+    expect(await first.acknowledge(database.db, a!.id, 'bob', at(6_000))).toMatchObject({ acknowledged_by: 'alice' });
+    expect(first.openIncident('a')).toMatchObject({ acknowledged_by: 'alice' });
+    await first.observe(database.db, [signal(null, 10_000, 'b')]);
+    expect(await first.acknowledge(database.db, b!.id, 'bob', at(11_000))).toMatchObject({ acknowledged_at: null });
+    expect((await listIncidents(database.db, { limit: 10, state: 'acknowledged' })).incidents.map((i) => i.service)).toEqual(['a']);
+    expect((await listIncidents(database.db, { limit: 10, state: 'unacknowledged' })).incidents).toHaveLength(0);
+
     const second = new IncidentTracker(1);
     await second.load(database.db);
-    expect(second.openIncident('a', null)).toBeDefined();
-    expect(second.openIncident('b', 'database')).toBeDefined();
-    expect(second.openIncident('b', null)).toBeUndefined();
-    const r = await second.observe(database.db, [signal(false, 90_000, 'database', 'b')]);
-    expect(r.resolved.map((i) => [i.service, i.dependency])).toEqual([['b', 'database']]);
+    expect(second.openIncident('a')).toBeDefined();
+    expect(second.openIncident('b')).toBeUndefined();
+    const r = await second.observe(database.db, [signal(null, 90_000, 'a')]);
+    expect(r.resolved.map((i) => i.service)).toEqual(['a']);
   });
 
   it('lists incidents newest first with filters and cursor pagination', async () => {
     const tracker = new IncidentTracker(1);
     for (let i = 0; i < 5; i++) {
-      await tracker.observe(database.db, [signal(true, i * 100_000, null, `s${i % 2}`)]);
-      if (i < 4) await tracker.observe(database.db, [signal(false, i * 100_000 + 50_000, null, `s${i % 2}`)]);
+      await tracker.observe(database.db, [signal(down, i * 100_000, `s${i % 2}`)]);
+      if (i < 4) await tracker.observe(database.db, [signal(null, i * 100_000 + 50_000, `s${i % 2}`)]);
     }
     const page1 = await listIncidents(database.db, { limit: 2 });
     expect(page1.incidents).toHaveLength(2);
@@ -166,5 +206,38 @@ describe('incidents and MTTR', () => {
     expect((await listIncidents(database.db, { limit: 10, service: 's0' })).incidents).toHaveLength(3);
     expect((await listIncidents(database.db, { limit: 10, state: 'open' })).incidents.map((i) => i.service)).toEqual(['s0']);
     expect((await listIncidents(database.db, { limit: 10, state: 'resolved' })).incidents).toHaveLength(4);
+  });
+});
+
+describe('migration 20261201_0002_service_incidents', () => {
+  const migrationSchema = uniqueSchema('cc_migrate');
+  afterAll(async () => {
+    await dropSchema(PG_URL, migrationSchema);
+  });
+
+  it('folds the open per-dependency incidents of one service into one incident and keeps the resolved ones', async () => {
+    const old = await createDatabase<Database>({ url: PG_URL, schema: migrationSchema, logger });
+    try {
+      const first = migrations['20261122_0001_initial']!;
+      await old.migrate({ '20261122_0001_initial': first });
+      const row = (service: string, dependency: string | null, openedMs: number, resolvedMs: number | null) =>
+        sql`insert into incidents (service, dependency, opened_at, resolved_at, cause) values (${service}, ${dependency}, ${at(openedMs)}, ${resolvedMs === null ? null : at(resolvedMs)}, ${'old cause'})`.execute(old.db);
+      await row('deploy-mcp', null, 1_000, null);
+      await row('deploy-mcp', 'aws_connectivity', 0, null);
+      await row('deploy-mcp', 'ecs_permissions', 2_000, null);
+      await row('memory', 'queue', 0, 60_000);
+      await old.migrate(migrations);
+      const rows = await old.db.selectFrom('incidents').selectAll().orderBy('service').execute();
+      expect(rows.map((r) => [r.service, r.resolved_at === null ? 'open' : 'resolved', [...r.dependencies].sort()])).toEqual([
+        ['deploy-mcp', 'open', ['aws_connectivity', 'ecs_permissions']],
+        ['memory', 'resolved', ['queue']],
+      ]);
+      // The kept one is the oldest: the outage started with the first failure.
+      expect(new Date(rows[0]!.opened_at).toISOString()).toBe(at(0).toISOString());
+      // Only one open incident per service from now on.
+      await expect(sql`insert into incidents (service, opened_at, cause) values ('deploy-mcp', now(), 'x')`.execute(old.db)).rejects.toThrow(/incidents_one_open_per_service/);
+    } finally {
+      await old.close();
+    }
   });
 });

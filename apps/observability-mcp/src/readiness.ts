@@ -3,7 +3,7 @@
 // reused for AWS_READY_MIN_INTERVAL_MS.
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { awsConnectivityCheck } from '@factory/aws';
+import { awsConnectivityCheck, whenAwsConfigured } from '@factory/aws';
 import type { ReadinessCheck } from '@factory/base-server';
 import type { AwsClients } from './aws/clients.js';
 import { AWS_ERRORS, awsCall } from './aws/errors.js';
@@ -13,7 +13,8 @@ export function awsChecks(clients: AwsClients, config: ObservabilityConfig): Rea
   const minIntervalMs = config.AWS_READY_MIN_INTERVAL_MS;
   return [
     awsConnectivityCheck(clients.sts, { minIntervalMs, errors: AWS_ERRORS }),
-    {
+    // Without a region or credentials: not_configured (naming the settings), not an error.
+    whenAwsConfigured(clients.cloudwatch, {
       name: 'cloudwatch_permissions',
       required: true,
       minIntervalMs,
@@ -23,6 +24,6 @@ export function awsChecks(clients: AwsClients, config: ObservabilityConfig): Rea
           awsCall('logs:DescribeLogGroups', () => clients.logs.send(new DescribeLogGroupsCommand({ limit: 1 }), { abortSignal: signal })),
         ]);
       },
-    },
+    }),
   ];
 }

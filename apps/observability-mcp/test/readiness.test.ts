@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { startTestService, awsError, type TestService } from './helpers.js';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { createLogger } from '@factory/base-server';
+import { createObservabilityService } from '../src/app.js';
+import { startTestService, awsError, testConfig, type TestService } from './helpers.js';
 
 type CheckBody = { status: string; message?: string; checked_at?: string; details?: Record<string, unknown> };
 
@@ -85,5 +87,26 @@ describe('readiness: aws_connectivity and cloudwatch_permissions', () => {
       expect(r.status).toBe(503);
       expect(r.body.checks.aws_connectivity).toMatchObject({ status: 'error', message: 'aws_connectivity did not answer within 300 ms' });
     });
+  });
+});
+
+describe('readiness without AWS credentials', () => {
+  it('reports both checks as not_configured, naming the credential settings, without calling AWS', async () => {
+    const none = () => Promise.reject(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    const options = { region: 'eu-west-1', maxAttempts: 1, credentials: none };
+    const clients = { cloudwatch: new CloudWatchClient(options), logs: new CloudWatchLogsClient(options), sts: new STSClient(options) };
+    const service = createObservabilityService(testConfig(), { ...clients, logger: createLogger({ service: 'observability-mcp', version: 'test', level: 'silent' }) });
+    const { url } = await service.start();
+    try {
+      const res = await fetch(`${url}/ready`);
+      const body = (await res.json()) as ReadyBody;
+      expect(res.status).toBe(503);
+      for (const check of [body.checks.aws_connectivity, body.checks.cloudwatch_permissions]) {
+        expect(check).toMatchObject({ status: 'not_configured', message: expect.stringContaining('AWS_ACCESS_KEY_ID') });
+      }
+    } finally {
+      await service.stop();
+      for (const c of Object.values(clients)) c.destroy();
+    }
   });
 });

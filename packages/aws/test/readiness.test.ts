@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { awsConnectivityCheck } from '../src/readiness.js';
+import { AWS_CREDENTIALS_MISSING, AWS_REGION_MISSING, awsConnectivityCheck, whenAwsConfigured } from '../src/readiness.js';
 
 const sts = new STSClient({ region: 'eu-west-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'secret' } });
 const stsMock = mockClient(sts);
@@ -41,5 +41,39 @@ describe('awsConnectivityCheck', () => {
       code: 'aws_credentials_invalid',
       message: expect.stringMatching(/^test-mcp has no valid AWS credentials for sts:GetCallerIdentity/),
     });
+  });
+});
+
+describe('without region or credentials', () => {
+  it('answers not_configured naming AWS_REGION, without calling AWS', async () => {
+    const noRegion = { config: { region: () => Promise.reject(new Error('Region is missing')), credentials: () => Promise.resolve({}) } };
+    const check = whenAwsConfigured(noRegion, { name: 'x', required: true, run: () => Promise.reject(new Error('must not be called')) });
+    await expect(check.run(new AbortController().signal)).resolves.toEqual({ status: 'not_configured', message: AWS_REGION_MISSING });
+    expect(AWS_REGION_MISSING).toContain('AWS_REGION');
+  });
+
+  it('answers not_configured naming the credential settings when the default chain finds none', async () => {
+    const client = new STSClient({
+      region: 'eu-west-1',
+      credentials: () => Promise.reject(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' })),
+    });
+    try {
+      const check = awsConnectivityCheck(client, { minIntervalMs: 0, errors });
+      const outcome = await check.run(new AbortController().signal);
+      expect(outcome).toEqual({ status: 'not_configured', message: AWS_CREDENTIALS_MISSING });
+      expect(AWS_CREDENTIALS_MISSING).toMatch(/AWS_PROFILE.*AWS_ACCESS_KEY_ID/);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('still fails for a configured credential source that does not work', async () => {
+    const client = new STSClient({ region: 'eu-west-1', maxAttempts: 1, credentials: () => Promise.reject(new Error('The SSO session has expired')) });
+    try {
+      const check = awsConnectivityCheck(client, { minIntervalMs: 0, errors });
+      await expect(check.run(new AbortController().signal)).rejects.toThrow();
+    } finally {
+      client.destroy();
+    }
   });
 });

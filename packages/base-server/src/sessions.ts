@@ -10,18 +10,26 @@ import type { Authenticator, Principal } from './security.js';
 export const SESSION_COOKIE = 'factory_session';
 const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
+const LOGIN_STYLE =
+  'body{margin:0;min-height:100vh;display:grid;place-items:center;background:#f9fafb;color:#111827;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}' +
+  'main{width:min(22rem,calc(100vw - 2rem));background:#fff;border:1px solid #e5e7eb;border-top:4px solid #2563eb;border-radius:8px;padding:1.5rem}' +
+  'h1{font-size:1.1rem;margin:0 0 .25rem}p{margin:0 0 1rem;color:#6b7280}.alert{color:#b91c1c;background:#fef2f2;border-radius:6px;padding:.5rem .75rem}' +
+  'label{display:block;font-weight:600;margin-bottom:.3rem}input[type=password]{box-sizing:border-box;width:100%;padding:.5rem .6rem;border:1px solid #d1d5db;border-radius:6px;font:inherit;margin-bottom:1rem}' +
+  'input[type=password]:focus{outline:2px solid #2563eb;outline-offset:1px}button{width:100%;padding:.55rem;border:0;border-radius:6px;background:#2563eb;color:#fff;font:inherit;font-weight:600;cursor:pointer}button:hover{background:#1d4ed8}';
+
 const LOGIN_PAGE = (service: string, failed: boolean, next: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Sign in · ${service}</title></head>
-<body style="font-family:system-ui,sans-serif;max-width:24rem;margin:4rem auto;padding:0 1rem">
-<h1 style="font-size:1.25rem">Sign in to ${service}</h1>
-${failed ? '<p role="alert" style="color:#b00020">That API key is not valid.</p>' : ''}
+<title>Sign in · ${service}</title><style>${LOGIN_STYLE}</style></head>
+<body><main>
+<h1>Sign in to ${service}</h1>
+<p>Enter one of the service's API keys (API_KEYS).</p>
+${failed ? '<p role="alert" class="alert">That API key is not valid.</p>' : ''}
 <form method="post" action="/login">
-<label for="key">API key</label><br>
-<input id="key" name="key" type="password" autocomplete="current-password" required style="width:100%;padding:.4rem;margin:.3rem 0 1rem">
+<label for="key">API key</label>
+<input id="key" name="key" type="password" autocomplete="current-password" required autofocus>
 <input type="hidden" name="next" value="${next.replace(/[^\w/.?=&%-]/g, '')}">
-<button type="submit" style="padding:.4rem 1rem">Sign in</button>
-</form></body></html>`;
+<button type="submit">Sign in</button>
+</form></main></body></html>`;
 
 function safeNext(next: unknown): string {
   return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') ? next : '/';

@@ -1,16 +1,11 @@
-// A shields-style status badge.
-import { escapeXml } from '../dashboard/html.js';
+// A shields-style status badge, drawn by badge-maker (the shields.io renderer: it measures the text
+// with real Verdana widths and escapes what it is given).
+import { makeBadge } from 'badge-maker';
+import { pct, STATUS_LABEL } from '../dashboard/format.js';
 
-const COLORS: Record<string, string> = { up: '#2e7d32', degraded: '#b7791f', not_ready: '#c62828', down: '#c62828', unknown: '#6b7280' };
-const LABELS: Record<string, string> = { up: 'up', degraded: 'degraded', not_ready: 'not ready', down: 'down', unknown: 'unknown' };
-
-// Approximate Verdana 11px advance widths: good enough for a badge.
-const textWidth = (s: string) => Math.round(s.length * 6.5 + 10);
+const COLORS: Record<string, string> = { up: '#2e7d32', degraded: '#b7791f', not_ready: '#c62828', down: '#c62828', not_configured: '#6b7280', maintenance: '#4b6584', unknown: '#6b7280' };
 
 export function badgeSvg(name: string, status: string, uptime30d: number | null): string {
-  const right = `${LABELS[status] ?? status}${uptime30d === null ? '' : ` · ${(uptime30d * 100).toFixed(2)}%`}`;
-  const lw = textWidth(name);
-  const rw = textWidth(right);
-  const color = COLORS[status] ?? COLORS.unknown;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${lw + rw}" height="20" role="img" aria-label="${escapeXml(`${name}: ${right}`)}"><title>${escapeXml(`${name}: ${right}`)}</title><rect width="${lw}" height="20" fill="#555"/><rect x="${lw}" width="${rw}" height="20" fill="${color}"/><g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" text-anchor="middle"><text x="${lw / 2}" y="14">${escapeXml(name)}</text><text x="${lw + rw / 2}" y="14">${escapeXml(right)}</text></g></svg>`;
+  const word = (STATUS_LABEL[status] ?? status).toLowerCase();
+  return makeBadge({ label: name, message: uptime30d === null ? word : `${word} · ${pct(uptime30d)}`, color: COLORS[status] ?? '#6b7280', style: 'flat' });
 }

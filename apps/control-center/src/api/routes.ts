@@ -1,12 +1,14 @@
 // JSON API of the control center. Every read comes from the collector's snapshot or from Postgres;
 // no request ever triggers a check or names a URL to fetch.
 import type { Kysely } from 'kysely';
-import { NotFoundError, reply, z, type RestApi, type Service } from '@factory/base-server';
+import { ConflictError, NotFoundError, reply, z, type ApiRequest, type RestApi, type Service } from '@factory/base-server';
 import type { ServiceEntry } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { HealthCollector } from '../health/collector.js';
+import { LATENCY_RANGES, latencySeries, type LatencyRange } from '../health/latency-series.js';
 import { rollupSeries } from '../health/rollups.js';
-import { incidentJson, listIncidents, mttr, mttrWindows } from '../incidents/incident-repository.js';
+import { INCIDENT_STATES, incidentJson, listIncidents, mttr, mttrWindows } from '../incidents/incident-repository.js';
+import { activeMaintenance, maintenanceJson } from '../incidents/maintenance.js';
 import { badgeSvg } from './badge.js';
 import { BodyCache } from './cached-body.js';
 
@@ -25,13 +27,33 @@ const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 const incidentsQuery = z.object({
   service: z.string().max(63).optional(),
   dependency: z.string().max(100).optional(),
-  state: z.enum(['open', 'resolved']).optional(),
+  state: z.enum(INCIDENT_STATES).optional(),
   from: isoDate.optional(),
   to: isoDate.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().regex(/^\d{1,19}$/, 'a cursor from a previous page').optional(),
 });
 export type IncidentsQuery = z.output<typeof incidentsQuery>;
+
+const incidentId = z.object({ id: z.string().regex(/^\d{1,19}$/, 'an incident id') });
+const serviceQuery = z.object({ range: z.enum(LATENCY_RANGES).default('24h') });
+export const maintenanceBody = z.object({
+  minutes: z.coerce.number().int().min(1).max(7 * 24 * 60).describe('How long the silence lasts, from now (at most 7 days)'),
+  reason: z.string().trim().min(1).max(300).describe('Why, shown on the dashboard'),
+});
+
+/** The caller's key name, recorded with an acknowledgement or a maintenance silence. */
+export const callerName = (req: { principal?: { keyName: string } | undefined }): string => req.principal?.keyName ?? 'anonymous';
+
+/** Acknowledges an incident for the caller; 404 when no such incident, 409 when it is already resolved. */
+export async function acknowledge(deps: ApiDeps, id: string, by: string) {
+  const i = await deps.collector.acknowledge(id, by);
+  if (!i) throw new NotFoundError('incident_not_found', `No incident has id ${id}. GET /api/incidents lists them.`);
+  if (i.resolved_at && !i.acknowledged_at) {
+    throw new ConflictError('incident_resolved', `Incident ${id} is already resolved; only open incidents can be acknowledged.`);
+  }
+  return incidentJson(i, deps.now());
+}
 
 export function findService(services: readonly ServiceEntry[], name: string): ServiceEntry {
   const s = services.find((x) => x.name === name);
@@ -52,12 +74,12 @@ export async function queryIncidents(deps: ApiDeps, q: IncidentsQuery) {
   };
 }
 
-export async function serviceDetail(deps: ApiDeps, name: string) {
+export async function serviceDetail(deps: ApiDeps, name: string, range: LatencyRange = '24h') {
   const entry = findService(deps.services, name);
   const now = deps.now();
   const view = deps.collector.snapshot.services.find((s) => s.name === name);
   const day = 86_400_000;
-  const [hourly, daily, deps24h, recent, incidents, mttrs] = await Promise.all([
+  const [hourly, daily, deps24h, recent, incidents, mttrs, responseTime] = await Promise.all([
     rollupSeries(deps.db, 'hour', new Date(now.getTime() - 7 * day), { service: name, dependency: '' }),
     rollupSeries(deps.db, 'day', new Date(now.getTime() - 90 * day), { service: name, dependency: '' }),
     rollupSeries(deps.db, 'hour', new Date(now.getTime() - day), { service: name }),
@@ -71,6 +93,7 @@ export async function serviceDetail(deps: ApiDeps, name: string) {
       .execute(),
     listIncidents(deps.db, { service: name, limit: 20 }),
     mttrWindows(deps.db, now, [1, 7, 30, 90], { service: name }),
+    latencySeries(deps.db, name, range, now),
   ]);
   // Per dependency over 24 h: checks, success ratio, average and p95 (max of hourly p95s) latency.
   const perDep = new Map<string, { checks: number; successes: number; latencySum: number; latencyN: number; p95: number | null }>();
@@ -101,6 +124,7 @@ export async function serviceDetail(deps: ApiDeps, name: string) {
       hourly_7d: hourly.map(strip),
       daily_90d: daily.map(strip),
     },
+    response_time: { range, points: responseTime.map((p) => ({ at: p.at, avg_ms: p.avgMs, p95_ms: p.p95Ms })) },
     dependencies_24h: [...perDep.entries()].map(([dependency, d]) => ({
       dependency,
       checks: d.checks,
@@ -219,10 +243,53 @@ export function registerApi(api: RestApi, deps: ApiDeps): void {
   api.route({
     method: 'get',
     path: '/api/services/:name',
-    summary: 'One service: current state, uptime over 24 h/7 d/30 d/90 d, latency history, dependencies, incidents, tools',
+    summary: 'One service: current state, uptime over 24 h/7 d/30 d/90 d, latency history, response time over `range` (1h, 24h, 7d), dependencies, incidents, tools',
     tags: ['services'],
     params: serviceName,
-    handler: async ({ params }) => serviceDetail(deps, params.name),
+    query: serviceQuery,
+    handler: async ({ params, query }) => serviceDetail(deps, params.name, query.range),
+  });
+
+  api.route({
+    method: 'put',
+    path: '/api/services/:name/maintenance',
+    summary: 'Starts (or replaces) a maintenance silence: for `minutes` the service opens no incident and counts against no uptime',
+    tags: ['incidents'],
+    params: serviceName,
+    body: maintenanceBody,
+    handler: async ({ params, body }, req) => {
+      findService(deps.services, params.name);
+      return maintenanceJson(await deps.collector.startMaintenance(params.name, body.minutes, body.reason, callerName(req)));
+    },
+  });
+
+  api.route({
+    method: 'delete',
+    path: '/api/services/:name/maintenance',
+    summary: "Ends a service's maintenance silence (204; 404 when it had none)",
+    tags: ['incidents'],
+    params: serviceName,
+    handler: async ({ params }) => {
+      findService(deps.services, params.name);
+      if (!(await deps.collector.endMaintenance(params.name))) throw new NotFoundError('maintenance_not_found', `${params.name} is not in maintenance.`);
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/api/maintenance',
+    summary: 'Active maintenance silences',
+    tags: ['incidents'],
+    handler: async () => ({ maintenance: (await activeMaintenance(deps.db, deps.now())).map(maintenanceJson) }),
+  });
+
+  api.route({
+    method: 'post',
+    path: '/api/incidents/:id/acknowledge',
+    summary: 'Acknowledges an open incident for the caller (idempotent: the first acknowledgement is kept)',
+    tags: ['incidents'],
+    params: incidentId,
+    handler: async ({ params }, req: ApiRequest) => acknowledge(deps, params.id, callerName(req)),
   });
 
   api.route({
@@ -252,7 +319,8 @@ export function registerApi(api: RestApi, deps: ApiDeps): void {
     handler: async ({ params }) => {
       findService(deps.services, params.name);
       const view = deps.collector.snapshot.services.find((s) => s.name === params.name);
-      return reply(200, badgeSvg(params.name, view?.status ?? 'unknown', view?.uptime['30d'] ?? null), {
+      const status = view?.maintenance ? 'maintenance' : (view?.status ?? 'unknown');
+      return reply(200, badgeSvg(params.name, status, view?.uptime['30d'] ?? null), {
         contentType: 'image/svg+xml; charset=utf-8',
         headers: { 'Cache-Control': 'no-cache' },
       });

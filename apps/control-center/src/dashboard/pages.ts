@@ -1,27 +1,47 @@
-// Dashboard routes: overview, service detail and incidents pages, their stylesheet and script.
+// Dashboard routes: overview, service detail and incidents pages, the operator's forms (acknowledge,
+// maintenance), a not-found page for browsers, the stylesheet and script.
 // Pages read the collector's snapshot (and Postgres for history); a view never triggers a check.
-import type { Express, Request, Response, NextFunction } from 'express';
-import { BadRequestError, z } from '@factory/base-server';
-import { queryIncidents, serviceDetail, type ApiDeps } from '../api/routes.js';
+import express, { type Express, type Request, type Response, type NextFunction } from 'express';
+import { AppError, BadRequestError, NotFoundError, z } from '@factory/base-server';
+import { acknowledge, callerName, findService, maintenanceBody, queryIncidents, serviceDetail, type ApiDeps } from '../api/routes.js';
 import { BodyCache } from '../api/cached-body.js';
+import { LATENCY_RANGES } from '../health/latency-series.js';
+import { INCIDENT_STATES } from '../incidents/incident-repository.js';
 import { CSS_ETAG, DASHBOARD_CSP, DASHBOARD_CSS, DASHBOARD_JS, JS_ETAG } from './assets.js';
-import { incidentsMain, layout, overviewMain, serviceMain, type Page } from './render.js';
+import type { SafeHtml } from './html.js';
+import { incidentsMain } from './incidents-page.js';
+import { layout, notFoundPage, type Page } from './layout.js';
+import { overviewMain } from './overview.js';
+import { serviceMain } from './service-page.js';
 
 const incidentsPageQuery = z.object({
-  service: z.string().max(63).optional(),
-  state: z.enum(['open', 'resolved']).optional(),
+  service: z.string().max(63).optional().transform((v) => v || undefined),
+  state: z
+    .union([z.enum(INCIDENT_STATES), z.literal('')])
+    .optional()
+    .transform((v) => v || undefined),
   cursor: z.string().regex(/^\d{1,19}$/).optional(),
 });
+const servicePageQuery = z.object({ range: z.enum(LATENCY_RANGES).default('24h') });
+/** A path on this site to come back to after a form, never another origin. */
+const returnPath = (v: unknown, fallback: string) => (typeof v === 'string' && /^\/(?![/\\])[\w\-/.?=&%]*$/.test(v) ? v : fallback);
 
 function setPageHeaders(res: Response): void {
   res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
   res.setHeader('Cache-Control', 'no-store');
+  // Same-origin form posts carry their Origin (no-referrer would make browsers send "Origin: null").
+  res.setHeader('Referrer-Policy', 'same-origin');
 }
 
-function send(req: Request, res: Response, title: string, page: Page, refreshMs: number, main: string): void {
+function send(req: Request, res: Response, title: string, page: Page, refreshMs: number, main: SafeHtml, status = 200): void {
   setPageHeaders(res);
-  res.type('html').send(req.headers['x-partial'] === '1' ? main : layout(title, page, refreshMs, main));
+  res
+    .status(status)
+    .type('html')
+    .send(String(req.headers['x-partial'] === '1' ? main : layout(title, page, refreshMs, main)));
 }
+
+const wantsHtml = (req: Request) => req.accepts(['json', 'html']) === 'html';
 
 function asset(body: string, type: string, etag: string) {
   return (req: Request, res: Response) => {
@@ -39,6 +59,7 @@ export function registerPages(app: Express, deps: ApiDeps, refreshMs: number): v
   const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
     fn(req, res).catch(next);
   };
+  const form = express.urlencoded({ extended: false, limit: 4096 });
 
   // The overview is rendered (and compressed) once per snapshot and reused until the next one.
   const cache = new BodyCache();
@@ -47,8 +68,10 @@ export function registerPages(app: Express, deps: ApiDeps, refreshMs: number): v
     wrap(async (req, res) => {
       const snap = deps.collector.snapshot;
       const partial = req.headers['x-partial'] === '1';
-      const main = () => overviewMain(snap);
-      const body = partial ? cache.get('overview-main', snap.generatedAt, main) : cache.get('overview', snap.generatedAt, () => layout('Overview', 'overview', refreshMs, main()));
+      const main = () => String(overviewMain(snap));
+      const body = partial
+        ? cache.get('overview-main', snap.generatedAt, main)
+        : cache.get('overview', snap.generatedAt, () => String(layout('Overview', 'overview', refreshMs, overviewMain(snap))));
       setPageHeaders(res);
       cache.send(req, res, body, 'text/html; charset=utf-8');
     }),
@@ -58,11 +81,15 @@ export function registerPages(app: Express, deps: ApiDeps, refreshMs: number): v
     '/services/:name',
     wrap(async (req, res) => {
       const name = String(req.params.name);
-      const detail = await serviceDetail(deps, name);
+      const query = servicePageQuery.safeParse(req.query);
+      if (!query.success) throw new BadRequestError('validation_failed', 'Invalid range: use range=1h, 24h or 7d.');
+      const detail = await serviceDetail(deps, name, query.data.range);
       const view = detail.current ?? deps.collector.snapshot.services.find((s) => s.name === name);
       if (!view) throw new BadRequestError('service_not_polled', `${name} has not been polled yet.`);
       const main = serviceMain({
         view,
+        range: query.data.range,
+        latency: detail.response_time.points.map((p) => ({ at: p.at, avgMs: p.avg_ms, p95Ms: p.p95_ms })),
         mttr: detail.mttr_seconds,
         dependencies: detail.dependencies_24h,
         incidents: detail.incidents,
@@ -77,16 +104,70 @@ export function registerPages(app: Express, deps: ApiDeps, refreshMs: number): v
     '/incidents',
     wrap(async (req, res) => {
       const parsed = incidentsPageQuery.safeParse(req.query);
-      if (!parsed.success) throw new BadRequestError('validation_failed', 'Invalid incidents filter: use service, state=open|resolved and cursor.');
-      const data = await queryIncidents(deps, { ...parsed.data, limit: 50 });
+      if (!parsed.success) throw new BadRequestError('validation_failed', `Invalid incidents filter: use service, state=${INCIDENT_STATES.join('|')} and cursor.`);
+      const filter = { service: parsed.data.service, state: parsed.data.state };
+      const data = await queryIncidents(deps, { ...parsed.data, ...filter, limit: 50, dependency: undefined, from: undefined, to: undefined });
       const params = new URLSearchParams();
-      if (parsed.data.service) params.set('service', parsed.data.service);
-      if (parsed.data.state) params.set('state', parsed.data.state);
+      if (filter.service) params.set('service', filter.service);
+      if (filter.state) params.set('state', filter.state);
+      const here = `/incidents${params.size ? `?${params.toString()}` : ''}`;
       if (data.next_cursor) params.set('cursor', data.next_cursor);
-      send(req, res, 'Incidents', 'incidents', refreshMs, incidentsMain({ ...data, nextHref: data.next_cursor ? `/incidents?${params.toString()}` : null }));
+      const main = incidentsMain({
+        incidents: data.incidents,
+        mttr: data.mttr,
+        nextHref: data.next_cursor ? `/incidents?${params.toString()}` : null,
+        services: deps.services.map((s) => s.name),
+        filter,
+        returnTo: here,
+      });
+      send(req, res, 'Incidents', 'incidents', refreshMs, main);
+    }),
+  );
+
+  // The operator's forms: plain same-origin POSTs (no script needed), answered with a redirect back.
+  app.post(
+    '/incidents/:id/acknowledge',
+    form,
+    wrap(async (req, res) => {
+      const id = String(req.params.id);
+      if (!/^\d{1,19}$/.test(id)) throw new NotFoundError('incident_not_found', `No incident has id ${id}.`);
+      await acknowledge(deps, id, callerName(req));
+      res.redirect(303, returnPath((req.body as { next?: unknown } | undefined)?.next, '/incidents'));
+    }),
+  );
+  app.post(
+    '/services/:name/maintenance',
+    form,
+    wrap(async (req, res) => {
+      const name = findService(deps.services, String(req.params.name)).name;
+      const body = maintenanceBody.safeParse(req.body ?? {});
+      if (!body.success) throw new BadRequestError('validation_failed', 'Give minutes (1 to 10080) and a reason.');
+      await deps.collector.startMaintenance(name, body.data.minutes, body.data.reason, callerName(req));
+      res.redirect(303, `/services/${name}`);
+    }),
+  );
+  app.post(
+    '/services/:name/maintenance/end',
+    wrap(async (req, res) => {
+      const name = findService(deps.services, String(req.params.name)).name;
+      await deps.collector.endMaintenance(name);
+      res.redirect(303, `/services/${name}`);
     }),
   );
 
   app.get('/assets/dashboard.css', asset(DASHBOARD_CSS, 'text/css', CSS_ETAG));
   app.get('/assets/dashboard.js', asset(DASHBOARD_JS, 'text/javascript', JS_ETAG));
+
+  // Browsers get a page, not the JSON envelope, for a page that does not exist (an unknown service
+  // included). JSON clients, /api/* and the routes base-server adds after this one are left alone.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path.startsWith('/api/') || req.path === '/openapi.json' || !wantsHtml(req)) return next();
+    setPageHeaders(res);
+    res.status(404).type('html').send(String(notFoundPage(req.path, 'There is no page here.')));
+  });
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (!(err instanceof AppError) || err.status !== 404 || req.method !== 'GET' || !wantsHtml(req)) return next(err);
+    setPageHeaders(res);
+    res.status(404).type('html').send(String(notFoundPage(req.path, err.message)));
+  });
 }

@@ -63,4 +63,52 @@ export const migrations: Record<string, Migration> = {
       for (const t of ['mcp_catalog', 'incidents', 'rollups', 'check_results']) await db.schema.dropTable(t).ifExists().execute();
     },
   },
+  '20261201_0002_service_incidents': {
+    // One incident per service outage: the failing dependencies live inside it (`dependencies`), its
+    // latest status and cause are kept up to date while it is open, and an operator may acknowledge it.
+    // Open per-dependency incidents of one service are folded into the oldest open one of that service.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable('incidents')
+        .addColumn('status', 'text', (c) => c.notNull().defaultTo('down'))
+        .addColumn('dependencies', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+        .addColumn('acknowledged_at', 'timestamptz')
+        .addColumn('acknowledged_by', 'text')
+        .execute();
+      await sql`update incidents set dependencies = jsonb_build_array(dependency), status = 'degraded' where dependency is not null`.execute(db);
+      await sql`
+        with ranked as (
+          select id, service, row_number() over (partition by service order by opened_at, id) as n from incidents where resolved_at is null
+        ), keep as (select id, service from ranked where n = 1),
+        merged as (
+          select k.id, jsonb_agg(distinct d) filter (where d is not null) as deps
+          from keep k join incidents i on i.service = k.service and i.resolved_at is null
+          left join lateral jsonb_array_elements_text(i.dependencies) d on true
+          group by k.id
+        )
+        update incidents set dependencies = coalesce(merged.deps, '[]'::jsonb) from merged where incidents.id = merged.id`.execute(db);
+      await sql`delete from incidents i using incidents k where i.resolved_at is null and k.resolved_at is null and i.service = k.service and (k.opened_at, k.id) < (i.opened_at, i.id)`.execute(db);
+      await db.schema.dropIndex('incidents_one_open').execute();
+      await sql`create unique index incidents_one_open_per_service on incidents (service) where resolved_at is null`.execute(db);
+      await db.schema.createIndex('incidents_dependencies').on('incidents').using('gin').column('dependencies').execute();
+
+      await db.schema
+        .createTable('maintenance')
+        .addColumn('service', 'text', (c) => c.primaryKey())
+        .addColumn('starts_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('ends_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .execute();
+    },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('maintenance').ifExists().execute();
+      await db.schema.dropIndex('incidents_dependencies').ifExists().execute();
+      await db.schema.dropIndex('incidents_one_open_per_service').ifExists().execute();
+      await sql`create unique index incidents_one_open on incidents (service, coalesce(dependency, '')) where resolved_at is null`.execute(db);
+      await db.schema.alterTable('incidents').dropColumn('status').dropColumn('dependencies').dropColumn('acknowledged_at').dropColumn('acknowledged_by').execute();
+    },
+  },
 };

@@ -28,14 +28,33 @@ export interface RollupsTable {
   latency_hist: number[];
 }
 
+/** One outage of one service, from the first failing sweep to the first good one. */
 export interface IncidentsTable {
   id: Generated<string>;
   service: string;
-  /** null: the service itself (not live or not ready). */
+  /** Incidents opened before 20261201_0002 could be about one dependency; newer ones are null. */
   dependency: string | null;
   opened_at: ColumnType<Date, Date | string, Date | string>;
   resolved_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  /** The latest cause while open, the last one once resolved. */
   cause: string;
+  /** The latest failing status: down, not_ready or degraded. */
+  status: ColumnType<IncidentStatus, IncidentStatus | undefined, IncidentStatus>;
+  /** Every dependency that failed during the incident. */
+  dependencies: ColumnType<string[], string | undefined, string>;
+  acknowledged_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  acknowledged_by: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export type IncidentStatus = 'down' | 'not_ready' | 'degraded';
+
+/** A per-service maintenance silence: failures in [starts_at, ends_at) open no incident and count against no uptime. */
+export interface MaintenanceTable {
+  service: string;
+  starts_at: ColumnType<Date, Date | string, Date | string>;
+  ends_at: ColumnType<Date, Date | string, Date | string>;
+  reason: string;
+  created_by: string;
 }
 
 export interface McpCatalogTable {
@@ -62,7 +81,9 @@ export interface Database {
   rollups: RollupsTable;
   incidents: IncidentsTable;
   mcp_catalog: McpCatalogTable;
+  maintenance: MaintenanceTable;
 }
 
 export type Incident = Selectable<IncidentsTable>;
 export type Rollup = Selectable<RollupsTable>;
+export type Maintenance = Selectable<MaintenanceTable>;

@@ -17,6 +17,8 @@ export interface Observation {
   status: string;
   latencyMs: number | null;
   message: string | null;
+  /** Neutral (not configured, in maintenance): kept as a raw result but counted in no rollup, so in no uptime. */
+  neutral?: boolean;
 }
 
 const GRANULARITY_MS: Record<Exclude<Granularity, 'day'>, number> = { minute: 60_000, hour: 3_600_000 };
@@ -58,6 +60,7 @@ export async function recordObservations(db: Kysely<Database>, observations: rea
   // Merge observations that fall in the same bucket (one statement may not update a row twice).
   const merged = new Map<string, { granularity: Granularity; bucket: Date; service: string; dependency: string; checks: number; successes: number; latency_count: number; latency_sum: number; latency_hist: number[] }>();
   for (const o of observations) {
+    if (o.neutral) continue;
     for (const granularity of GRANULARITIES) {
       const bucket = bucketStart(o.at, granularity);
       const key = `${granularity}|${bucket.getTime()}|${o.service}|${o.dependency}`;

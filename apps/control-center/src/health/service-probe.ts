@@ -2,7 +2,8 @@
 import { performance } from 'node:perf_hooks';
 import { z } from '@factory/base-server';
 import type { ServiceEntry } from '../config.js';
-import type { DependencyResult, ServicePoll, ServiceStatus } from './types.js';
+import { serviceStatus } from './status.js';
+import type { DependencyResult, ServicePoll } from './types.js';
 
 const MAX_BODY_BYTES = 256 * 1024;
 
@@ -112,10 +113,7 @@ export async function probeService(entry: ServiceEntry, timeouts: ProbeTimeouts,
     error = r.error;
   }
 
-  let status: ServiceStatus;
-  if (!h.ok) status = 'down';
-  else if (!ready_) status = 'not_ready';
-  else status = Object.values(checks).some((c) => c.status !== 'ok' && !(c.status === 'not_configured' && !c.required)) ? 'degraded' : 'up';
+  const status = serviceStatus(h.ok, ready_, checks);
 
   return {
     service: entry.name,

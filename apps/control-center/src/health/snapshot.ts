@@ -1,12 +1,14 @@
 // The dashboard/API view model, rebuilt after each sweep so page views only read memory.
 import type { Kysely } from 'kysely';
 import type { ServiceEntry } from '../config.js';
-import type { Database } from '../db/schema.js';
+import type { Database, Maintenance } from '../db/schema.js';
 import type { Catalog, ProbeResult } from '../catalog/mcp-catalog.js';
 import type { QueueView } from '../queue/memory-queue.js';
 import { mttr } from '../incidents/incident-repository.js';
 import type { IncidentTracker } from '../incidents/incident-tracker.js';
+import { inMaintenance } from '../incidents/maintenance.js';
 import { bucketStart, uptimeByService, type UptimeWindows } from './rollups.js';
+import { setupHints } from './status.js';
 import type { ServicePoll } from './types.js';
 
 export const DAY_BARS = 30;
@@ -26,14 +28,18 @@ export interface ServiceView {
   readyLatencyMs: number | null;
   error: string | null;
   checks: ServicePoll['checks'];
+  /** For a service that is not configured: each required dependency lacking a setting, with the setting to set. */
+  setup: string[];
+  /** An active maintenance silence. */
+  maintenance: { endsAt: string; reason: string; by: string } | null;
   uptime: UptimeWindows;
   /** Oldest first, one per UTC day; null where nothing was measured. */
-  days: Array<{ day: string; uptime: number | null }>;
+  days: Array<{ day: string; uptime: number | null; checks: number }>;
   /** Average /health latency per minute, oldest first; null where nothing was measured. */
   sparkline: Array<number | null>;
   catalog: { toolCount: number; writeMode: Catalog['writeMode']; tokenCost: number; fetchedAt: string; error: string | null } | null;
   probe: { tool: string; success: boolean; latencyMs: number | null; at: string; message: string | null } | null;
-  openIncident: { id: string; dependency: string | null; openedAt: string; cause: string } | null;
+  openIncident: { id: string; status: string; dependencies: string[]; openedAt: string; cause: string; acknowledgedAt: string | null; acknowledgedBy: string | null } | null;
 }
 
 export interface Snapshot {
@@ -55,13 +61,28 @@ export interface SnapshotInputs {
   catalogs: ReadonlyMap<string, Catalog>;
   probes: ReadonlyMap<string, ProbeResult>;
   tracker: IncidentTracker;
+  maintenance: ReadonlyMap<string, Maintenance>;
   queue: QueueView;
   lastSweep: { at: Date; ms: number } | null;
 }
 
-export function factoryAvailable(services: readonly ServiceEntry[], latest: ReadonlyMap<string, ServicePoll>): boolean | null {
+/**
+ * Whether every required service is ready. A service that is not configured, or in maintenance, does not
+ * count against it (null until the first sweep).
+ */
+export function factoryAvailable(
+  services: readonly ServiceEntry[],
+  latest: ReadonlyMap<string, ServicePoll>,
+  maintenance: ReadonlyMap<string, Maintenance>,
+  now: Date,
+): boolean | null {
   if (latest.size === 0) return null;
-  return services.filter((s) => s.required).every((s) => latest.get(s.name)?.ready === true);
+  return services
+    .filter((s) => s.required)
+    .every((s) => {
+      const p = latest.get(s.name);
+      return p?.ready === true || p?.status === 'not_configured' || inMaintenance(maintenance, s.name, now);
+    });
 }
 
 const EMPTY_UPTIME: UptimeWindows = { '24h': null, '7d': null, '30d': null, '90d': null };
@@ -82,12 +103,12 @@ export async function buildSnapshot(db: Kysely<Database>, input: SnapshotInputs,
     mttr(db, new Date(now.getTime() - 86_400_000), now),
     mttr(db, new Date(now.getTime() - 30 * 86_400_000), now),
   ]);
-  const days = new Map<string, Map<number, number>>();
+  const days = new Map<string, Map<number, { uptime: number; checks: number }>>();
   for (const r of dayRows) {
     const idx = Math.round((new Date(r.bucket).getTime() - firstDay.getTime()) / 86_400_000);
     let m = days.get(r.service);
     if (!m) days.set(r.service, (m = new Map()));
-    if (r.checks > 0) m.set(idx, r.successes / r.checks);
+    if (r.checks > 0) m.set(idx, { uptime: r.successes / r.checks, checks: r.checks });
   }
   const minutes = new Map<string, Map<number, number>>();
   for (const r of minuteRows) {
@@ -102,7 +123,8 @@ export async function buildSnapshot(db: Kysely<Database>, input: SnapshotInputs,
     const p = input.latest.get(s.name);
     const c = input.catalogs.get(s.name);
     const pr = input.probes.get(s.name);
-    const openForService = input.tracker.openIncident(s.name, null) ?? firstOpenDependencyIncident(input, s.name, p);
+    const open = input.tracker.openIncident(s.name);
+    const m = inMaintenance(input.maintenance, s.name, now) ? input.maintenance.get(s.name) : undefined;
     const d = days.get(s.name);
     const mm = minutes.get(s.name);
     return {
@@ -119,16 +141,26 @@ export async function buildSnapshot(db: Kysely<Database>, input: SnapshotInputs,
       readyLatencyMs: p?.readyLatencyMs ?? null,
       error: p?.error ?? null,
       checks: p?.checks ?? {},
+      setup: p?.status === 'not_configured' ? setupHints(p.checks) : [],
+      maintenance: m ? { endsAt: new Date(m.ends_at).toISOString(), reason: m.reason, by: m.created_by } : null,
       uptime: uptime.get(s.name) ?? EMPTY_UPTIME,
-      days: dayLabels.map((day, i) => ({ day, uptime: d?.get(i) ?? null })),
+      days: dayLabels.map((day, i) => ({ day, uptime: d?.get(i)?.uptime ?? null, checks: d?.get(i)?.checks ?? 0 })),
       sparkline: Array.from({ length: SPARKLINE_MINUTES }, (_, i) => {
         const v = mm?.get(i);
         return v === undefined ? null : Math.round(v);
       }),
       catalog: c ? { toolCount: c.toolCount, writeMode: c.writeMode, tokenCost: c.tokenCost, fetchedAt: c.fetchedAt.toISOString(), error: c.error } : null,
       probe: pr ? { tool: pr.tool, success: pr.success, latencyMs: pr.latencyMs, at: pr.at.toISOString(), message: pr.message } : null,
-      openIncident: openForService
-        ? { id: String(openForService.id), dependency: openForService.dependency, openedAt: new Date(openForService.opened_at).toISOString(), cause: openForService.cause }
+      openIncident: open
+        ? {
+            id: String(open.id),
+            status: open.status,
+            dependencies: open.dependencies,
+            openedAt: new Date(open.opened_at).toISOString(),
+            cause: open.cause,
+            acknowledgedAt: open.acknowledged_at ? new Date(open.acknowledged_at).toISOString() : null,
+            acknowledgedBy: open.acknowledged_by,
+          }
         : null,
     };
   });
@@ -136,19 +168,11 @@ export async function buildSnapshot(db: Kysely<Database>, input: SnapshotInputs,
     generatedAt: now.toISOString(),
     lastSweepAt: input.lastSweep?.at.toISOString() ?? null,
     lastSweepMs: input.lastSweep?.ms ?? null,
-    available: factoryAvailable(input.services, input.latest),
+    available: factoryAvailable(input.services, input.latest, input.maintenance, now),
     services,
     openIncidents: input.tracker.openCount,
     mttr24h: m24.mttrSeconds,
     mttr30d: m30.mttrSeconds,
     queue: input.queue,
   };
-}
-
-function firstOpenDependencyIncident(input: SnapshotInputs, service: string, p: ServicePoll | undefined) {
-  for (const dep of Object.keys(p?.checks ?? {})) {
-    const i = input.tracker.openIncident(service, dep);
-    if (i) return i;
-  }
-  return undefined;
 }

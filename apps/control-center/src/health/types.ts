@@ -1,5 +1,6 @@
 // What one sweep learns about one service.
-export type ServiceStatus = 'up' | 'degraded' | 'not_ready' | 'down';
+/** not_configured: live, not ready only because a required dependency lacks its setting (neutral). */
+export type ServiceStatus = 'up' | 'degraded' | 'not_ready' | 'not_configured' | 'down';
 
 export interface DependencyResult {
   status: 'ok' | 'warning' | 'error' | 'not_configured';

@@ -1,27 +1,63 @@
-// Incidents in Postgres: open, resolve, list with filters and keyset pagination, MTTR over a window.
+// Incidents in Postgres: open, update, acknowledge, resolve, list with filters and keyset pagination,
+// MTTR over a window.
 import { sql, type Kysely } from 'kysely';
-import type { Database, Incident } from '../db/schema.js';
+import type { Database, Incident, IncidentStatus } from '../db/schema.js';
 
 export async function openIncidents(db: Kysely<Database>): Promise<Incident[]> {
   return db.selectFrom('incidents').selectAll().where('resolved_at', 'is', null).execute();
 }
 
-export async function insertIncident(db: Kysely<Database>, incident: { service: string; dependency: string | null; openedAt: Date; cause: string }): Promise<Incident> {
+export interface IncidentFacts {
+  status: IncidentStatus;
+  cause: string;
+  dependencies: readonly string[];
+}
+
+export async function insertIncident(db: Kysely<Database>, incident: IncidentFacts & { service: string; openedAt: Date }): Promise<Incident> {
   return db
     .insertInto('incidents')
-    .values({ service: incident.service, dependency: incident.dependency, opened_at: incident.openedAt, cause: incident.cause.slice(0, 500) })
+    .values({
+      service: incident.service,
+      dependency: null,
+      opened_at: incident.openedAt,
+      cause: incident.cause.slice(0, 500),
+      status: incident.status,
+      dependencies: JSON.stringify(incident.dependencies),
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/** Records what an open incident looks like now (its cause, status and the dependencies failing in it). */
+export async function updateIncident(db: Kysely<Database>, id: string, facts: IncidentFacts): Promise<Incident | undefined> {
+  return db
+    .updateTable('incidents')
+    .set({ cause: facts.cause.slice(0, 500), status: facts.status, dependencies: JSON.stringify(facts.dependencies) })
+    .where('id', '=', id)
+    .where('resolved_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Marks an open incident acknowledged by `by` (a key name); acknowledging twice keeps the first. Returns the row as it is now. */
+export async function acknowledgeIncident(db: Kysely<Database>, id: string, by: string, at: Date): Promise<Incident | undefined> {
+  await db.updateTable('incidents').set({ acknowledged_at: at, acknowledged_by: by.slice(0, 200) }).where('id', '=', id).where('acknowledged_at', 'is', null).where('resolved_at', 'is', null).execute();
+  return db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 export async function resolveIncident(db: Kysely<Database>, id: string, resolvedAt: Date): Promise<Incident | undefined> {
   return db.updateTable('incidents').set({ resolved_at: resolvedAt }).where('id', '=', id).where('resolved_at', 'is', null).returningAll().executeTakeFirst();
 }
 
+export const INCIDENT_STATES = ['open', 'unacknowledged', 'acknowledged', 'resolved'] as const;
+/** open = every open incident; unacknowledged/acknowledged = open ones by acknowledgement; resolved = closed. */
+export type IncidentState = (typeof INCIDENT_STATES)[number];
+
 export interface IncidentFilter {
   service?: string | undefined;
+  /** Incidents in which this dependency failed. */
   dependency?: string | undefined;
-  state?: 'open' | 'resolved' | undefined;
+  state?: IncidentState | undefined;
   /** Incidents that were open at some point in [from, to). */
   from?: Date | undefined;
   to?: Date | undefined;
@@ -34,9 +70,11 @@ export interface IncidentFilter {
 export async function listIncidents(db: Kysely<Database>, f: IncidentFilter): Promise<{ incidents: Incident[]; nextCursor: string | null }> {
   let q = db.selectFrom('incidents').selectAll();
   if (f.service) q = q.where('service', '=', f.service);
-  if (f.dependency) q = q.where('dependency', '=', f.dependency);
-  if (f.state === 'open') q = q.where('resolved_at', 'is', null);
+  if (f.dependency) q = q.where(sql<boolean>`dependencies ? ${f.dependency}`);
   if (f.state === 'resolved') q = q.where('resolved_at', 'is not', null);
+  else if (f.state) q = q.where('resolved_at', 'is', null);
+  if (f.state === 'acknowledged') q = q.where('acknowledged_at', 'is not', null);
+  if (f.state === 'unacknowledged') q = q.where('acknowledged_at', 'is', null);
   if (f.to) q = q.where('opened_at', '<', f.to);
   if (f.from) {
     const from = f.from;
@@ -72,17 +110,34 @@ export async function mttr(db: Kysely<Database>, from: Date, to: Date, filter: {
   return { resolved: n, mttrSeconds: n === 0 || row.avg === null ? null : Math.round(Number(row.avg) * 1000) / 1000 };
 }
 
-export function incidentJson(i: Incident, now: Date) {
+export interface IncidentJson {
+  id: string;
+  service: string;
+  status: IncidentStatus;
+  dependencies: string[];
+  opened_at: string;
+  resolved_at: string | null;
+  duration_seconds: number;
+  cause: string;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+}
+
+export function incidentJson(i: Incident, now: Date): IncidentJson {
   const opened = new Date(i.opened_at);
   const resolved = i.resolved_at ? new Date(i.resolved_at) : null;
+  const dependencies = typeof i.dependencies === 'string' ? (JSON.parse(i.dependencies) as string[]) : i.dependencies;
   return {
     id: String(i.id),
     service: i.service,
-    dependency: i.dependency,
+    status: i.status,
+    dependencies,
     opened_at: opened.toISOString(),
     resolved_at: resolved ? resolved.toISOString() : null,
     duration_seconds: Math.round(((resolved ?? now).getTime() - opened.getTime()) / 1000),
     cause: i.cause,
+    acknowledged_at: i.acknowledged_at ? new Date(i.acknowledged_at).toISOString() : null,
+    acknowledged_by: i.acknowledged_by,
   };
 }
 

@@ -15,7 +15,8 @@ export interface CloudWatchEmitterOptions {
   backoffMs?: (attempt: number) => number;
 }
 
-export type IncidentType = 'service' | 'dependency';
+/** Incidents are per service (their failing dependencies are inside); the dimension is kept for dashboards and alarms that filter on it. */
+export type IncidentType = 'service';
 
 export class CloudWatchEmitter {
   private readonly maxAttempts: number;

@@ -2,13 +2,14 @@
 import { defineTool, z } from '@factory/base-server';
 import type { ApiDeps } from '../api/routes.js';
 import { queryIncidents } from '../api/routes.js';
+import { INCIDENT_STATES } from '../incidents/incident-repository.js';
 
 export function factoryTools(deps: ApiDeps) {
   const getFactoryHealth = defineTool({
     name: 'get_factory_health',
     title: 'Get factory health',
     description:
-      'Returns whether the Factory is available (every required service ready) and, for each registered service, its status (up, degraded, not_ready, down, unknown) and the dependencies that are failing, from the latest health sweep. Use it before relying on a Factory MCP server, or to explain why one is failing. Set only_problems to list just the services that are not up.',
+      'Returns whether the Factory is available (every required service ready) and, for each registered service, its status (up, degraded, not_ready, down, not_configured, unknown; not_configured is neutral: a required setting is missing, named in setup) and the dependencies that are failing, from the latest health sweep. Use it before relying on a Factory MCP server, or to explain why one is failing. Set only_problems to list just the services that are not up.',
     inputSchema: z.object({ only_problems: z.boolean().default(false).describe('List only services whose status is not "up"') }),
     outputSchema: z.object({
       available: z.boolean().nullable(),
@@ -20,6 +21,8 @@ export function factoryTools(deps: ApiDeps) {
           status: z.string(),
           required: z.boolean(),
           error: z.string().nullable(),
+          setup: z.array(z.string()),
+          in_maintenance: z.boolean(),
           failing_dependencies: z.array(z.object({ name: z.string(), status: z.string(), message: z.string().nullable() })),
           uptime_30d: z.number().nullable(),
         }),
@@ -39,6 +42,8 @@ export function factoryTools(deps: ApiDeps) {
             status: s.status,
             required: s.required,
             error: s.error,
+            setup: s.setup,
+            in_maintenance: s.maintenance !== null,
             failing_dependencies: Object.entries(s.checks)
               .filter(([, c]) => c.status !== 'ok' && c.status !== 'not_configured')
               .map(([name, c]) => ({ name, status: c.status, message: c.message })),
@@ -54,10 +59,13 @@ export function factoryTools(deps: ApiDeps) {
     name: 'list_incidents',
     title: 'List incidents',
     description:
-      'Lists Factory incidents (a service or one of its dependencies failing for consecutive sweeps), newest first, with duration, cause and the mean time to recovery over the window. Use it to see what is broken now (state "open") or what broke recently. Pass the returned next_cursor as cursor for older incidents.',
+      'Lists Factory incidents (one per service outage: the service down, not ready or with a failing dependency for consecutive sweeps), newest first, with status, failing dependencies, duration, the latest cause, whether an operator acknowledged it, and the mean time to recovery over the window. Use it to see what is broken now (state "open", or "unacknowledged" for what nobody has taken yet) or what broke recently. Pass the returned next_cursor as cursor for older incidents.',
     inputSchema: z.object({
       service: z.string().max(63).optional().describe('Only incidents of this registered service, e.g. "memory"'),
-      state: z.enum(['open', 'resolved']).optional().describe('"open" for ongoing incidents, "resolved" for past ones; omit for both'),
+      state: z
+        .enum(INCIDENT_STATES)
+        .optional()
+        .describe('"open" for ongoing incidents ("unacknowledged"/"acknowledged" narrow them by acknowledgement), "resolved" for past ones; omit for all'),
       limit: z.number().int().min(1).max(50).default(20).describe('How many incidents to return'),
       cursor: z.string().regex(/^\d{1,19}$/).optional().describe('next_cursor from a previous call'),
     }),
@@ -66,11 +74,14 @@ export function factoryTools(deps: ApiDeps) {
         z.object({
           id: z.string(),
           service: z.string(),
-          dependency: z.string().nullable(),
+          status: z.enum(['down', 'not_ready', 'degraded']),
+          dependencies: z.array(z.string()),
           opened_at: z.string(),
           resolved_at: z.string().nullable(),
           duration_seconds: z.number(),
           cause: z.string(),
+          acknowledged_at: z.string().nullable(),
+          acknowledged_by: z.string().nullable(),
         }),
       ),
       next_cursor: z.string().nullable(),

@@ -2,7 +2,7 @@
 // describe our clusters?). Both cost AWS API calls, so each reuses its last result for
 // DEPLOY_READY_MIN_INTERVAL_MS.
 import type { STSClient } from '@aws-sdk/client-sts';
-import { awsConnectivityCheck } from '@factory/aws';
+import { awsConnectivityCheck, whenAwsConfigured } from '@factory/aws';
 import type { ReadinessCheck } from '@factory/base-server';
 import type { EcsGateway } from '../ecs/ecs-gateway.js';
 import { AWS_ERRORS } from '../aws/aws-errors.js';
@@ -33,5 +33,6 @@ export function awsChecks(ecs: EcsGateway, sts: STSClient, options: { clusters: 
       return { details: { clusters: clusters.map((c) => c.clusterName) } };
     },
   };
-  return [connectivity, permissions];
+  // Without a region or credentials both checks are not_configured (naming the settings), not errors.
+  return [connectivity, whenAwsConfigured(sts, permissions)];
 }
