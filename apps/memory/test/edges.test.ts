@@ -2,7 +2,7 @@
 // not store exactly, 503s naming the database, and a seeded property-based fuzz run over REST and MCP
 // (no 5xx, no crash, no hang, and the database holds exactly what was acknowledged).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import fc from 'fast-check';
 import pg from 'pg';
 import { startTcpProxy, type TcpProxy } from '@factory/base-server/testing';
@@ -168,7 +168,7 @@ describe('memory edges', () => {
         case 'mcp-batch': {
           const batch = c.kind === 'mcp-batch';
           const args = { agent_id: c.agent, session_id: c.session, ...(batch ? { turns: c.turns } : c.turn), ...(c.key === undefined ? {} : { idempotency_key: c.key }) };
-          const r = await alice.callTool({ name: batch ? 'store_memories' : 'store_memory', arguments: args }, undefined, { signal: signal() });
+          const r = await alice.callTool({ name: batch ? 'store_memories' : 'store_memory', arguments: args }, { signal: signal() });
           const out = r.structuredContent as { memory_id?: string; memory_ids?: string[] } | undefined;
           if (r.isError) expect((r.content as Array<{ text: string }>)[0]?.text).not.toMatch(/internal error|unavailable/);
           else ack(batch ? out!.memory_ids! : [out!.memory_id!], c.agent, c.session, batch ? c.turns : [c.turn]);
@@ -183,7 +183,7 @@ describe('memory edges', () => {
           return;
         }
         case 'mcp-read': {
-          const r = await alice.callTool({ name: 'search_memory', arguments: { agent_id: c.agent, query: c.query } }, undefined, { signal: signal() });
+          const r = await alice.callTool({ name: 'search_memory', arguments: { agent_id: c.agent, query: c.query } }, { signal: signal() });
           if (r.isError) expect((r.content as Array<{ text: string }>)[0]?.text).not.toMatch(/internal error|unavailable/);
           return;
         }
