@@ -1,6 +1,7 @@
 // scripts/health-check.sh and scripts/smoke-test.sh against real services started from their built
 // dist (embedded PGlite, no Redis, loopback HOST, API keys on): control-center watching memory
-// (required) and github-mcp (optional; not ready without a GitHub token), plus the failing cases.
+// (required) and github-mcp (optional; given a token for a GitHub host that refuses connections, so it
+// is really broken — not merely unconfigured, which the scripts report as skipped), plus the failing cases.
 // The Grafana dashboard is checked against the metrics these services really export.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ const ENDPOINTS = () => ({ CONTROL_CENTER_URL: urls['control-center'] ?? '', MEM
 beforeAll(async () => {
   const [memoryPort, githubPort, centerPort] = [await freePort(), await freePort(), await freePort()];
   const memory = startApp('memory', memoryPort);
-  const github = startApp('github-mcp', githubPort, { GITHUB_READY_MIN_INTERVAL_MS: '0' });
+  const github = startApp('github-mcp', githubPort, { GITHUB_READY_MIN_INTERVAL_MS: '0', GITHUB_TOKEN: 'ghp_0123456789abcdef0123456789abcdef0123', GITHUB_HOST: '127.0.0.1:1' });
   const center = startApp('control-center', centerPort, {
     SERVICES: JSON.stringify([
       { name: 'memory', url: `http://127.0.0.1:${memoryPort}`, required: true, mcp: true },
