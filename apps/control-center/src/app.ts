@@ -154,7 +154,7 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
       registerPages(ctx.app, apiDeps, config.DASHBOARD_REFRESH_MS);
     },
     onStart: async () => {
-      await database.migrate(migrations);
+      await database.migrate(migrations, SERVICE_NAME);
       await collector.init();
       if (config.POLLER_ENABLED) collector.start();
     },

@@ -112,7 +112,7 @@ export async function createDeployService(config: Readonly<DeployConfig>, deps: 
     ],
     tools: [...readTools(context), ...(database ? writeTools(context) : [])],
     onStart: async () => {
-      if (database) await database.migrate(migrations);
+      if (database) await database.migrate(migrations, SERVICE_NAME);
     },
     onShutdown: [
       { name: 'observability-client', close: async () => alarmSource?.close() },

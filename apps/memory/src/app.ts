@@ -13,7 +13,7 @@ import {
 } from '@factory/base-server';
 import type { MemoryConfig } from './config.js';
 import type { MemoryDatabase } from './db/schema.js';
-import { migrations } from './db/migrations.js';
+import { migrations, MIGRATIONS_APP } from './db/migrations.js';
 import { createAgentScope } from './access/agent-scope.js';
 import { createRedisCache, noCache, type MemoryCache } from './cache/memory-cache.js';
 import { createLlm } from './compression/llm.js';
@@ -122,7 +122,7 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
     checks: [database.check(), queue.check(), llm.check()],
     routes: (api) => registerMemoryRoutes(api, operations, limits),
     onStart: async () => {
-      await database.migrate(migrations);
+      await database.migrate(migrations, MIGRATIONS_APP);
     },
     onShutdown: [
       { name: 'compression-queue', close: () => queue.close() },

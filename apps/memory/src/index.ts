@@ -3,7 +3,7 @@
 import { isStdioMode, runService } from '@factory/base-server';
 import { loadMemoryConfig } from './config.js';
 import { createMemoryService } from './app.js';
-import { migrations } from './db/migrations.js';
+import { migrations, MIGRATIONS_APP } from './db/migrations.js';
 
 const config = loadMemoryConfig();
 const stdio = isStdioMode();
@@ -11,7 +11,7 @@ const memory = await createMemoryService(config, { stdio });
 
 if (process.argv[2] === 'migrate') {
   try {
-    const applied = await memory.database.migrate(migrations);
+    const applied = await memory.database.migrate(migrations, MIGRATIONS_APP);
     memory.service.logger.info({ applied }, applied.length ? 'migrations applied' : 'database is up to date');
     await memory.service.stop();
     process.exit(0);

@@ -16,7 +16,7 @@ import {
 } from '@factory/base-server';
 import type { MemoryConfig } from '../config.js';
 import type { MemoryDatabase } from '../db/schema.js';
-import { migrations } from '../db/migrations.js';
+import { migrations, MIGRATIONS_APP } from '../db/migrations.js';
 import { createRedisCache } from '../cache/memory-cache.js';
 import { createMemoryMetrics, type MemoryMetrics } from '../memory-metrics.js';
 import { SERVICE_VERSION } from '../version.js';
@@ -136,7 +136,7 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
       llm.check(),
     ],
     onStart: async () => {
-      await database.migrate(migrations);
+      await database.migrate(migrations, MIGRATIONS_APP);
       workerRedis = createRedis({ url: redisUrl, role: 'worker', logger, name: 'memory-worker' });
       worker = new Worker<CompressionJobData, CompressionResult>(QUEUE_NAME, bullmqProcessor(processor, metrics, logger), {
         connection: workerRedis,

@@ -57,6 +57,9 @@ const createMemoryTables: Migration = {
   },
 };
 
+/** Whose migrations these are: the memory API and its worker share one history (`memory_migration`). */
+export const MIGRATIONS_APP = 'memory';
+
 export const migrations: Record<string, Migration> = {
   '20261122000000_create_memory_tables': createMemoryTables,
 };
