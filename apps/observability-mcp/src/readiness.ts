@@ -3,7 +3,7 @@
 // reused for AWS_READY_MIN_INTERVAL_MS.
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { awsConnectivityCheck } from '@factory/aws';
+import { awsConnectivityCheck, awsSetupGap } from '@factory/aws';
 import type { ReadinessCheck } from '@factory/base-server';
 import type { AwsClients } from './aws/clients.js';
 import { AWS_ERRORS, awsCall } from './aws/errors.js';
@@ -18,6 +18,9 @@ export function awsChecks(clients: AwsClients, config: ObservabilityConfig): Rea
       required: true,
       minIntervalMs,
       run: async (signal) => {
+        // Without a region or credentials there is nothing to check yet; aws_connectivity says what to set.
+        const gap = await awsSetupGap(clients.cloudwatch);
+        if (gap) return gap;
         await Promise.all([
           awsCall('cloudwatch:DescribeAlarms', () => clients.cloudwatch.send(new DescribeAlarmsCommand({ MaxRecords: 1 }), { abortSignal: signal })),
           awsCall('logs:DescribeLogGroups', () => clients.logs.send(new DescribeLogGroupsCommand({ limit: 1 }), { abortSignal: signal })),

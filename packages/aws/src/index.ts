@@ -2,4 +2,4 @@
 export { awsConfigShape, awsRegion, type AwsSettings } from './config.js';
 export { awsClientConfig, type AwsClientConfig } from './client-config.js';
 export { mapAwsError, awsCall, type MapAwsErrorOptions, type AwsErrorRule } from './errors.js';
-export { awsConnectivityCheck, type AwsConnectivityCheckOptions } from './readiness.js';
+export { awsConnectivityCheck, awsSetupGap, type AwsClientSetup, type AwsConnectivityCheckOptions } from './readiness.js';

@@ -2,7 +2,7 @@
 // describe our clusters?). Both cost AWS API calls, so each reuses its last result for
 // DEPLOY_READY_MIN_INTERVAL_MS.
 import type { STSClient } from '@aws-sdk/client-sts';
-import { awsConnectivityCheck } from '@factory/aws';
+import { awsConnectivityCheck, awsSetupGap } from '@factory/aws';
 import type { ReadinessCheck } from '@factory/base-server';
 import type { EcsGateway } from '../ecs/ecs-gateway.js';
 import { AWS_ERRORS } from '../aws/aws-errors.js';
@@ -15,6 +15,9 @@ export function awsChecks(ecs: EcsGateway, sts: STSClient, options: { clusters: 
     required: true,
     ...reuse,
     async run(signal) {
+      // Without a region or credentials there is nothing to check yet; aws_connectivity says what to set.
+      const gap = await awsSetupGap(sts);
+      if (gap) return gap;
       if (options.clusters.length === 0) {
         // Nothing configured to describe: prove at least that ECS answers and lists clusters.
         const arns = await ecs.listClusterArns(1, signal);

@@ -3,7 +3,7 @@
 import { AppError, defineTool, z, type ToolDefinition } from '@factory/base-server';
 import type { Toolset } from '../config.js';
 import type { GithubClient } from '../github/client.js';
-import { toGithubError } from '../github/errors.js';
+import { credentialsMissing, toGithubError, withoutCredentials } from '../github/errors.js';
 import { callSignal } from '../github/client.js';
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
@@ -29,6 +29,28 @@ export function githubTool<I extends AnyObject, O extends AnyObject>(toolset: To
     },
   });
   return { toolset, tool };
+}
+
+/**
+ * The tool as served without any GitHub credentials: a write refuses at once, saying what to set, and a
+ * read that GitHub answers 401 says the same instead of blaming a token.
+ */
+export function withoutGithubCredentials({ toolset, tool }: GithubTool): GithubTool {
+  const write = !tool.annotations.readOnlyHint;
+  return {
+    toolset,
+    tool: {
+      ...tool,
+      handler: async (args: unknown, ctx: Parameters<typeof tool.handler>[1]) => {
+        if (write) throw credentialsMissing(tool.name);
+        try {
+          return await tool.handler(args, ctx);
+        } catch (err) {
+          throw err instanceof AppError ? withoutCredentials(err) : err;
+        }
+      },
+    },
+  };
 }
 
 export interface ToolDeps {
