@@ -95,6 +95,9 @@ export async function planServices({ env = process.env, only = [] } = {}) {
       PORT: String(s.port),
       // Services write JSON lines into the supervisor's pipe; on a terminal they are made readable.
       ...(env.LOG_FORMAT ? {} : { LOG_FORMAT: process.stdout.isTTY ? 'pretty' : 'json' }),
+      // The AWS SDK's once-per-process banner that it will need Node >= 22 from 2027 (its own switch;
+      // set it to false to see it). Images run Node 22+, where it never prints.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
       ...(s.name === 'memory-worker' ? { WORKER_PORT: String(s.port) } : {}),
       ...(s.database && databaseFor ? { DATABASE_URL: databaseFor(s.database) } : { PGLITE_DATA_DIR: `${root}.data/${s.name}` }),
       // Memory hands compression to the worker only when the worker runs; otherwise it compresses in-process.

@@ -89,14 +89,18 @@ async function expectAllGone(proc: RunningProcess, tree: number[]) {
 
 describe('npm start', () => {
   test.each(['SIGTERM', 'SIGINT'] as const)(
-    'restarts a service that dies, saying so, and stops everything on %s to npm',
+    'restarts a service that dies, saying so, prints no AWS SDK banner, and stops everything on %s to npm',
     async (signal) => {
       const base = await freePortBase();
-      const npm = launch('npm', ['start', '--', 'github-mcp', 'memory'], base);
+      const npm = launch('npm', ['start', '--', 'github-mcp', 'memory', 'deploy-mcp'], base);
       const memoryPid = await pidOf(npm, 'memory');
       await pidOf(npm, 'github-mcp');
+      await pidOf(npm, 'deploy-mcp');
       await healthy(`http://127.0.0.1:${base + 4}`);
       await healthy(`http://127.0.0.1:${base + 1}`);
+      await healthy(`http://127.0.0.1:${base + 2}`);
+      // deploy-mcp builds its AWS clients at start; on Node 20 the SDK would print its banner here.
+      expect(npm.output()).not.toContain('NodeVersionSupportWarning');
 
       process.kill(memoryPid, 'SIGKILL');
       const again = await pidOf(npm, 'memory', 1);

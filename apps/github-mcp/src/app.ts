@@ -29,7 +29,7 @@ export interface GithubService extends Service {
 }
 
 export function createGithubService(config: GithubConfig, deps: GithubServiceDeps = {}): GithubService {
-  const logger = deps.logger ?? createLogger({ service: SERVICE_NAME, version: SERVICE_VERSION, level: config.LOG_LEVEL, stdio: deps.stdio ?? false });
+  const logger = deps.logger ?? createLogger({ service: SERVICE_NAME, version: SERVICE_VERSION, level: config.LOG_LEVEL, format: config.LOG_FORMAT, stdio: deps.stdio ?? false });
   const tokens = deps.tokens ?? createTokenProvider(config, logger, deps.now);
   const octokit = deps.octokit ?? createGithubClient(config, logger, tokens);
   const githubTools = selectTools(allGithubTools({ octokit }), {

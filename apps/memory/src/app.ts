@@ -53,7 +53,7 @@ export const retryPolicy = (config: MemoryConfig) => ({
 
 export async function createMemoryService(config: MemoryConfig, deps: MemoryServiceDeps = {}): Promise<MemoryService> {
   const logger =
-    deps.logger ?? createLogger({ service: 'memory', version: SERVICE_VERSION, level: config.LOG_LEVEL, stdio: deps.stdio ?? false });
+    deps.logger ?? createLogger({ service: 'memory', version: SERVICE_VERSION, level: config.LOG_LEVEL, format: config.LOG_FORMAT, stdio: deps.stdio ?? false });
   const serviceMetrics = createMetrics('memory', SERVICE_VERSION);
   const database = await createDatabase<MemoryDatabase>({
     url: config.DATABASE_URL,

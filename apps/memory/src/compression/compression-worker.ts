@@ -67,7 +67,7 @@ export function bullmqProcessor(processor: CompressionProcessor, metrics: Memory
 export async function createCompressionWorker(config: MemoryConfig, deps: CompressionWorkerDeps = {}): Promise<CompressionWorker> {
   if (!config.REDIS_URL) throw new ConfigError('Invalid configuration: REDIS_URL: required by the compression worker (without Redis the API compresses in-process)');
   const redisUrl = config.REDIS_URL;
-  const logger = deps.logger ?? createLogger({ service: 'memory-worker', version: SERVICE_VERSION, level: config.LOG_LEVEL });
+  const logger = deps.logger ?? createLogger({ service: 'memory-worker', version: SERVICE_VERSION, level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   const serviceMetrics = createMetrics('memory-worker', SERVICE_VERSION);
   const database = await createDatabase<MemoryDatabase>({
     url: config.DATABASE_URL,
