@@ -1,40 +1,71 @@
-// base-server: /health vs a bare express route, and MCP tools/call vs the SDK's stateless pattern.
-import { startServer, load, compare, row, fmt, memoryKept, MCP_HEADERS } from './lib/harness.mjs';
+// base-server against the peers a user would pick instead, all measured in this run:
+// - MCP tools/call, both protocol eras: base-server (auth on, as shipped) vs the MCP SDK v2's own
+//   createMcpHandler on bare node:http (no auth) — the honest peer;
+// - a declared REST route vs a bare express 5 route with the same auth, body parsing and validation;
+// - GET /health vs bare node:http sending the same body and headers;
+// - memory kept over BENCH_MCP_CALLS calls.
+import { startServer, load, compare, row, fmt, memoryKept } from './lib/harness.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const CALLS = Number(process.env.BENCH_MCP_CALLS ?? 100_000);
+const KEY = 'bench-key-0123456789';
+const env = { BENCH_KEY: KEY };
+const authHeader = { authorization: `Bearer ${KEY}` };
 
-async function healthBench() {
-  const bare = await startServer('bare-express.mjs');
-  const ours = await startServer('base-service.mjs');
-  const { a: o, b } = await compare({ url: `http://127.0.0.1:${ours.port}/health` }, { url: `http://127.0.0.1:${bare.port}/health` }, { rounds: ROUNDS, seconds: SECONDS });
-  await Promise.all([bare.stop(), ours.stop()]);
-  console.log(row('GET /health (base-server)', o.rps, 'bare express 5', b.rps) + '   goal >= 0.90x');
-  console.log(`  p99 latency (median round): base-server ${fmt(o.p99, 1)} ms, bare express ${fmt(b.p99, 1)} ms`);
-}
+const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const ERAS = {
+  '2025-11-25': {
+    headers: { ...base, 'mcp-protocol-version': '2025-11-25' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } }),
+  },
+  '2026-07-28': {
+    headers: { ...base, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'add' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: {
+        name: 'add',
+        arguments: { a: 2, b: 3 },
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
+          'io.modelcontextprotocol/clientCapabilities': {},
+        },
+      },
+    }),
+  },
+};
 
-const callBody = (id) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
-
-async function mcpBench() {
-  const ref = await startServer('sdk-stateless.mjs');
-  const ours = await startServer('base-service.mjs');
-  const opts = (port) => ({ url: `http://127.0.0.1:${port}/mcp`, method: 'POST', headers: MCP_HEADERS, body: callBody(1) });
-  const { a: o, b: r } = await compare(opts(ours.port), opts(ref.port), { rounds: ROUNDS, seconds: SECONDS });
-  console.log(row('MCP tools/call (base-server)', o.rps, 'SDK stateless reference', r.rps) + '   goal >= 2x');
-  console.log(`  p99 latency (median round): base-server ${fmt(o.p99, 1)} ms, reference ${fmt(r.p99, 1)} ms (goal: no worse)`);
-
-  // Memory kept over CALLS calls (after warm-up), for both, read after a full GC.
-  const growth = async (srv) => {
-    await load({ ...opts(srv.port), amount: 5_000 });
-    return memoryKept(srv, () => load({ ...opts(srv.port), amount: CALLS }));
-  };
-  const og = await growth(ours);
-  const rg = await growth(ref);
-  console.log(`  memory over ${CALLS} calls: base-server ${og}; reference ${rg}   goal < 10 %`);
-  await Promise.all([ref.stop(), ours.stop()]);
-}
+const ours = await startServer('base-service.mjs', [], env);
+const sdk = await startServer('sdk-v2-handler.mjs');
+const bareExpress = await startServer('bare-express.mjs', [], env);
+const bareNode = await startServer('bare-node-http.mjs');
+const mcp = (srv, era, auth) => ({ url: `http://127.0.0.1:${srv.port}/mcp`, method: 'POST', headers: { ...ERAS[era].headers, ...(auth ? authHeader : {}) }, body: ERAS[era].body });
 
 console.log('## base-server');
-await healthBench();
-await mcpBench();
+for (const era of Object.keys(ERAS)) {
+  const { a: o, b: r } = await compare(mcp(ours, era, true), mcp(sdk, era, false), { rounds: ROUNDS, seconds: SECONDS });
+  console.log(row(`MCP tools/call ${era} (base-server)`, o.rps, 'SDK v2 createMcpHandler', r.rps) + '   goal >= 3x');
+  console.log(`  p99 latency (median round): base-server ${fmt(o.p99, 1)} ms, SDK v2 handler ${fmt(r.p99, 1)} ms (goal: no worse)`);
+}
+
+const rest = (srv) => ({ url: `http://127.0.0.1:${srv.port}/v1/add`, method: 'POST', headers: { 'content-type': 'application/json', ...authHeader }, body: '{"a":2,"b":3}' });
+{
+  const { a: o, b } = await compare(rest(ours), rest(bareExpress), { rounds: ROUNDS, seconds: SECONDS });
+  console.log(row('REST POST /v1/add (base-server)', o.rps, 'bare express 5 + same auth/zod', b.rps) + '   goal >= 0.90x');
+}
+{
+  const health = (srv) => ({ url: `http://127.0.0.1:${srv.port}/health` });
+  const { a: o, b } = await compare(health(ours), health(bareNode), { rounds: ROUNDS, seconds: SECONDS });
+  console.log(row('GET /health (base-server)', o.rps, 'bare node:http, same headers', b.rps) + '   goal >= 0.90x');
+}
+
+// Memory kept over CALLS calls (after warm-up), read after a full GC, for base-server and the SDK peer.
+const growth = async (srv, auth) => {
+  await load({ ...mcp(srv, '2025-11-25', auth), amount: 5_000 });
+  return memoryKept(srv, () => load({ ...mcp(srv, '2025-11-25', auth), amount: CALLS }));
+};
+console.log(`  memory over ${CALLS} calls: base-server ${await growth(ours, true)}; SDK v2 handler ${await growth(sdk, false)}   goal: flat`);
+await Promise.all([ours.stop(), sdk.stop(), bareExpress.stop(), bareNode.stop()]);

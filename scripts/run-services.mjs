@@ -1,5 +1,6 @@
 // What `npm start` (scripts/start.mjs) and `pnpm dev` (scripts/dev.mjs) share: which processes run on
-// this machine and with what settings, and the supervisor that runs them.
+// this machine and with what settings (from scripts/local-services.mjs, which conformance uses too),
+// and the supervisor that runs them.
 //
 // - Postgres: a local server on 127.0.0.1:5432 if one answers (one database per app, `factory_<app>`,
 //   created on first use); else each service falls back to an embedded PGlite database under .data/.
@@ -11,56 +12,13 @@
 // - Signals: SIGINT, SIGTERM and SIGHUP stop every service (SIGTERM, then SIGKILL after 15 s); so does
 //   the parent going away (npm killed), so nothing is left behind. A service that exits on its own is
 //   started again after 1 s, 2 s, 4 s … (at most 30 s; back to 1 s once it has run for a minute).
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createConnection } from 'node:net';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { localDatabases, reachable, root, serviceEnv, SERVICES, spawnService } from './local-services.mjs';
 
-export const root = fileURLToPath(new URL('..', import.meta.url));
-
-export const SERVICES = [
-  { name: 'github-mcp', app: 'github-mcp', entry: 'dist/index.js', offset: 1 },
-  { name: 'deploy-mcp', app: 'deploy-mcp', entry: 'dist/index.js', offset: 2, database: 'factory_deploy_mcp' },
-  { name: 'observability-mcp', app: 'observability-mcp', entry: 'dist/index.js', offset: 3 },
-  { name: 'memory', app: 'memory', entry: 'dist/index.js', offset: 4, database: 'factory_memory' },
-  { name: 'memory-worker', app: 'memory', entry: 'dist/worker.js', offset: 5, database: 'factory_memory', needsRedis: true },
-  { name: 'control-center', app: 'control-center', entry: 'dist/index.js', offset: 0, database: 'factory_control_center' },
-];
+export { root };
 
 const say = (line) => process.stdout.write(`${line}\n`);
-
-const reachable = (port) =>
-  new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port, timeout: 500 });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => (s.destroy(), resolve(false)));
-  });
-
-/** Creates the per-app databases on a local Postgres; resolves a URL builder, or undefined (use PGlite). */
-async function localDatabases(names) {
-  if (!(await reachable(5432))) return undefined;
-  // The pg driver base-server already depends on.
-  const require = createRequire(`${root}packages/base-server/package.json`);
-  const pg = require('pg');
-  const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    for (const name of names) {
-      const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
-      if (exists.rowCount === 0) await client.query(`create database ${name}`).catch((err) => {
-        if (err.code !== '42P04' && err.code !== '23505') throw err; // created by another start at the same moment
-      });
-    }
-    return (name) => `postgres://postgres@127.0.0.1:5432/${name}`;
-  } catch (err) {
-    say(`start: local Postgres answered but could not be used (${err.message}); using embedded PGlite`);
-    return undefined;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+const appOf = (s) => s.entry.split('/')[1];
 
 /**
  * The processes to run: every service (or only those named in `only`), with the environment each gets,
@@ -69,39 +27,32 @@ async function localDatabases(names) {
 export async function planServices({ env = process.env, only = [] } = {}) {
   const unknown = only.filter((n) => !SERVICES.some((s) => s.name === n));
   if (unknown.length) throw new Error(`unknown service ${unknown.join(', ')}; known: ${SERVICES.map((s) => s.name).join(', ')}`);
-  const base = Number(env.FACTORY_PORT_BASE || 3000);
+  const shift = Number(env.FACTORY_PORT_BASE || 3000) - 3000;
   const selected = SERVICES.filter((s) => only.length === 0 || only.includes(s.name));
-  const databaseFor = await localDatabases([...new Set(selected.map((s) => s.database).filter(Boolean))]);
+  const databaseFor = await localDatabases([...new Set(selected.map((s) => s.database).filter(Boolean))], (m) => say(`start: ${m}`));
   const redisUrl = env.REDIS_URL || ((await reachable(6379)) ? 'redis://127.0.0.1:6379' : undefined);
   const withWorker = Boolean(redisUrl && databaseFor) && (only.length === 0 || only.includes('memory-worker'));
   mkdirSync(`${root}.data`, { recursive: true });
 
-  const running = selected.filter((s) => !s.needsRedis || withWorker).map((s) => ({ ...s, port: base + s.offset }));
+  const running = selected.filter((s) => !s.needsRedis || withWorker).map((s) => ({ ...s, port: s.port + shift }));
   const url = (s) => `http://127.0.0.1:${s.port}`;
   // The control center watches what really runs here.
   const registry = running
     .filter((s) => s.name !== 'control-center')
-    .map((s) => ({ name: s.name, url: url(s), required: s.name !== 'memory-worker', mcp: s.name !== 'memory-worker' }));
+    .map((s) => ({ name: s.name, url: url(s), required: s.name !== 'memory-worker', mcp: Boolean(s.mcp) }));
   const processes = running.map((s) => ({
     name: s.name,
-    app: s.app,
+    app: appOf(s),
     url: url(s),
-    cwd: `${root}apps/${s.app}`,
-    args: ['--import', '@factory/base-server/instrument', s.entry],
+    service: s,
     env: {
       ...env,
-      NODE_ENV: env.NODE_ENV ?? 'development',
-      HOST: '127.0.0.1',
-      PORT: String(s.port),
+      ...serviceEnv(s, { databaseFor, redisUrl, withWorker, dataDir: `${root}.data` }),
       // Services write JSON lines into the supervisor's pipe; on a terminal they are made readable.
       ...(env.LOG_FORMAT ? {} : { LOG_FORMAT: process.stdout.isTTY ? 'pretty' : 'json' }),
       // The AWS SDK's once-per-process banner that it will need Node >= 22 from 2027 (its own switch;
       // set it to false to see it). Images run Node 22+, where it never prints.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
-      ...(s.name === 'memory-worker' ? { WORKER_PORT: String(s.port) } : {}),
-      ...(s.database && databaseFor ? { DATABASE_URL: databaseFor(s.database) } : { PGLITE_DATA_DIR: `${root}.data/${s.name}` }),
-      // Memory hands compression to the worker only when the worker runs; otherwise it compresses in-process.
-      ...(redisUrl && (s.name !== 'memory' || withWorker) ? { REDIS_URL: redisUrl } : {}),
       ...(s.name === 'control-center' ? { SERVICES: JSON.stringify(registry) } : {}),
     },
   }));
@@ -136,7 +87,7 @@ export function supervise(processes, { tag = 'start', onStop } = {}) {
 
   const launch = (s) => {
     const { spec } = s;
-    const child = spawn(process.execPath, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnService(spec.service, spec.env);
     s.child = child;
     s.startedAt = Date.now();
     say(`${tag}: ${spec.name} started (pid ${child.pid}) ${spec.url}`);

@@ -1,8 +1,15 @@
-// A base-server service with one trivial tool, as a bench target. Reports its port over IPC.
+// A base-server service with one trivial tool and one declared REST route, as a bench target.
+// Reports its port over IPC.
 import { createService, parseConfig, baseConfigSchema, defineTool, z } from '@factory/base-server';
 import { answerMemoryProbe } from './memory-probe.mjs';
 
-const config = parseConfig(baseConfigSchema, { PORT: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', RATE_LIMIT_PER_MINUTE: '0' });
+const config = parseConfig(baseConfigSchema, {
+  PORT: '0',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  RATE_LIMIT_PER_MINUTE: '0',
+  // With BENCH_KEY set, auth is on (as in production); other benches use it keyless as a trivial-tool reference.
+  ...(process.env.BENCH_KEY ? { API_KEYS: `bench:${process.env.BENCH_KEY}` } : {}),
+});
 const add = defineTool({
   name: 'add',
   title: 'Add',
@@ -12,7 +19,20 @@ const add = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   handler: async ({ a, b }) => ({ sum: a + b }),
 });
-const service = createService({ name: 'bench-svc', version: '1.0.0', config, tools: [add] });
+const service = createService({
+  name: 'bench-svc',
+  version: '1.0.0',
+  config,
+  tools: [add],
+  routes: (api) =>
+    api.route({
+      method: 'post',
+      path: '/v1/add',
+      summary: 'Adds two numbers',
+      body: z.object({ a: z.number(), b: z.number() }),
+      handler: async ({ body }) => ({ sum: body.a + body.b }),
+    }),
+});
 const { port } = await service.start();
 answerMemoryProbe();
 process.on('SIGTERM', () => void service.stop().then(() => process.exit(0)));

@@ -1,8 +1,7 @@
 // Entry: parse config, build the control center, serve HTTP (or MCP over stdio with --stdio).
-import { isStdioMode, runService } from '@factory/base-server';
+import { buildOrExit, isStdioMode, runService } from '@factory/base-server';
 import { loadConfig } from './config.js';
 import { createControlCenter } from './app.js';
 
-const config = loadConfig();
-const { service } = await createControlCenter(config, { stdio: isStdioMode() });
+const { service } = await buildOrExit(() => createControlCenter(loadConfig(), { stdio: isStdioMode() }));
 await runService(service);

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { authed, json, buildControlCenter, deadUrl, KEY, REDIS_URL, services, startFixture, UPSTREAM_KEY, type Fixture } from './helpers.js';
 
 const queueName = `memory-compression-${randomBytes(4).toString('hex')}`;

@@ -108,8 +108,7 @@ describe('alarm guard (real observability-mcp)', () => {
     const progress: string[] = [];
     const result = await h.client.callTool(
       { name: 'deploy_image', arguments: { cluster: 'prod', service: 'web', container: 'app', image: NEW_IMAGE, expected_task_definition: 'web:7', guard_alarms: { names: ['web-5xx'] } } },
-      undefined,
-      { onprogress: (p) => progress.push(p.message ?? ''), timeout: 60_000 },
+      { onprogress: (p: { message?: string }) => progress.push(p.message ?? ''), timeout: 60_000 },
     );
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toMatchObject({

@@ -3,8 +3,7 @@
 import { ECSClient, type Deployment, type Service, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { createLogger } from '@factory/base-server';
 import { captureLogs, dropSchema, uniqueSchema } from '@factory/base-server/testing';
 import { createDeployService, type DeployDeps } from '../src/app.js';

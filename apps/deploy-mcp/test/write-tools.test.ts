@@ -303,8 +303,8 @@ describe('deploy-mcp write tools', () => {
         .resolvesOnce({ services: [inProgress] })
         .resolves({ services: [serviceFixture({ taskDefinition: tdArn('web', 8), deployments: [deploymentFixture({ taskDefinition: tdArn('web', 8) })] })] });
       const progress: Array<{ progress: number; message?: string | undefined }> = [];
-      const result = await h.client.callTool({ name: 'wait_for_stable', arguments: { cluster: 'prod', service: 'web', timeout_seconds: 120 } }, undefined, {
-        onprogress: (p) => progress.push({ progress: p.progress, message: p.message }),
+      const result = await h.client.callTool({ name: 'wait_for_stable', arguments: { cluster: 'prod', service: 'web', timeout_seconds: 120 } }, {
+        onprogress: (p: { progress: number; message?: string }) => progress.push({ progress: p.progress, message: p.message }),
       });
       expect(result.structuredContent).toMatchObject({ outcome: 'stable', stable: true, polls: 3, task_definition: 'web:8', running: 2 });
       expect(progress).toHaveLength(2);

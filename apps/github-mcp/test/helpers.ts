@@ -2,8 +2,7 @@
 // answered at the boundary by nock (only loopback traffic reaches the network).
 import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
 import nock from 'nock';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { createLogger } from '@factory/base-server';
 import { captureLogs } from '@factory/base-server/testing';
 import { parseGithubConfig } from '../src/config.js';

@@ -1,13 +1,12 @@
 // Entry of the memory API. `node dist/index.js` serves HTTP (PORT, default 3004); `--stdio` serves MCP
 // over stdio; `node dist/index.js migrate` applies database migrations and exits.
-import { isStdioMode, runService } from '@factory/base-server';
+import { buildOrExit, isStdioMode, runService } from '@factory/base-server';
 import { loadMemoryConfig } from './config.js';
 import { createMemoryService } from './app.js';
 import { migrations, MIGRATIONS_APP } from './db/migrations.js';
 
-const config = loadMemoryConfig();
 const stdio = isStdioMode();
-const memory = await createMemoryService(config, { stdio });
+const memory = await buildOrExit(() => createMemoryService(loadMemoryConfig(), { stdio }));
 
 if (process.argv[2] === 'migrate') {
   try {

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { createMemoryService, type MemoryService } from '../src/app.js';
 import { PG_URL, countRows, dropSchema, quietLogger, rest, testConfig, waitFor } from './helpers.js';
 import { uniqueSchema } from '@factory/base-server/testing';

@@ -1,7 +1,7 @@
 // The API without Redis: MCP and REST over real Postgres, in-process compression with the extractive
 // summariser (the default), input validation and agent scoping.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import { createMemoryService, type MemoryService } from '../src/app.js';
 import { KEY_A, KEY_B, countRows, dropSchema, isolatedEnv, mcpClient, quietLogger, rest, testConfig, waitFor } from './helpers.js';
 

@@ -1,7 +1,7 @@
 // The Redis cache and what happens when Redis goes away: Redis sits behind a TCP proxy that the test
 // stops and starts (the machine's Redis itself is never touched).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { startTcpProxy, type TcpProxy } from '@factory/base-server/testing';

@@ -5,8 +5,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { createLogger } from '@factory/base-server';
 import { captureLogs } from '@factory/base-server/testing';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createObservabilityService, parseObservabilityConfig } from '../src/app.js';
 

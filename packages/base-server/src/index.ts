@@ -1,5 +1,5 @@
 // Public API of @factory/base-server.
-export { createService, runService, isStdioMode, type Service, type ServiceOptions, type ServiceContext, type ServiceState } from './service.js';
+export { createService, runService, buildOrExit, isStdioMode, type Service, type ServiceOptions, type ServiceContext, type ServiceState } from './service.js';
 export {
   baseConfigShape,
   baseConfigSchema,

@@ -1,36 +1,23 @@
-// MCP tools declared once as data, served per request over Streamable HTTP (stateless) and over stdio.
+// MCP tools declared once as data, served by the official MCP SDK (v2) for both protocol eras: the
+// 2026-07-28 revision (server/discover, the per-request _meta envelope, Mcp-Method/Mcp-Name headers,
+// caching hints) and 2025-era clients (initialize, stateless), over Streamable HTTP and over stdio.
 //
-// The SDK forbids sharing one server object between requests, so every POST /mcp gets a fresh
-// low-level `Server`. Everything that can be shared is computed once: the tools/list answer (JSON
-// schemas), the tool lookup table, the zod validators and the JSON-schema validator. The HTTP side is a
-// small Node-native transport that speaks Streamable HTTP: a JSON response when the reply is one message,
-// an SSE stream as soon as a tool sends a notification (progress) before its result.
+// The SDK builds one server instance per request (createMcpHandler's factory); everything that can be
+// shared is computed once per process here: the tools/list answer (JSON schemas), the tool lookup
+// table, the zod validators, the JSON-schema validator and the labelled metric children.
 import { performance } from 'node:perf_hooks';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { trace, SpanStatusCode } from '@opentelemetry/api';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  CallToolRequestSchema,
-  ListToolsRequestSchema,
-  SUPPORTED_PROTOCOL_VERSIONS,
-  isJSONRPCRequest,
-  isInitializeRequest,
-  type CallToolResult,
-  type JSONRPCMessage,
-  type ListToolsResult,
-  type RequestId,
-  type ToolAnnotations,
-} from '@modelcontextprotocol/sdk/types.js';
+import { Server, createMcpHandler, type AuthInfo, type CallToolResult, type ListToolsResult, type McpHttpHandler, type ToolAnnotations } from '@modelcontextprotocol/server';
+import { serveStdio as sdkServeStdio, type StdioServerHandle } from '@modelcontextprotocol/server/stdio';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
+import { toNodeHandler, type NodeMcpRequestHandler } from '@modelcontextprotocol/node';
 import { AppError, toolErrorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { Principal } from './security.js';
 
-export type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+export type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 
@@ -85,11 +72,30 @@ export interface ServerInfo {
 type ToolSchema = ListToolsResult['tools'][number]['inputSchema'];
 
 /**
- * A tool's JSON schema for tools/list. Every token here is paid in each client's context window, so
- * the `$schema` marker (MCP already says which dialect tool schemas use) is left out.
+ * Rewrites `type: [T, "null"]` into `anyOf: [{type: T, …}, {type: "null"}]`: type arrays are valid JSON
+ * Schema, but several MCP clients (the Inspector flags them as not portable) only understand the anyOf
+ * form, which zod already uses for every nullable that is not a bare primitive.
+ */
+function portableNullables(node: Record<string, unknown>): void {
+  const type = node.type;
+  if (!Array.isArray(type)) return;
+  const kinds = type.filter((t): t is string => typeof t === 'string');
+  const { type: _type, ...constraints } = node;
+  for (const k of Object.keys(node)) delete node[k];
+  node.anyOf = kinds.map((t) => (t === 'null' ? { type: 'null' } : { type: t, ...constraints }));
+}
+
+/**
+ * A tool's JSON schema for tools/list, in MCP's default dialect (JSON Schema 2020-12). Every token here
+ * is paid in each client's context window, so the `$schema` marker (MCP already says which dialect tool
+ * schemas use) is left out.
  */
 function jsonSchemaOf(schema: AnyObject, io: 'input' | 'output'): ToolSchema {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-7' }) as Record<string, unknown>;
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    io,
+    target: 'draft-2020-12',
+    override: (ctx) => portableNullables(ctx.jsonSchema as Record<string, unknown>),
+  }) as Record<string, unknown>;
   return rest as ToolSchema;
 }
 
@@ -192,25 +198,31 @@ export class ToolRegistry {
     );
   }
 
-  /** A fresh SDK server for one request (or one stdio session), wired to the shared registry. */
+  /**
+   * A fresh SDK server for one request (or one stdio connection), wired to the shared registry. The
+   * low-level `Server` is the SDK's layer for servers that own dispatch: the tool table, validation and
+   * the tools/list answer are computed once here instead of once per request by `registerTool`.
+   */
   createServer(base: Omit<ToolContext, 'signal' | 'progress'>): Server {
     const server = new Server(
       { name: this.info.name, version: this.info.version },
       {
         capabilities: { tools: { listChanged: false } },
         jsonSchemaValidator: this.jsonSchemaValidator,
+        // The tool list is the same for every caller and changes only with a deploy (2026-07-28 caching hints).
+        cacheHints: { 'tools/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' } },
         ...(this.info.instructions ? { instructions: this.info.instructions } : {}),
       },
     );
-    server.setRequestHandler(ListToolsRequestSchema, () => this.listResult);
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
-      const progressToken = request.params._meta?.progressToken;
+    server.setRequestHandler('tools/list', () => this.listResult);
+    server.setRequestHandler('tools/call', (request, extra) => {
+      const progressToken = extra.mcpReq._meta?.progressToken;
       return this.call(request.params.name, request.params.arguments, {
         ...base,
-        signal: extra.signal,
+        signal: extra.mcpReq.signal,
         progress: async (progress, total, message) => {
           if (progressToken === undefined) return;
-          await extra.sendNotification({
+          await extra.mcpReq.notify({
             method: 'notifications/progress',
             params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
           });
@@ -221,103 +233,14 @@ export class ToolRegistry {
   }
 }
 
+/** How long a 2026-07-28 client may reuse a tools/list answer. */
+export const TOOLS_LIST_TTL_MS = 5 * 60_000;
+
 export function errorResult(message: string): CallToolResult {
   return { content: [{ type: 'text', text: message }], isError: true };
 }
 
-const MAX_BATCH = 20;
-
-/**
- * The envelope check a transport needs to route a message (the SDK's Protocol validates each method's
- * params itself): jsonrpc 2.0, and either a method (request/notification) or an id with a result/error.
- */
-function isJsonRpcShaped(m: unknown): boolean {
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) return false;
-  const o = m as Record<string, unknown>;
-  if (o.jsonrpc !== '2.0') return false;
-  const idOk = o.id === undefined || typeof o.id === 'string' || (typeof o.id === 'number' && Number.isInteger(o.id));
-  if (!idOk) return false;
-  if (typeof o.method === 'string') return o.params === undefined || (typeof o.params === 'object' && o.params !== null);
-  return o.id !== undefined && ('result' in o || 'error' in o);
-}
-
-function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  const body = JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-/**
- * One POST's worth of Streamable HTTP: collects the responses to the request ids in the POST and
- * writes them as JSON, or switches to an SSE stream when anything else (a progress notification) is sent
- * for those requests before they finish.
- */
-class SingleExchangeTransport implements Transport {
-  onmessage?: Transport['onmessage'];
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  private readonly responses: JSONRPCMessage[] = [];
-  private sse = false;
-  finished = false;
-
-  constructor(
-    private readonly res: ServerResponse,
-    private readonly pending: Set<RequestId>,
-    private readonly batch: boolean,
-  ) {}
-
-  async start(): Promise<void> {}
-
-  async send(message: JSONRPCMessage): Promise<void> {
-    if (this.finished) return;
-    const isResponse = 'id' in message && ('result' in message || 'error' in message);
-    if (!isResponse) {
-      if (!this.sse) this.startSse();
-      this.writeEvent(message);
-      return;
-    }
-    if (this.sse) this.writeEvent(message);
-    else this.responses.push(message);
-    this.pending.delete(message.id as RequestId);
-    if (this.pending.size === 0) this.finish();
-  }
-
-  async close(): Promise<void> {
-    if (!this.finished) {
-      this.finished = true;
-      if (!this.res.headersSent) jsonRpcError(this.res, 500, -32603, 'The server closed before answering.');
-      else this.res.end();
-    }
-    this.onclose?.();
-  }
-
-  private startSse(): void {
-    this.sse = true;
-    this.res.writeHead(200, {
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    for (const r of this.responses.splice(0)) this.writeEvent(r);
-  }
-
-  private writeEvent(message: JSONRPCMessage): void {
-    this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
-  }
-
-  private finish(): void {
-    this.finished = true;
-    if (this.sse) {
-      this.res.end();
-      return;
-    }
-    const body = JSON.stringify(this.batch ? this.responses : this.responses[0]);
-    this.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-    this.res.end(body);
-  }
-}
-
+/** What the HTTP layer tells the MCP layer about a request it has already authenticated. */
 export interface McpRequestContext {
   principal: Principal;
   requestId: string;
@@ -325,123 +248,43 @@ export interface McpRequestContext {
 }
 
 /**
- * Handles POST /mcp for an already-parsed JSON body. Validation follows the SDK's Streamable HTTP
- * transport: 406 without the right Accept, 415 for a non-JSON body, 400 for a bad message or an
- * unsupported protocol version, 202 for notifications only.
+ * The SDK's AuthInfo carries our request context to the per-request factory (it is pass-through: the
+ * SDK never reads it from headers). No token is kept in it: authentication already happened.
  */
-export async function handleMcpPost(
-  registry: ToolRegistry,
-  req: IncomingMessage & { body?: unknown },
-  res: ServerResponse,
-  ctx: McpRequestContext,
-): Promise<void> {
-  const accept = req.headers.accept ?? '';
-  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
-    return jsonRpcError(res, 406, -32000, 'Not Acceptable: the client must accept both application/json and text/event-stream.');
-  }
-  const contentType = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
-  if (contentType !== 'application/json') {
-    return jsonRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json.');
-  }
-  const raw = req.body;
-  const isBatch = Array.isArray(raw);
-  const list: unknown[] = isBatch ? raw : [raw];
-  if (raw === undefined || raw === null || list.length === 0 || list.length > MAX_BATCH) {
-    return jsonRpcError(res, 400, -32600, 'Invalid Request: the body must be one JSON-RPC message (or a batch of at most 20).');
-  }
-  if (!list.every(isJsonRpcShaped)) return jsonRpcError(res, 400, -32600, 'Invalid Request: not a valid JSON-RPC 2.0 message.');
-  const messages = list as JSONRPCMessage[];
-  const direct = messages.length === 1 && !isBatch ? directToolCall(messages[0]) : undefined;
-  const initializing = !direct && messages.some(isInitializeRequest);
-  if (!initializing) {
-    const version = req.headers['mcp-protocol-version'];
-    if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      return jsonRpcError(res, 400, -32000, `Bad Request: unsupported protocol version ${version} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}).`);
-    }
-  }
-  if (direct) return answerToolCall(registry, direct, res, ctx);
-  const requests = messages.filter(isJSONRPCRequest);
-  const server = registry.createServer(ctx);
-  const transport = new SingleExchangeTransport(res, new Set(requests.map((r) => r.id)), isBatch);
-  await server.connect(transport);
-  if (requests.length === 0) {
-    for (const m of messages) transport.onmessage?.(m);
-    res.writeHead(202).end();
-    await server.close();
-    return;
-  }
-  res.on('close', () => {
-    // The client went away before the answer: closing the server aborts handlers still running
-    // (their ctx.signal fires). After a normal answer there is nothing to close (and closing would
-    // build a ConnectionClosed error per request).
-    if (!transport.finished) void server.close();
-  });
-  for (const m of messages) transport.onmessage?.(m);
+export function authInfoFor(ctx: McpRequestContext): AuthInfo {
+  return { token: '', clientId: ctx.principal.keyName, scopes: [], extra: { factory: ctx } };
 }
 
-interface DirectToolCall {
-  id: RequestId;
-  name: string;
-  args: Record<string, unknown> | undefined;
+function contextOf(authInfo: AuthInfo | undefined, fallback: Logger): McpRequestContext {
+  const ctx = authInfo?.extra?.factory as McpRequestContext | undefined;
+  return ctx ?? { principal: { keyName: 'anonymous', authenticated: false }, requestId: 'unknown', logger: fallback };
+}
+
+export interface McpEndpoint {
+  /** Serves one request of POST/GET/DELETE /mcp; `body` is the already-parsed JSON body. */
+  handle: NodeMcpRequestHandler;
+  close(): Promise<void>;
 }
 
 /**
- * The hot path: one tools/call that asked for no progress needs nothing of a protocol session, so it
- * is answered straight from the registry (the same `call` the SDK server's handler runs) without
- * building a server per request. Anything else (progress, batches, other methods, malformed params
- * that deserve the SDK's own error) goes through the SDK server.
+ * The Streamable HTTP endpoint: the SDK's createMcpHandler (both eras, stateless) over the registry,
+ * adapted to node's (req, res) once. Host/Origin, auth, limits and body parsing happen before it, in
+ * the service's one middleware chain.
  */
-function directToolCall(m: JSONRPCMessage | undefined): DirectToolCall | undefined {
-  // Already envelope-checked (isJsonRpcShaped): a request is a message with a method and an id.
-  const msg = m as { id?: RequestId; method?: unknown; params?: Record<string, unknown> } | undefined;
-  if (!msg || msg.method !== 'tools/call' || msg.id === undefined) return undefined;
-  const params = msg.params;
-  if (!params || typeof params.name !== 'string') return undefined;
-  const args = params.arguments;
-  if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) return undefined;
-  const meta = params._meta;
-  if (meta !== undefined && (typeof meta !== 'object' || meta === null || 'progressToken' in meta)) return undefined;
-  return { id: msg.id, name: params.name, args: args as Record<string, unknown> | undefined };
-}
-
-async function answerToolCall(registry: ToolRegistry, call: DirectToolCall, res: ServerResponse, ctx: McpRequestContext): Promise<void> {
-  // The signal (and the request's child logger) are built only if the tool uses them: most never do.
-  let abort: AbortController | undefined;
-  let gone = false;
-  const onClose = () => {
-    // The client went away before the answer: the handler's ctx.signal fires.
-    gone = true;
-    abort?.abort();
-  };
-  res.once('close', onClose);
-  const toolCtx: ToolContext = {
-    principal: ctx.principal,
-    requestId: ctx.requestId,
-    get logger() {
-      return ctx.logger;
-    },
-    get signal() {
-      abort ??= new AbortController();
-      if (gone) abort.abort();
-      return abort.signal;
-    },
-    progress: async () => {},
-  };
-  const result = await registry.call(call.name, call.args, toolCtx);
-  res.off('close', onClose);
-  if (res.destroyed) return;
-  const body = JSON.stringify({ result, jsonrpc: '2.0', id: call.id });
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-/** Serves the same tools over stdio: for local MCP clients that spawn the server as a process. */
-export async function serveStdio(registry: ToolRegistry, logger: Logger): Promise<Server> {
-  const server = registry.createServer({
-    principal: { keyName: 'stdio', authenticated: false },
-    requestId: 'stdio',
-    logger,
+export function createMcpEndpoint(registry: ToolRegistry, logger: Logger, options: { maxRequestBodySize: number; keepAliveMs?: number }): McpEndpoint {
+  const onerror = (err: Error) => logger.debug({ err }, 'mcp request rejected');
+  const handler: McpHttpHandler = createMcpHandler(({ authInfo }) => registry.createServer(contextOf(authInfo, logger)), {
+    legacy: 'stateless',
+    onerror,
+    // The body is parsed by the service's JSON parser; this bound only applies where the SDK reads one itself.
+    maxRequestBodySize: options.maxRequestBodySize,
+    ...(options.keepAliveMs !== undefined ? { keepAliveMs: options.keepAliveMs } : {}),
   });
-  await server.connect(new StdioServerTransport());
-  return server;
+  return { handle: toNodeHandler(handler, { onerror, maxRequestBodySize: options.maxRequestBodySize }), close: () => handler.close() };
+}
+
+/** Serves the same tools over stdio (both eras): for local MCP clients that spawn the server as a process. */
+export function serveStdio(registry: ToolRegistry, logger: Logger): StdioServerHandle {
+  const ctx: McpRequestContext = { principal: { keyName: 'stdio', authenticated: false }, requestId: 'stdio', logger };
+  return sdkServeStdio(() => registry.createServer(ctx), { onerror: (err) => logger.warn({ err }, 'stdio transport error') });
 }

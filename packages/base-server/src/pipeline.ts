@@ -1,10 +1,8 @@
-// The request pipeline for the routes a service declares (REST routes and POST /mcp): reading JSON
-// bodies, sending JSON answers, turning errors into the envelope, and matching paths. It runs on plain
-// node:http objects, so declared routes are served without express's per-request layers; express serves
-// everything else (pages, /login, /metrics) through the same functions.
+// The pieces of the one request chain (service.ts) that more than one route uses: JSON body parsing with
+// its limits, sending answers, and turning errors into the REST envelope — or, on /mcp, into a JSON-RPC
+// error body. Everything here runs inside express; nothing answers HTTP on a second path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createBrotliDecompress, createGunzip, createInflate, gzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import express, { type RequestHandler } from 'express';
 import type { Logger } from './logger.js';
 import { AppError, BadRequestError, PayloadTooLargeError, errorEnvelope, toAppError } from './errors.js';
 
@@ -16,149 +14,133 @@ export function isJsonRequest(req: { headers: { 'content-type'?: string | undefi
   return base === 'application/json' || (base.startsWith('application/') && base.endsWith('+json'));
 }
 
-const unsupported = (code: string, message: string) => new AppError(code, message, { status: 415, type: 'invalid_request_error' });
+/** Nesting deeper than this is refused before JSON.parse runs, so no recursive walk can overflow the stack. */
+export const MAX_JSON_DEPTH = 64;
 
-function decoded(req: IncomingMessage): Readable {
-  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
-  switch (encoding) {
-    case 'identity':
-      return req;
-    case 'gzip':
-    case 'x-gzip':
-      return req.pipe(createGunzip());
-    case 'deflate':
-      return req.pipe(createInflate());
-    case 'br':
-      return req.pipe(createBrotliDecompress());
-    default:
-      throw unsupported('unsupported_encoding', `Content-Encoding "${encoding}" is not supported: send identity, gzip, deflate or br.`);
+/**
+ * The deepest nesting of objects/arrays in a JSON text, stopping as soon as it passes `limit`. A linear
+ * byte scan that skips string contents (including escaped quotes).
+ */
+export function jsonDepthExceeds(buf: Buffer, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+class JsonTooDeepError extends BadRequestError {
+  constructor() {
+    super('json_too_deep', `Request body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep; flatten it.`);
   }
 }
 
 /**
- * Reads and parses a JSON request body of at most `limit` bytes (after decompression). Resolves
- * undefined when there is no body or it is not JSON (the route's schema then says what is missing).
- * Only an object or an array is accepted at the top level.
+ * The JSON body parser of every route (REST and /mcp): at most `limit` bytes after decompression
+ * (identity, gzip, deflate, br), UTF-8 only, an object or array at the top level, nesting bounded.
  */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const length = req.headers['content-length'];
-  if ((length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined) return undefined;
-  if (!isJsonRequest(req)) return undefined;
-  const charset = /;\s*charset=["']?([^"';\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    throw unsupported('unsupported_charset', `Charset "${charset}" is not supported: send JSON as UTF-8.`);
-  }
-  if (length !== undefined && Number(length) > limit) throw new PayloadTooLargeError('Request body is too large.');
-  const stream = decoded(req);
-  const text = await new Promise<string>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const fail = (err: unknown) => {
-      if (stream !== req) stream.destroy();
-      reject(err);
-    };
-    stream.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        stream.removeAllListeners('data');
-        fail(new PayloadTooLargeError('Request body is too large.'));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    stream.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    stream.once('error', (err) => fail(stream === req ? err : new BadRequestError('invalid_encoding', 'Request body could not be decompressed.', { cause: err })));
-    req.once('aborted', () => fail(new BadRequestError('request_aborted', 'The request was aborted before its body arrived.')));
+export function jsonBody(limit: number): RequestHandler {
+  return express.json({
+    limit,
+    type: isJsonRequest,
+    strict: true,
+    verify: (_req, _res, buf) => {
+      // body-parser wraps what verify throws (and would restamp an AppError's status), so a plain
+      // error with our own `type` goes through and httpLayerError turns it into the 400.
+      if (jsonDepthExceeds(buf, MAX_JSON_DEPTH)) throw Object.assign(new Error('JSON nested too deep'), { type: 'entity.too.deep' });
+    },
   });
-  const trimmed = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (trimmed.trim() === '') return undefined;
-  const first = trimmed.trimStart()[0];
-  if (first !== '{' && first !== '[') throw new BadRequestError('invalid_json', 'Request body is not valid JSON.');
-  try {
-    return JSON.parse(trimmed) as unknown;
-  } catch (err) {
-    throw new BadRequestError('invalid_json', 'Request body is not valid JSON.', { cause: err });
+}
+
+/**
+ * body-parser's and the router's errors (http-errors with a `type`) as AppErrors with our codes and
+ * messages; anything else is left to toAppError.
+ */
+export function httpLayerError(err: unknown): unknown {
+  if (err instanceof AppError || typeof err !== 'object' || err === null) return err;
+  const e = err as { status?: unknown; type?: unknown; charset?: unknown; encoding?: unknown };
+  if (typeof e.status !== 'number') return err;
+  switch (e.type) {
+    case 'entity.too.large':
+      return new PayloadTooLargeError('Request body is too large.', { cause: err });
+    case 'entity.parse.failed':
+      return new BadRequestError('invalid_json', 'Request body is not valid JSON.', { cause: err });
+    case 'entity.too.deep':
+      return new JsonTooDeepError();
+    case 'charset.unsupported':
+      return new AppError('unsupported_charset', `Charset "${String(e.charset)}" is not supported: send JSON as UTF-8.`, { status: 415, type: 'invalid_request_error', cause: err });
+    case 'encoding.unsupported':
+      return new AppError('unsupported_encoding', `Content-Encoding "${String(e.encoding)}" is not supported: send identity, gzip, deflate or br.`, {
+        status: 415,
+        type: 'invalid_request_error',
+        cause: err,
+      });
+    case 'request.aborted':
+      return new BadRequestError('request_aborted', 'The request was aborted before its body arrived.', { cause: err });
+    default:
+      if (err instanceof URIError && e.status === 400) return new BadRequestError('invalid_path', 'A path parameter is not valid percent-encoding.', { cause: err });
+      return err;
   }
 }
 
-const COMPRESS_ABOVE_BYTES = 1024;
-
-/**
- * Sends a body (a string or bytes, with its content type). Bodies over 1 KiB are gzipped, off the event
- * loop, for clients that accept it.
- */
+/** Sends a body (a string or bytes, with its content type); the compression middleware gzips large ones. */
 export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, body: string | Buffer, contentType: string): void {
   if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', contentType);
   res.statusCode = status;
-  const head = req.method === 'HEAD';
-  const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-  if (bytes > COMPRESS_ABOVE_BYTES && !res.hasHeader('Content-Encoding')) {
-    res.setHeader('Vary', 'Accept-Encoding');
-    if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
-      gzip(body, (err, zipped) => {
-        if (err) {
-          res.setHeader('Content-Length', bytes);
-          res.end(head ? undefined : body);
-          return;
-        }
-        res.setHeader('Content-Encoding', 'gzip');
-        res.setHeader('Content-Length', zipped.length);
-        res.end(head ? undefined : zipped);
-      });
-      return;
-    }
-  }
-  res.setHeader('Content-Length', bytes);
-  res.end(head ? undefined : body);
+  res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 export function sendJson(req: IncomingMessage, res: ServerResponse, status: number, value: unknown): void {
   sendBody(req, res, status, JSON.stringify(value), 'application/json; charset=utf-8');
 }
 
-/** The one place where errors become responses: the envelope, the error's headers, a log line for 5xx. */
-export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, logger: Logger): void {
-  const appErr = toAppError(err);
+/**
+ * The JSON-RPC error code for an HTTP-level refusal on /mcp, as the SDK's own transport uses them:
+ * -32700 for a body that is not JSON, -32600 for one that is not a usable message, -32000 otherwise.
+ */
+function jsonRpcCode(err: AppError): number {
+  if (err.code === 'invalid_json') return -32700;
+  if (err.code === 'json_too_deep') return -32600;
+  return -32000;
+}
+
+/** The JSON-RPC id of the request in a parsed /mcp body, when there is exactly one. */
+function jsonRpcIdOf(body: unknown): string | number | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const id = (body as { id?: unknown }).id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+/** The one place where errors become responses: the error's headers, a log line for 5xx, then the body. */
+export function sendError(req: IncomingMessage & { body?: unknown }, res: ServerResponse, err: unknown, logger: Logger, jsonRpc = false): void {
+  const appErr = toAppError(httpLayerError(err));
   if (appErr.status >= 500) logger.error({ err }, 'request failed');
   if (res.headersSent) {
     res.destroy();
     return;
   }
   for (const [h, v] of Object.entries(appErr.headers)) res.setHeader(h, v);
-  sendJson(req, res, appErr.status, errorEnvelope(appErr));
-}
-
-/**
- * Compiles an express-style path (`/v1/agents/:agentId/turns`, `/badges/:name.svg`) into a matcher
- * with express's defaults: case-insensitive, an optional trailing slash, percent-decoded parameters.
- * Returns the params, undefined when the path does not match; a parameter that is not valid
- * percent-encoding is a 400.
- */
-export function compilePath(path: string): (pathname: string) => Record<string, string> | undefined {
-  const names: string[] = [];
-  const pattern = path
-    .split(/(:[A-Za-z0-9_]+)/)
-    .map((part) => {
-      if (part.startsWith(':')) {
-        names.push(part.slice(1));
-        return '([^/]+?)';
-      }
-      return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    })
-    .join('');
-  const re = new RegExp(`^${pattern.replace(/\/$/, '')}\\/?$`, 'i');
-  return (pathname) => {
-    const m = re.exec(pathname);
-    if (!m) return undefined;
-    const params: Record<string, string> = {};
-    names.forEach((name, i) => {
-      const raw = m[i + 1] ?? '';
-      try {
-        params[name] = decodeURIComponent(raw);
-      } catch {
-        throw new BadRequestError('invalid_path', `Path parameter ${name} is not valid percent-encoding: "${raw}".`);
-      }
-    });
-    return params;
-  };
+  if (!jsonRpc) return sendJson(req, res, appErr.status, errorEnvelope(appErr));
+  // On /mcp every refusal is a JSON-RPC error body; the REST code stays readable in `data`.
+  sendJson(req, res, appErr.status, {
+    jsonrpc: '2.0',
+    id: jsonRpcIdOf(req.body),
+    error: {
+      code: jsonRpcCode(appErr),
+      // The SDK's own wording for a body that is not JSON (createMcpHandler's classification step).
+      message: appErr.code === 'invalid_json' ? 'Parse error: the request body is not valid JSON' : appErr.message,
+      data: { type: appErr.type, code: appErr.code },
+    },
+  });
 }

@@ -1,11 +1,11 @@
 // REST routes declared with zod schemas: the same schemas validate requests and generate /openapi.json.
-// Declared routes are served by the request pipeline (pipeline.ts), not by express.
+// Declared routes are express routes, mounted into the service's one middleware chain.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseQuery } from 'node:querystring';
+import type { Router, Request, Response, NextFunction } from 'express';
 import { z } from 'zod';
 import { BadRequestError } from './errors.js';
 import type { Logger } from './logger.js';
-import { compilePath, sendBody, sendJson } from './pipeline.js';
+import { sendBody, sendJson } from './pipeline.js';
 import type { Principal } from './security.js';
 
 type AnyZod = z.ZodType;
@@ -68,11 +68,6 @@ export interface RouteSpec<B extends AnyZod | undefined, Q extends AnyZod | unde
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyRoute = RouteSpec<any, any, any, any>;
 
-export interface RouteMatch {
-  route: AnyRoute;
-  params: Record<string, string>;
-}
-
 function issues(where: string, error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
@@ -87,39 +82,38 @@ function parsePart(schema: AnyZod | undefined, value: unknown, where: string): u
   return r.data;
 }
 
-/** Collects routes, matches requests to them, runs them with validation, and describes them as OpenAPI 3.1. */
+/** Collects routes, mounts them on express routers with validation, and describes them as OpenAPI 3.1. */
 export class RestApi {
   private readonly routes: AnyRoute[] = [];
-  private readonly matchers: Array<{ method: string; route: AnyRoute; match: (pathname: string) => Record<string, string> | undefined }> = [];
 
   route<B extends AnyZod | undefined = undefined, Q extends AnyZod | undefined = undefined, P extends AnyZod | undefined = undefined, R extends AnyZod | undefined = undefined>(
     spec: RouteSpec<B, Q, P, R>,
   ): void {
     this.routes.push(spec as AnyRoute);
-    this.matchers.push({ method: spec.method.toUpperCase(), route: spec as AnyRoute, match: compilePath(spec.path) });
   }
 
   get size(): number {
     return this.routes.length;
   }
 
-  /** The declared route for a request (HEAD is served by GET routes), or undefined. */
-  match(method: string, pathname: string): RouteMatch | undefined {
-    const m = method === 'HEAD' ? 'GET' : method;
-    for (const r of this.matchers) {
-      if (r.method !== m) continue;
-      const params = r.match(pathname);
-      if (params) return { route: r.route, params };
+  /**
+   * Mounts the routes: public ones on `publicRouter` (which the service places before authentication),
+   * the rest on `privateRouter` (after authentication, rate limit and body parsing).
+   */
+  mount(publicRouter: Router, privateRouter: Router): void {
+    for (const route of this.routes) {
+      (route.public ? publicRouter : privateRouter)[route.method](route.path, (req: Request, res: Response, next: NextFunction) => {
+        this.serve(route, req as unknown as ApiRequest, res).catch(next);
+      });
     }
-    return undefined;
   }
 
   /** Validates the request against the route's schemas, runs its handler and sends the answer. */
-  async serve({ route, params }: RouteMatch, req: ApiRequest, res: ServerResponse, search: string): Promise<void> {
+  private async serve(route: AnyRoute, req: ApiRequest & { query?: unknown; params?: unknown }, res: ServerResponse): Promise<void> {
     const input = {
       body: parsePart(route.body, req.body ?? {}, 'body'),
-      query: parsePart(route.query, parseQuery(search), 'query'),
-      params: parsePart(route.params, params, 'params'),
+      query: parsePart(route.query, req.query ?? {}, 'query'),
+      params: parsePart(route.params, req.params ?? {}, 'params'),
     };
     const out = await route.handler(input as never, req, res);
     if (res.headersSent || res.writableEnded) return;

@@ -3,20 +3,20 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { trace } from '@opentelemetry/api';
 import express, { type Express, type Request, type Response, type NextFunction } from 'express';
 import compression from 'compression';
 import type { BaseConfig } from './config.js';
 import { ConfigError } from './config.js';
-import { NotFoundError } from './errors.js';
+import { BadRequestError, NotFoundError } from './errors.js';
 import { accessLogLevel, createLogger, type Logger } from './logger.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { Readiness, type ReadinessCheck } from './readiness.js';
 import { createAuthenticator, createHostOriginCheck, createRateLimit, isLoopbackHost, SECURITY_HEADERS } from './security.js';
 import { createBrowserSessions } from './sessions.js';
-import { ToolRegistry, handleMcpPost, serveStdio, type AnyTool } from './mcp.js';
-import { RestApi, type ApiRequest } from './rest.js';
-import { isJsonRequest, readJsonBody, sendError } from './pipeline.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
+import { ToolRegistry, authInfoFor, createMcpEndpoint, serveStdio, type AnyTool } from './mcp.js';
+import { RestApi } from './rest.js';
+import { jsonBody, sendError } from './pipeline.js';
 import { ShutdownRegistry, type Closer } from './lifecycle.js';
 import { startTracing, preloadedTracing } from './tracing.js';
 
@@ -72,6 +72,16 @@ export interface Service extends ServiceContext {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/**
+ * node keeps only the first of several Host headers; a request that carries two is ambiguous (a proxy
+ * may have routed on the other one), so it is refused rather than validated against either.
+ */
+function duplicateHost(rawHeaders: readonly string[]): BadRequestError | undefined {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === 'host') seen++;
+  return seen > 1 ? new BadRequestError('duplicate_host', 'The request carries more than one Host header; send exactly one.') : undefined;
+}
+
 export function createService(options: ServiceOptions): Service {
   const { config, name, version } = options;
   const logger =
@@ -105,8 +115,17 @@ export function createService(options: ServiceOptions): Service {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  // Every request: its id and the security headers, then one 'finish' listener for the RED metrics and
-  // the access-log line. The request's child logger (req.log) is created only if something logs through it.
+  // The one request chain. Every answer passes these steps in this order (the only exception, /health,
+  // is answered before express by the same `prologue` and `health` functions):
+  //  1. request id, security headers, RED metrics and the access-log line;
+  //  2. /health and /ready (no auth, no Host check: balancers probe by IP);
+  //  3. Host/Origin validation (DNS-rebinding protection);
+  //  4. compression of large answers (never of SSE streams);
+  //  5. /metrics (its own token) and public routes (badges);
+  //  6. browser sign-in (/login, /logout) where enabled, then authentication;
+  //  7. rate limit per principal; 8. JSON body parsing with size and depth limits;
+  //  9. declared REST routes, pages, POST /mcp (the MCP SDK), /openapi.json;
+  // 10. 404, and the error boundary (REST envelope, or a JSON-RPC error body on /mcp).
   const prologue = (req: IncomingMessage & { requestId?: string; log?: Logger }, res: ServerResponse, route: () => string, quiet: boolean) => {
     const started = performance.now();
     const incoming = req.headers['x-request-id'];
@@ -115,6 +134,7 @@ export function createService(options: ServiceOptions): Service {
     res.setHeader('x-request-id', id);
     for (const [h, v] of SECURITY_HEADERS) res.setHeader(h, v);
     if (state === 'stopping') res.setHeader('Connection', 'close');
+    // The request's child logger (req.log) is created only if something logs through it.
     let child: Logger | undefined;
     Object.defineProperty(req, 'log', {
       configurable: true,
@@ -140,15 +160,23 @@ export function createService(options: ServiceOptions): Service {
     next();
   });
 
-  const health = (res: ServerResponse, head: boolean) => {
+  // /health: constant work, the same security headers and request id as every answer, no metrics or log line.
+  const healthHeaders = Object.fromEntries(SECURITY_HEADERS);
+  const health = (req: IncomingMessage, res: ServerResponse) => {
     const body = `${healthPrefix}${new Date().toISOString()}"}`;
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
-    res.end(head ? undefined : body);
+    const incoming = req.headers['x-request-id'];
+    res.writeHead(200, {
+      ...healthHeaders,
+      'x-request-id': typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID(),
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
   };
   // Also on the express app, for in-process use of `app` without start().
-  app.get('/health', (req, res) => health(res, req.method === 'HEAD'));
+  app.get('/health', (req, res) => health(req, res));
 
-  // Readiness: no auth, no Host check (balancers probe by IP).
   app.get('/ready', async (_req, res, next) => {
     try {
       const body =
@@ -161,7 +189,12 @@ export function createService(options: ServiceOptions): Service {
   });
 
   const hostCheck = createHostOriginCheck(config.ALLOWED_HOSTS, config.ALLOWED_ORIGINS);
-  app.use((req, _res, next) => next(hostCheck(req.headers)));
+  app.use((req, _res, next) => next(duplicateHost(req.rawHeaders) ?? hostCheck(req.headers)));
+  app.use(
+    compression({
+      filter: (req, res) => !String(res.getHeader('Content-Type') ?? '').includes('text/event-stream') && compression.filter(req, res),
+    }),
+  );
 
   const metricsAuth = createAuthenticator(
     config.AUTH_DISABLED ? [] : [...config.API_KEYS, ...(config.METRICS_TOKEN ? [{ name: 'metrics', key: config.METRICS_TOKEN }] : [])],
@@ -176,21 +209,36 @@ export function createService(options: ServiceOptions): Service {
     }
   });
 
+  const publicRoutes = express.Router();
+  app.use(publicRoutes);
+
   const auth = createAuthenticator(config.AUTH_DISABLED ? [] : config.API_KEYS, name);
   const sessions = options.browserLogin && auth.enabled ? createBrowserSessions(config.API_KEYS, auth, name) : undefined;
   const rateLimit = createRateLimit(config.RATE_LIMIT_PER_MINUTE);
   if (sessions) sessions.mount(app);
   app.use(sessions ? sessions.middleware : auth.middleware);
   app.use((req, res, next) => next(rateLimit(req.principal, res)));
-  app.use(
-    compression({
-      filter: (req, res) => !String(res.getHeader('Content-Type') ?? '').includes('text/event-stream') && compression.filter(req, res),
-    }),
-  );
-  app.use(express.json({ limit: config.BODY_LIMIT_BYTES, type: isJsonRequest }));
+  app.use(jsonBody(config.BODY_LIMIT_BYTES));
 
+  const privateRoutes = express.Router();
+  app.use(privateRoutes);
   const api = new RestApi();
   options.routes?.(api, { app, logger, metrics });
+  api.mount(publicRoutes, privateRoutes);
+
+  const isMcpPath = (path: string) => path === '/mcp' || path === '/mcp/';
+  const mcp = registry ? createMcpEndpoint(registry, logger, { maxRequestBodySize: config.BODY_LIMIT_BYTES }) : undefined;
+  if (mcp) {
+    app.all('/mcp', (req: Request & { auth?: AuthInfo }, res, next) => {
+      req.auth = authInfoFor({
+        principal: req.principal ?? { keyName: 'anonymous', authenticated: false },
+        requestId: req.requestId ?? randomUUID(),
+        logger: req.log,
+      });
+      mcp.handle(req, res, req.body).catch(next);
+    });
+  }
+
   // Routes are all declared by now: the document is built once, on first request.
   let openapi: string | undefined;
   app.get('/openapi.json', (_req, res) => {
@@ -199,67 +247,7 @@ export function createService(options: ServiceOptions): Service {
   });
 
   app.use((req, _res, next) => next(new NotFoundError('route_not_found', `No route for ${req.method} ${req.path}.`)));
-  // Errors from express-served routes meet the same boundary as declared ones.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => sendError(req, res, err, req.log ?? logger));
-
-  /**
-   * Declared routes (REST and POST /mcp) are served here, without express's per-request layers, by the
-   * same rules in the same order: Host/Origin, authentication (not for public routes), rate limit, body.
-   */
-  const mcpNotAllowed = (res: ServerResponse) => {
-    const body = JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; use POST /mcp.' }, id: null });
-    res.writeHead(405, { Allow: 'POST', 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
-  };
-  async function serveDeclared(req: ApiRequest, res: ServerResponse, pathname: string, search: string): Promise<boolean> {
-    const isMcp = registry !== undefined && (pathname === '/mcp' || pathname === '/mcp/');
-    let match: ReturnType<RestApi['match']>;
-    try {
-      match = isMcp ? undefined : api.match(req.method ?? 'GET', pathname);
-    } catch (err) {
-      prologue(req, res, () => 'unmatched', false);
-      sendError(req, res, err, req.log);
-      return true;
-    }
-    if (!isMcp && !match) return false;
-    const route = isMcp ? '/mcp' : (match?.route.path ?? 'unmatched');
-    prologue(req, res, () => route, false);
-    // The HTTP server span (instrument preload) is named after the route, as express's instrumentation did.
-    const span = trace.getActiveSpan();
-    if (span) {
-      span.setAttribute('http.route', route);
-      span.updateName(`${req.method ?? 'GET'} ${route}`);
-    }
-    try {
-      const denied = hostCheck(req.headers);
-      if (denied) throw denied;
-      if (!match?.route.public) {
-        const who = sessions ? sessions.authenticate(req) : auth.authenticate(req.headers);
-        if ('redirect' in who) {
-          res.writeHead(302, { Location: who.redirect }).end();
-          return true;
-        }
-        req.principal = who;
-        const limited = rateLimit(who, res);
-        if (limited) throw limited;
-        if (req.method !== 'GET' && req.method !== 'HEAD') req.body = await readJsonBody(req, config.BODY_LIMIT_BYTES);
-      }
-      if (match) await api.serve(match, req, res, search);
-      else if (req.method !== 'POST' || !registry) mcpNotAllowed(res);
-      else {
-        await handleMcpPost(registry, req, res, {
-          principal: req.principal ?? { keyName: 'anonymous', authenticated: false },
-          requestId: req.requestId ?? randomUUID(),
-          // The request's child logger is created on first use only.
-          get logger() {
-            return req.log;
-          },
-        });
-      }
-    } catch (err) {
-      sendError(req, res, err, req.log);
-    }
-    return true;
-  }
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => sendError(req, res, err, req.log ?? logger, mcp !== undefined && isMcpPath(req.path)));
 
   shutdown.add({
     name: 'http',
@@ -270,6 +258,7 @@ export function createService(options: ServiceOptions): Service {
         server.closeIdleConnections();
       }),
   });
+  if (mcp) shutdown.add({ name: 'mcp', close: () => mcp.close() });
   for (const c of options.onShutdown ?? []) shutdown.add(c);
   // Started by the `instrument` preload (full auto-instrumentation), or here (tool spans and what loads later).
   const tracing =
@@ -299,14 +288,10 @@ export function createService(options: ServiceOptions): Service {
       server = createServer((req, res) => {
         const url = req.url ?? '';
         if ((url === '/health' || url.startsWith('/health?')) && (req.method === 'GET' || req.method === 'HEAD')) {
-          health(res, req.method === 'HEAD');
+          health(req, res);
           return;
         }
-        const q = url.indexOf('?');
-        serveDeclared(req as ApiRequest, res, q === -1 ? url : url.slice(0, q), q === -1 ? '' : url.slice(q + 1)).then(
-          (served) => served || app(req, res),
-          (err: unknown) => sendError(req, res, err, logger),
-        );
+        app(req, res);
       });
       // Above a load balancer's 60 s idle timeout, so the balancer closes idle connections first.
       server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
@@ -353,7 +338,7 @@ export function createService(options: ServiceOptions): Service {
       if (!registry) throw new Error(`${name} has no MCP tools to serve`);
       await options.onStart?.();
       state = 'ready';
-      const stdioServer = await serveStdio(registry, logger);
+      const stdioServer = serveStdio(registry, logger);
       shutdown.add({ name: 'mcp-stdio', close: () => stdioServer.close() });
     },
   };
@@ -365,6 +350,21 @@ export function createService(options: ServiceOptions): Service {
  * gracefully; the exit code says whether shutdown finished in time.
  */
 export const isStdioMode = (argv: readonly string[] = process.argv): boolean => argv.includes('--stdio');
+
+/**
+ * Builds what an entry point runs (config, service, worker). A bad setting — a ConfigError, such as a
+ * non-loopback HOST without API_KEYS — stops the process with its one-line message and exit code 1,
+ * never a stack trace.
+ */
+export async function buildOrExit<T>(build: () => T | Promise<T>): Promise<T> {
+  try {
+    return await build();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+}
 
 export async function runService(service: Service, argv: readonly string[] = process.argv): Promise<void> {
   const { logger } = service;

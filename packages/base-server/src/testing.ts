@@ -96,3 +96,75 @@ export async function dropSchema(url: string, schema: string | undefined): Promi
     await client.end();
   }
 }
+
+export interface LegacyToolFixture {
+  name: string;
+  readOnly: boolean;
+  /** The structuredContent every call answers with. */
+  result: Record<string, unknown>;
+}
+
+export interface LegacyMcpServer {
+  url: string;
+  /** The JSON-RPC methods the server was sent, in order (server/discover included when a client probed). */
+  methods: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A real 2025-era MCP server — the last v1 SDK (`@modelcontextprotocol/sdk` 1.x, which never learned
+ * the 2026-07-28 revision), stateless Streamable HTTP — so tests prove that our clients, which
+ * negotiate 2026-07-28 first, fall back to `initialize` against servers that predate it.
+ */
+export async function startLegacyMcpServer(tools: readonly LegacyToolFixture[]): Promise<LegacyMcpServer> {
+  const [{ McpServer }, { StreamableHTTPServerTransport }, { createServer }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/server/mcp.js'),
+    import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+    import('node:http'),
+  ]);
+  const methods: string[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        let body: unknown;
+        try {
+          body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+        } catch {
+          body = undefined;
+        }
+        for (const m of Array.isArray(body) ? body : [body]) {
+          if (m && typeof (m as { method?: unknown }).method === 'string') methods.push((m as { method: string }).method);
+        }
+        const mcp = new McpServer({ name: 'legacy-peer', version: '1.0.0' });
+        for (const t of tools) {
+          mcp.registerTool(
+            t.name,
+            {
+              description: `${t.name} (2025-era fixture)`,
+              inputSchema: {},
+              annotations: { readOnlyHint: t.readOnly, destructiveHint: !t.readOnly, idempotentHint: true, openWorldHint: false },
+            },
+            async () => ({ content: [{ type: 'text' as const, text: JSON.stringify(t.result) }], structuredContent: t.result }),
+          );
+        }
+        const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+        res.on('close', () => void transport.close().then(() => mcp.close()));
+        await mcp.connect(transport);
+        await transport.handleRequest(req, res, body);
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    methods,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

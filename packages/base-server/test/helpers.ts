@@ -46,6 +46,13 @@ export interface HttpResult {
   json: () => any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+/** A JSON body, or the last message of an SSE stream (how the MCP SDK answers 2025-era POSTs). */
+export function parseJsonOrSse(text: string): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (!/^(event|data|id|:)/.test(text)) return JSON.parse(text);
+  const data = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6));
+  return JSON.parse(data.at(-1) ?? 'null');
+}
+
 /** A raw HTTP request (node:http) so tests control every header, Host included. */
 export function request(
   url: string,
@@ -57,7 +64,7 @@ export function request(
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => parseJsonOrSse(text) });
       });
       res.on('error', reject);
     });

@@ -130,12 +130,37 @@ describe('HTTP contract, security and errors', () => {
     expect(broken.text).not.toContain(' at ');
   });
 
-  it('sets security headers and no x-powered-by', async () => {
-    const res = await request(`${url}/v1/nope`, { headers: auth(OTHER_KEY) });
-    expect(res.headers['x-powered-by']).toBeUndefined();
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['x-frame-options']).toBe('DENY');
-    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+  it('sets the security headers and a request id on every answer, /health included, and no x-powered-by', async () => {
+    const answers = [
+      await request(`${url}/v1/nope`, { headers: auth(OTHER_KEY) }),
+      await request(`${url}/health`),
+      await request(`${url}/ready`),
+      await request(`${url}/v1/nope`),
+      await request(`${url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+    ];
+    for (const res of answers) {
+      expect(res.headers['x-powered-by']).toBeUndefined();
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('refuses a request with two Host headers (400), whichever of them is allowed', async () => {
+    const { connect } = await import('node:net');
+    const { port } = new URL(url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(`GET /v1/nope HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nHost: evil.example\r\nAuthorization: Bearer ${OTHER_KEY}\r\nConnection: close\r\n\r\n`);
+      });
+      let text = '';
+      socket.on('data', (c: Buffer) => (text += c.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(raw).toContain('"code":"duplicate_host"');
   });
 
   it('echoes x-request-id or generates one', async () => {

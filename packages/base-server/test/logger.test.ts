@@ -3,9 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { KEY, makeService } from './helpers.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { KEY, makeService, until } from './helpers.js';
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const program = `import { createLogger } from ${JSON.stringify(dist)};
@@ -51,11 +52,20 @@ describe('access log of an MCP client session', () => {
     await service.stop();
   });
 
-  it("logs the SDK client's GET /mcp (answered 405 by a stateless server) at debug, not warn", async () => {
+  it("logs an MCP client session without a warning: a 2025-era client's GET /mcp (405 from a stateless server) is debug", async () => {
+    const headers = { Authorization: `Bearer ${KEY}` };
+    // The control center's client (SDK v2) …
     const client = new Client({ name: 'probe', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${KEY}` } } }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }));
     await client.listTools();
     await client.close();
+    // … and a 2025-era client (SDK v1, as most MCP hosts ship), which asks GET /mcp after initialize.
+    const legacy = new LegacyClient({ name: 'probe-2025', version: '1' });
+    await legacy.connect(new LegacyTransport(new URL(`${url}/mcp`), { requestInit: { headers } }));
+    await legacy.listTools();
+    const getProbe = () => logs.lines().find((l) => l.msg === 'request completed' && (l.req as { method: string }).method === 'GET');
+    await until(getProbe, "the 2025-era client's GET /mcp");
+    await legacy.close();
     const access = logs.lines().filter((l) => l.msg === 'request completed');
     const probe = access.find((l) => (l.req as { method: string }).method === 'GET');
     expect(probe).toMatchObject({ level: 'debug', req: { url: '/mcp' }, res: { statusCode: 405 } });

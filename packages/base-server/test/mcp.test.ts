@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { defineTool, z } from '../src/index.js';
@@ -124,8 +123,8 @@ describe('MCP over Streamable HTTP', () => {
   it('streams progress notifications over SSE before the result', async () => {
     const client = await connect();
     const seen: number[] = [];
-    const result = await client.callTool({ name: 'count_slowly', arguments: { n: 3 } }, undefined, {
-      onprogress: (p) => {
+    const result = await client.callTool({ name: 'count_slowly', arguments: { n: 3 } }, {
+      onprogress: (p: { progress: number }) => {
         seen.push(p.progress);
       },
     });
@@ -193,21 +192,75 @@ describe('MCP over Streamable HTTP', () => {
     expect(res.text).toBe('');
   });
 
-  const post = (body: unknown) =>
-    request(`${url}/mcp`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify(body) });
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    request(`${url}/mcp`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
 
-  it('answers a plain tools/call (served without a per-request SDK server) exactly as the SDK server does', async () => {
-    for (const params of [{ name: 'echo', arguments: { message: 'same' } }, { name: 'echo', arguments: { message: '' } }, { name: 'nope' }, { name: 'lie', arguments: {} }]) {
-      const direct = await post({ jsonrpc: '2.0', id: 7, method: 'tools/call', params });
-      // A batch of one goes through the SDK server.
-      const viaSdk = await post([{ jsonrpc: '2.0', id: 7, method: 'tools/call', params }]);
-      expect(direct.status).toBe(200);
-      expect(direct.json()).toEqual((viaSdk.json() as unknown[])[0]);
+  it('serves 2026-07-28 clients (server/discover) and 2025-era clients (initialize) from the same tools', async () => {
+    const headers = { Authorization: `Bearer ${KEY}` };
+    const modern = new Client({ name: 'modern', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
+    await modern.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }));
+    const legacy = new Client({ name: 'legacy', version: '1.0.0' });
+    await legacy.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }));
+    try {
+      expect(modern.getProtocolEra()).toBe('modern');
+      expect(legacy.getProtocolEra()).toBe('legacy');
+      const [a, b] = [await modern.listTools(), await legacy.listTools()];
+      expect(a.tools).toEqual(b.tools);
+      for (const c of [modern, legacy]) {
+        const result = await c.callTool({ name: 'echo', arguments: { message: 'both' } });
+        expect(result.structuredContent).toEqual({ echoed: 'both', caller: 'tester' });
+      }
+    } finally {
+      await modern.close();
+      await legacy.close();
     }
-    // Params that break the protocol's schema are still answered by the SDK: a JSON-RPC error, no result.
-    const bad = (await post({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 42 } })).json();
-    expect(bad).toMatchObject({ id: 8, error: { code: expect.any(Number) } });
-    expect(bad.result).toBeUndefined();
+  });
+
+  const modernMeta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1.0.0' },
+    'io.modelcontextprotocol/clientCapabilities': {},
+  };
+
+  it('answers a raw 2026-07-28 tools/list with caching hints', async () => {
+    const res = await post(
+      { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: modernMeta } },
+      { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
+    );
+    expect(res.status).toBe(200);
+    const body = res.json();
+    expect(body.result.tools.map((t: { name: string }) => t.name)).toContain('echo');
+    expect(body.result).toMatchObject({ ttlMs: 300_000, cacheScope: 'public' });
+  });
+
+  it('refuses a 2026-07-28 request without its _meta envelope, or whose Mcp-Method header disagrees with the body', async () => {
+    const missing = await post({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
+    expect(missing.status).toBe(400);
+    expect(missing.json()).toMatchObject({ jsonrpc: '2.0', id: 2, error: { code: -32602, message: expect.stringContaining('_meta') } });
+    const mismatch = await post(
+      { jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: modernMeta } },
+      { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call' },
+    );
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.json()).toMatchObject({ jsonrpc: '2.0', id: 3, error: { code: expect.any(Number) } });
+    expect(mismatch.json().result).toBeUndefined();
+  });
+
+  it('answers every refusal on /mcp with a JSON-RPC error body, never the REST envelope', async () => {
+    const parse = await post('{not json');
+    expect(parse.status).toBe(400);
+    expect(parse.json()).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32700, message: expect.stringMatching(/^Parse error/), data: { type: 'invalid_request_error', code: 'invalid_json' } } });
+    const unauthenticated = await post({ jsonrpc: '2.0', id: 9, method: 'tools/list' }, { Authorization: 'Bearer wrong' });
+    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.headers['www-authenticate']).toMatch(/^Bearer /);
+    expect(unauthenticated.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000, data: { code: 'invalid_api_key' } } });
+    const deep = await post(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","arguments":{"message":${'['.repeat(3000)}${']'.repeat(3000)}}}}`);
+    expect(deep.status).toBe(400);
+    expect(deep.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32600, data: { code: 'json_too_deep' } } });
   });
 
   it('aborts a tool call’s signal when the client disconnects before the answer', async () => {
@@ -221,22 +274,6 @@ describe('MCP over Streamable HTTP', () => {
     expect(await aborted).toBe(true);
   });
 
-  it('answers a JSON-RPC batch with an array of responses', async () => {
-    const res = await request(`${url}/mcp`, {
-      method: 'POST',
-      headers: { ...auth(), 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify([
-        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'a' } } },
-        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: 'b' } } },
-      ]),
-    });
-    expect(res.status).toBe(200);
-    const out = res.json() as { id: number; result: { structuredContent: { echoed: string } } }[];
-    expect(out.map((r) => [r.id, r.result.structuredContent.echoed]).sort()).toEqual([
-      [1, 'a'],
-      [2, 'b'],
-    ]);
-  });
 });
 
 describe('MCP over stdio', () => {

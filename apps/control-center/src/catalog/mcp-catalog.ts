@@ -1,8 +1,7 @@
 // The control center as an MCP client of each registered server: its tool catalog (annotations,
 // effective write mode, token cost of tools/list) and a synthetic probe of one read-only tool.
 import { performance } from 'node:perf_hooks';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { countTokens } from 'gpt-tokenizer';
 import type { ServiceEntry } from '../config.js';
 import type { CatalogTool } from '../db/schema.js';
@@ -17,6 +16,8 @@ export interface Catalog {
   /** Tokens (o200k_base) of the JSON tools/list result an agent loads into its context. */
   tokenCost: number;
   error: string | null;
+  /** The protocol era the server answered in: `modern` (2026-07-28) or `legacy` (2025); not persisted. */
+  era?: 'modern' | 'legacy' | undefined;
 }
 
 export interface ProbeResult {
@@ -35,7 +36,8 @@ function shortError(err: unknown): string {
 }
 
 async function withClient<T>(entry: ServiceEntry, apiKey: string | undefined, timeoutMs: number, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ name: 'factory-control-center', version: '1.0.0' });
+  // Speaks the 2026-07-28 revision first (server/discover) and falls back to initialize for 2025-era servers.
+  const client = new Client({ name: 'factory-control-center', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
   const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
   const transport = new StreamableHTTPClientTransport(new URL(`${entry.url.replace(/\/+$/, '')}/mcp`), {
     requestInit: { headers, redirect: 'error' },
@@ -71,7 +73,7 @@ export async function fetchCatalog(entry: ServiceEntry, apiKey: string | undefin
         tools.push(...page.tools);
         cursor = page.nextCursor;
       } while (cursor && pages.length < 20);
-      return { tools, pages };
+      return { tools, pages, era: client.getProtocolEra() };
     });
     const tools: CatalogTool[] = result.tools.map((t) => ({
       name: t.name,
@@ -91,6 +93,7 @@ export async function fetchCatalog(entry: ServiceEntry, apiKey: string | undefin
       writeMode: tools.some((t) => !t.readOnly) ? 'read-write' : 'read-only',
       tokenCost,
       error: null,
+      era: result.era,
     };
   } catch (err) {
     return { service: entry.name, fetchedAt, tools: [], toolCount: 0, writeMode: 'unknown', tokenCost: 0, error: shortError(err) };
@@ -124,7 +127,7 @@ export async function runProbe(
   }
   const started = performance.now();
   try {
-    const result = await withClient(entry, apiKey, timeoutMs, (client) => client.callTool({ name: tool, arguments: entry.probe?.arguments ?? {} }, undefined, { timeout: timeoutMs }));
+    const result = await withClient(entry, apiKey, timeoutMs, (client) => client.callTool({ name: tool, arguments: entry.probe?.arguments ?? {} }, { timeout: timeoutMs }));
     const latencyMs = Math.round(performance.now() - started);
     if (result.isError) {
       const first = Array.isArray(result.content) ? (result.content[0] as { text?: string } | undefined)?.text : undefined;

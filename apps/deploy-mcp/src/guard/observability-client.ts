@@ -1,6 +1,5 @@
 // deploy-mcp as an MCP client of observability-mcp: asks `check_alarms` whether guard alarms are firing.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { fetchWithOwnSignal, z } from '@factory/base-server';
 
 /** The structuredContent contract of observability-mcp's `check_alarms`. */
@@ -47,7 +46,8 @@ export function createObservabilityClient(options: { url: string; apiKey?: strin
 
   const connect = (signal?: AbortSignal): Promise<Client> => {
     connected ??= (async () => {
-      const client = new Client({ name: 'deploy-mcp', version: options.version });
+      // Speaks the 2026-07-28 revision first (server/discover) and falls back to initialize for 2025-era servers.
+      const client = new Client({ name: 'deploy-mcp', version: options.version }, { versionNegotiation: { mode: 'auto' } });
       const transport = new StreamableHTTPClientTransport(new URL(options.url), {
         requestInit: { headers },
         // One connection serves every guard call: each request gets its own abort signal (see fetchWithOwnSignal).
@@ -66,7 +66,7 @@ export function createObservabilityClient(options: { url: string; apiKey?: strin
 
   async function callOnce(args: Record<string, unknown>, signal?: AbortSignal) {
     const client = await connect(signal);
-    return client.callTool({ name: 'check_alarms', arguments: args }, undefined, { timeout: options.timeoutMs, ...(signal ? { signal } : {}) });
+    return client.callTool({ name: 'check_alarms', arguments: args }, { timeout: options.timeoutMs, ...(signal ? { signal } : {}) });
   }
 
   return {
