@@ -39,7 +39,11 @@ export async function localDatabases(names, log = console.log) {
     await client.connect();
     for (const name of names) {
       const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
-      if (exists.rowCount === 0) await client.query(`create database ${name}`);
+      if (exists.rowCount === 0) {
+        await client.query(`create database ${name}`).catch((err) => {
+          if (err.code !== '42P04' && err.code !== '23505') throw err; // created by another start at the same moment
+        });
+      }
     }
     return (name) => `postgres://postgres@127.0.0.1:5432/${name}`;
   } catch (err) {

@@ -50,7 +50,7 @@ export interface ControlCenter {
 export async function createControlCenter(config: Config, deps: ControlCenterDeps = {}): Promise<ControlCenter> {
   // Over stdio, stdout carries the MCP protocol: logs go to stderr.
   const logger =
-    deps.logger ?? createLogger({ service: SERVICE_NAME, version: VERSION, level: config.LOG_LEVEL, stdio: deps.stdio ?? false });
+    deps.logger ?? createLogger({ service: SERVICE_NAME, version: VERSION, level: config.LOG_LEVEL, format: config.LOG_FORMAT, stdio: deps.stdio ?? false });
   const metrics = createMetrics(SERVICE_NAME, VERSION);
   const now = deps.now ?? (() => new Date());
   const database = await createDatabase<Database>({
@@ -156,7 +156,7 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
       registerPages(ctx.app, apiDeps, config.DASHBOARD_REFRESH_MS);
     },
     onStart: async () => {
-      await database.migrate(migrations);
+      await database.migrate(migrations, SERVICE_NAME);
       await collector.init();
       if (config.POLLER_ENABLED) collector.start();
     },

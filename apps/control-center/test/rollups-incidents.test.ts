@@ -4,6 +4,7 @@ import { createDatabase, createLogger, type Database as DatabaseHandle } from '@
 import { dropSchema, uniqueSchema } from '@factory/base-server/testing';
 import type { Database } from '../src/db/schema.js';
 import { migrations } from '../src/db/migrations.js';
+import { SERVICE_NAME } from '../src/app.js';
 import { bucketStart, p95FromHistogram, pruneOldData, recordObservations, rollupSeries, uptimeByService, type Observation } from '../src/health/rollups.js';
 import { IncidentTracker, type HealthSignal } from '../src/incidents/incident-tracker.js';
 import { listIncidents, mttr, mttrWindows } from '../src/incidents/incident-repository.js';
@@ -15,7 +16,7 @@ const schema = uniqueSchema('cc_rollups');
 
 beforeAll(async () => {
   database = await createDatabase<Database>({ url: PG_URL, schema, logger });
-  await database.migrate(migrations);
+  await database.migrate(migrations, SERVICE_NAME);
 });
 afterAll(async () => {
   await database.close();

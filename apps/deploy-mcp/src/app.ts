@@ -63,7 +63,7 @@ export async function createDeployService(config: Readonly<DeployConfig>, deps: 
 
   const logger =
     deps.logger ??
-    createLogger({ service: SERVICE_NAME, version: SERVICE_VERSION, level: config.LOG_LEVEL, stdio: deps.stdio ?? false });
+    createLogger({ service: SERVICE_NAME, version: SERVICE_VERSION, level: config.LOG_LEVEL, format: config.LOG_FORMAT, stdio: deps.stdio ?? false });
   const metrics = createMetrics(SERVICE_NAME, SERVICE_VERSION);
 
   // Only a service that may write needs somewhere to write its audit records.
@@ -112,7 +112,7 @@ export async function createDeployService(config: Readonly<DeployConfig>, deps: 
     ],
     tools: [...readTools(context), ...(database ? writeTools(context) : [])],
     onStart: async () => {
-      if (database) await database.migrate(migrations);
+      if (database) await database.migrate(migrations, SERVICE_NAME);
     },
     onShutdown: [
       { name: 'observability-client', close: async () => alarmSource?.close() },

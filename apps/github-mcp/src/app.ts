@@ -5,7 +5,7 @@ import { createGithubClient, createTokenProvider, type GithubClient } from './gi
 import type { TokenProvider } from './github/app-auth.js';
 import { githubChecks } from './github/readiness.js';
 import { allGithubTools, selectTools } from './tools/catalog.js';
-import type { GithubTool } from './tools/common.js';
+import { withoutGithubCredentials, type GithubTool } from './tools/common.js';
 
 export const SERVICE_NAME = 'github-mcp';
 export const SERVICE_VERSION = '1.0.0';
@@ -29,7 +29,7 @@ export interface GithubService extends Service {
 }
 
 export function createGithubService(config: GithubConfig, deps: GithubServiceDeps = {}): GithubService {
-  const logger = deps.logger ?? createLogger({ service: SERVICE_NAME, version: SERVICE_VERSION, level: config.LOG_LEVEL, stdio: deps.stdio ?? false });
+  const logger = deps.logger ?? createLogger({ service: SERVICE_NAME, version: SERVICE_VERSION, level: config.LOG_LEVEL, format: config.LOG_FORMAT, stdio: deps.stdio ?? false });
   const tokens = deps.tokens ?? createTokenProvider(config, logger, deps.now);
   const octokit = deps.octokit ?? createGithubClient(config, logger, tokens);
   const githubTools = selectTools(allGithubTools({ octokit }), {
@@ -37,7 +37,7 @@ export function createGithubService(config: GithubConfig, deps: GithubServiceDep
     allow: config.GITHUB_TOOLS_ALLOW,
     deny: config.GITHUB_TOOLS_DENY,
     readOnly: config.GITHUB_READ_ONLY,
-  });
+  }).map((t) => (tokens.kind === 'none' ? withoutGithubCredentials(t) : t));
   const service = createService({
     name: SERVICE_NAME,
     version: SERVICE_VERSION,

@@ -152,3 +152,42 @@ describe('cancellation', () => {
     }
   });
 });
+
+describe('without GitHub credentials configured', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    blockNetwork();
+    h = await startGithub({ GITHUB_TOKEN: '' });
+  });
+  afterEach(() => {
+    nock.cleanAll();
+  });
+  afterAll(async () => {
+    await h.close();
+    restoreNetwork();
+  });
+
+  it('a write refuses at once, naming the settings to set, without calling GitHub', async () => {
+    const text = await callError(h.client, 'create_issue', { owner: 'octo', repo: 'app', title: 'x' });
+    expect(text).toBe(
+      'create_issue changes GitHub, which needs credentials. github-mcp has no GitHub credentials configured: an operator must set GITHUB_TOKEN, or the GITHUB_APP_* settings, on the server.',
+    );
+    expect(nock.pendingMocks()).toEqual([]);
+    expect(nock.isDone()).toBe(true);
+  });
+
+  it("GitHub's 401 says what to set, and does not blame an invalid or expired token", async () => {
+    const scope = nock(API).get('/user').reply(401, { message: 'Requires authentication' });
+    const text = await callError(h.client, 'get_me');
+    expect(scope.isDone()).toBe(true);
+    expect(text).toBe(
+      'GitHub requires authentication for GET /user (401 Requires authentication). github-mcp has no GitHub credentials configured: an operator must set GITHUB_TOKEN, or the GITHUB_APP_* settings, on the server.',
+    );
+    expect(text).not.toMatch(/invalid or expired/);
+  });
+
+  it('a read GitHub serves without credentials still works', async () => {
+    nock(API).get(`${R}/issues/1`).reply(200, issue);
+    expect(await callOk(h.client, 'get_issue', { owner: 'octo', repo: 'app', issue_number: 1 })).toMatchObject({ number: 1 });
+  });
+});

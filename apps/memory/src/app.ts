@@ -14,7 +14,7 @@ import {
 } from '@factory/base-server';
 import type { MemoryConfig } from './config.js';
 import type { MemoryDatabase } from './db/schema.js';
-import { migrations } from './db/migrations.js';
+import { migrations, MIGRATIONS_APP } from './db/migrations.js';
 import { createAgentScope } from './access/agent-scope.js';
 import { createRedisCache, noCache, type MemoryCache } from './cache/memory-cache.js';
 import { createLlm } from './compression/llm.js';
@@ -49,7 +49,7 @@ export interface MemoryService {
 
 export async function createMemoryService(config: MemoryConfig, deps: MemoryServiceDeps = {}): Promise<MemoryService> {
   const logger =
-    deps.logger ?? createLogger({ service: 'memory', version: SERVICE_VERSION, level: config.LOG_LEVEL, stdio: deps.stdio ?? false });
+    deps.logger ?? createLogger({ service: 'memory', version: SERVICE_VERSION, level: config.LOG_LEVEL, format: config.LOG_FORMAT, stdio: deps.stdio ?? false });
   const serviceMetrics = createMetrics('memory', SERVICE_VERSION);
   const database = await createDatabase<MemoryDatabase>({
     url: config.DATABASE_URL,
@@ -122,7 +122,7 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
     checks: [database.check(), queue.check(), llm.check()],
     routes: (api) => registerMemoryRoutes(api, operations, limits),
     onStart: async () => {
-      await database.migrate(migrations);
+      await database.migrate(migrations, MIGRATIONS_APP);
     },
     onShutdown: [
       { name: 'compression-queue', close: () => queue.close() },

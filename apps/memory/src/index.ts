@@ -3,14 +3,14 @@
 import { buildOrExit, isStdioMode, runService } from '@factory/base-server';
 import { loadMemoryConfig } from './config.js';
 import { createMemoryService } from './app.js';
-import { migrations } from './db/migrations.js';
+import { migrations, MIGRATIONS_APP } from './db/migrations.js';
 
 const stdio = isStdioMode();
 const memory = await buildOrExit(() => createMemoryService(loadMemoryConfig(), { stdio }));
 
 if (process.argv[2] === 'migrate') {
   try {
-    const applied = await memory.database.migrate(migrations);
+    const applied = await memory.database.migrate(migrations, MIGRATIONS_APP);
     memory.service.logger.info({ applied }, applied.length ? 'migrations applied' : 'database is up to date');
     await memory.service.stop();
     process.exit(0);

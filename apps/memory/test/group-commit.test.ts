@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDatabase, type Database } from '@factory/base-server';
 import { createGroupCommit } from '../src/turns/group-commit.js';
 import { isStatementError, storeTurnWrites, recentTurns, type TurnWrite } from '../src/turns/turn-repository.js';
-import { migrations } from '../src/db/migrations.js';
+import { migrations, MIGRATIONS_APP } from '../src/db/migrations.js';
 import type { MemoryDatabase } from '../src/db/schema.js';
 import { PG_URL, countRows, dropSchema, quietLogger } from './helpers.js';
 import { uniqueSchema } from '@factory/base-server/testing';
@@ -97,7 +97,7 @@ describe('storeTurnWrites (Postgres)', () => {
 
   beforeAll(async () => {
     database = await createDatabase<MemoryDatabase>({ url: PG_URL, schema, logger: quietLogger().logger });
-    await database.migrate(migrations);
+    await database.migrate(migrations, MIGRATIONS_APP);
   });
   afterAll(async () => {
     await database?.close();

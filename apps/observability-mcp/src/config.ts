@@ -1,14 +1,15 @@
 // Configuration for observability-mcp: the only module of this app that reads process.env.
-import { awsConfigShape, awsRegion } from '@factory/aws';
+import { awsConfigShape } from '@factory/aws';
 import { baseConfigShape, envInt, loadConfig, parseConfig, z } from '@factory/base-server';
 
 export const observabilityConfigSchema = z.object({
   ...baseConfigShape,
   PORT: envInt(3003, 0, 65535),
-  /** AWS_CONNECT_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS, AWS_MAX_ATTEMPTS (shared with deploy-mcp). */
+  /**
+   * AWS_REGION (unset: the SDK's chain, as for deploy-mcp), AWS_CONNECT_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS,
+   * AWS_MAX_ATTEMPTS: the settings shared with deploy-mcp.
+   */
   ...awsConfigShape,
-  /** The region every CloudWatch, Logs and STS call goes to; unlike the shared default, us-east-1 when unset. */
-  AWS_REGION: awsRegion('us-east-1'),
   /** How long /ready reuses the result of the AWS checks (they cost API calls). */
   AWS_READY_MIN_INTERVAL_MS: envInt(30_000, 0, 3_600_000),
   /** Upper bound of pages fetched by one tool call from a paginated AWS API. */

@@ -62,9 +62,10 @@ describe('AWS client settings', () => {
     client.destroy();
   });
 
-  it('defaults to us-east-1 and port 3003', () => {
+  it('leaves an unset region to the SDK, as deploy-mcp does, and defaults to port 3003', () => {
     const config = testConfig({ AWS_REGION: '', PORT: '' });
-    expect(config.AWS_REGION).toBe('us-east-1');
+    expect(config.AWS_REGION).toBeUndefined();
+    expect(awsClientConfig(config)).not.toHaveProperty('region');
     expect(config.PORT).toBe(3003);
   });
 

@@ -132,6 +132,8 @@ export function mapAwsError(err: unknown, action: string, options: MapAwsErrorOp
     const text = rule.message(action, msg);
     return rule.kind === 'not_found' ? new NotFoundError(rule.code, text, opts) : new BadRequestError(rule.code, text, opts);
   }
+  // The SDK's region chain (AWS_REGION, the profile's region, instance metadata) found nothing.
+  if (/region is missing/i.test(msg)) return regionMissing(action, options, opts);
   if (ACCESS_DENIED.has(name) || /not authorized to perform/i.test(msg)) return accessDenied(action, msg, options, opts);
   if (CREDENTIALS.has(name) || /could not load credentials/i.test(msg)) {
     return new ServiceUnavailableError(
@@ -157,6 +159,14 @@ export function mapAwsError(err: unknown, action: string, options: MapAwsErrorOp
     return new UpstreamError('aws_server_error', `AWS failed ${action} on its side (${name}). Try again shortly.`, opts);
   }
   return new UpstreamError('aws_error', `AWS call ${action} failed: ${name && !msg.startsWith(name) ? `${name}: ` : ''}${msg}`, opts);
+}
+
+/** No region from AWS_REGION, the AWS profile or instance metadata: which setting to give. */
+function regionMissing(action: string, options: MapAwsErrorOptions, opts: { cause?: unknown; details?: Record<string, unknown> } = {}): AppError {
+  return new ServiceUnavailableError('aws_region_missing', `${options.app} does not know which AWS region to call for ${action}: set AWS_REGION (for example AWS_REGION=eu-west-1), or a region in the AWS profile.`, {
+    ...opts,
+    retryable: false,
+  });
 }
 
 function accessDenied(action: string, msg: string, options: MapAwsErrorOptions, opts: { cause: unknown; details: Record<string, unknown> }): AppError {

@@ -77,3 +77,18 @@ describe('without region or credentials', () => {
     }
   });
 });
+
+describe('a call without a region', () => {
+  it('is refused naming AWS_REGION (never the SDK\'s "Region is missing")', async () => {
+    const { awsCall } = await import('../src/errors.js');
+    const bare = new STSClient({ region: () => Promise.reject<string>(new Error('Region is missing')), maxAttempts: 1, credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'secret' } });
+    try {
+      await expect(awsCall('ecs:ListClusters', () => bare.send(new GetCallerIdentityCommand({})), { app: 'deploy-mcp' })).rejects.toMatchObject({
+        code: 'aws_region_missing',
+        message: expect.stringContaining('set AWS_REGION'),
+      });
+    } finally {
+      bare.destroy();
+    }
+  });
+});

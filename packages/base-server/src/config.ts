@@ -1,6 +1,7 @@
 // Configuration: one zod schema per service, parsed once at start-up, frozen.
 // This module (and each app's own config.ts) is the only place that reads process.env.
 import { z } from 'zod';
+import { LOG_FORMATS } from './logger.js';
 
 /** Parses an environment boolean strictly: "true/1/yes/on" and "false/0/no/off"; anything else is an error. */
 export const envBoolean = (defaultValue: boolean) =>
@@ -74,6 +75,7 @@ export const baseConfigShape = {
   PORT: envInt(3000, 0, 65535),
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_FORMAT: z.enum(LOG_FORMATS).default('auto'),
   API_KEYS: apiKeys,
   AUTH_DISABLED: envBoolean(false),
   METRICS_TOKEN: z.string().min(16).optional(),

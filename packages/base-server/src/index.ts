@@ -36,7 +36,7 @@ export {
   type ErrorType,
   type ErrorEnvelope,
 } from './errors.js';
-export { createLogger, REDACT_PATHS, type Logger } from './logger.js';
+export { createLogger, accessLogLevel, LOG_FORMATS, REDACT_PATHS, type Logger, type LogFormat } from './logger.js';
 export { createMetrics, Registry, Counter, Histogram, Gauge, type ServiceMetrics } from './metrics.js';
 export { Readiness, MAX_READY_MS, type ReadinessCheck, type CheckOutcome, type CheckResult, type CheckStatus, type ReadinessBody } from './readiness.js';
 export {

@@ -82,13 +82,34 @@ function hostnameOf(hostHeader: string): string {
 }
 
 /**
- * DNS-rebinding protection: the Host header must name an allowed host (default: loopback names only)
- * and a browser's Origin, when present, must be allowed (default: loopback origins only). Requests
- * without Origin (non-browser clients) pass. `*` in a list allows everything.
+ * DNS-rebinding and cross-site protection: the Host header must name an allowed host (default: loopback
+ * names only), and a browser's Origin, when present, must be allowed (default: loopback origins only)
+ * or be the request's own origin. Requests without Origin (non-browser clients) pass. `*` in a list
+ * allows everything.
  */
 export function createHostOriginGuard(allowedHosts: readonly string[], allowedOrigins: readonly string[]): RequestHandler {
   const check = createHostOriginCheck(allowedHosts, allowedOrigins);
   return (req, _res, next) => next(check(req.headers));
+}
+
+/**
+ * Whether a browser request comes from a page of the origin it is sent to. The browser's own
+ * `Sec-Fetch-Site` (a header page scripts cannot set; Fetch Metadata, https://www.w3.org/TR/fetch-metadata/)
+ * decides when present — it is `same-origin` even where the Origin header is serialised as `null`.
+ * Without it, the Origin's host must equal the Host the request was sent to (already checked against
+ * ALLOWED_HOSTS, so a rebound DNS name never gets this far).
+ */
+function isSameOrigin(headers: IncomingHttpHeaders): boolean {
+  const site = headers['sec-fetch-site'];
+  if (typeof site === 'string') return site === 'same-origin';
+  const { origin, host } = headers;
+  if (!origin || !host) return false;
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host === new URL(`${url.protocol}//${host}`).host;
+  } catch {
+    return false;
+  }
 }
 
 /** The guard's rule as a function: the ForbiddenError to answer with, or undefined when allowed. */
@@ -116,7 +137,7 @@ export function createHostOriginCheck(allowedHosts: readonly string[], allowedOr
       return new ForbiddenError('host_not_allowed', `Host "${host ?? ''}" is not allowed. Add it to ALLOWED_HOSTS.`);
     }
     const origin = headers.origin;
-    if (origin !== undefined && !originAllowed(origin)) {
+    if (origin !== undefined && !originAllowed(origin) && !isSameOrigin(headers)) {
       return new ForbiddenError('origin_not_allowed', `Origin "${origin}" is not allowed. Add it to ALLOWED_ORIGINS.`);
     }
     return undefined;
@@ -164,11 +185,15 @@ export function createRateLimit(perMinute: number, now: () => number = Date.now)
   };
 }
 
-/** Headers every response carries. Pages that need more (the dashboard) set their own CSP. */
+/**
+ * Headers every response carries. Pages that need more (the dashboard) set their own CSP.
+ * `Referrer-Policy: same-origin` sends nothing to other sites, but keeps a same-origin form post's
+ * Origin header real: under `no-referrer` Chromium posts forms with `Origin: null`.
+ */
 export const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
   ['X-Content-Type-Options', 'nosniff'],
   ['X-Frame-Options', 'DENY'],
-  ['Referrer-Policy', 'no-referrer'],
+  ['Referrer-Policy', 'same-origin'],
   ['Cross-Origin-Resource-Policy', 'same-origin'],
   ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
 ];

@@ -8,7 +8,7 @@ import compression from 'compression';
 import type { BaseConfig } from './config.js';
 import { ConfigError } from './config.js';
 import { BadRequestError, NotFoundError } from './errors.js';
-import { createLogger, type Logger } from './logger.js';
+import { accessLogLevel, createLogger, type Logger } from './logger.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { Readiness, type ReadinessCheck } from './readiness.js';
 import { createAuthenticator, createHostOriginCheck, createRateLimit, isLoopbackHost, SECURITY_HEADERS } from './security.js';
@@ -86,7 +86,7 @@ export function createService(options: ServiceOptions): Service {
   const { config, name, version } = options;
   const logger =
     options.logger ??
-    createLogger({ service: name, version, level: config.LOG_LEVEL, stdio: options.stdio ?? false });
+    createLogger({ service: name, version, level: config.LOG_LEVEL, format: config.LOG_FORMAT, stdio: options.stdio ?? false });
   const metrics = options.metrics ?? createMetrics(name, version);
 
   const authOff = config.AUTH_DISABLED || config.API_KEYS.length === 0;
@@ -144,10 +144,11 @@ export function createService(options: ServiceOptions): Service {
       const ms = performance.now() - started;
       metrics.httpDuration.observe({ method: req.method ?? '', route: route(), status: String(res.statusCode) }, ms / 1000);
       if (quiet) return; // /ready is polled constantly; never logged at info
-      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
+      const level = accessLogLevel(req.method, url, res.statusCode);
       if (logger.isLevelEnabled(level)) {
         logger[level](
-          { reqId: id, req: { id, method: req.method, url: (req as { originalUrl?: string }).originalUrl ?? req.url }, res: { statusCode: res.statusCode }, responseTime: Math.round(ms) },
+          { reqId: id, req: { id, method: req.method, url }, res: { statusCode: res.statusCode }, responseTime: Math.round(ms) },
           'request completed',
         );
       }

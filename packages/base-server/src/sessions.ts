@@ -2,6 +2,7 @@
 // HttpOnly, SameSite=Strict cookie that stands in for the bearer header. The signing secret is
 // derived from the configured keys, so rotating a key ends the sessions made with it.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { parse as parseCookies, serialize as serializeCookie, type SerializeOptions } from 'cookie';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { ApiKey } from './config.js';
 import type { IncomingMessage } from 'node:http';
@@ -31,16 +32,22 @@ ${failed ? '<p role="alert" class="alert">That API key is not valid.</p>' : ''}
 <button type="submit">Sign in</button>
 </form></main></body></html>`;
 
-function safeNext(next: unknown): string {
-  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') ? next : '/';
-}
+const SELF = 'http://self.invalid';
 
-function readCookie(req: IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+/**
+ * Where to go after signing in: only a path on this origin. The value is resolved the way a browser
+ * resolves a Location header (WHATWG URL: `\` is `/`, tabs and newlines are dropped), so `//evil`,
+ * `/\evil`, `/\t/evil` and the like resolve off-origin and fall back to `/`; what is returned is the
+ * resolved path, never the raw input.
+ */
+function safeNext(next: unknown): string {
+  if (typeof next !== 'string' || !next.startsWith('/')) return '/';
+  try {
+    const url = new URL(next, SELF);
+    return url.origin === SELF ? `${url.pathname}${url.search}${url.hash}` : '/';
+  } catch {
+    return '/';
   }
-  return undefined;
 }
 
 export interface BrowserSessions {
@@ -61,16 +68,23 @@ export function createBrowserSessions(keys: readonly ApiKey[], auth: Authenticat
   const names = new Set(keys.map((k) => k.name));
   const sign = (payload: string) => createHmac('sha256', secret).update(payload).digest('base64url');
 
+  /** The key name a session cookie's (decoded) value was signed for, or undefined for anything else. */
   function verify(value: string | undefined, now = Date.now()): string | undefined {
     if (!value) return undefined;
-    const [name, exp, sig] = decodeURIComponent(value).split('.');
-    if (!name || !exp || !sig || !names.has(name) || Number(exp) < now) return undefined;
+    const parts = value.split('.');
+    const sig = parts.pop();
+    const exp = parts.pop();
+    const name = parts.join('.');
+    if (!name || !exp || !sig || !names.has(name) || !(Number(exp) >= now)) return undefined;
     const expected = Buffer.from(sign(`${name}.${exp}`));
     const given = Buffer.from(sig);
     return expected.length === given.length && timingSafeEqual(expected, given) ? name : undefined;
   }
 
-  const cookieFlags = (req: Request) => `Path=/; HttpOnly; SameSite=Strict${req.secure || req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : ''}`;
+  const cookie = (req: Request, value: string, maxAgeSeconds: number) => {
+    const options: SerializeOptions = { path: '/', httpOnly: true, sameSite: 'strict', maxAge: maxAgeSeconds, secure: req.secure || req.headers['x-forwarded-proto'] === 'https' };
+    return serializeCookie(SESSION_COOKIE, value, options);
+  };
 
   function mount(app: Express): void {
     const page = (res: express.Response, status: number, failed: boolean, next: string) => {
@@ -84,18 +98,20 @@ export function createBrowserSessions(keys: readonly ApiKey[], auth: Authenticat
       if (!principal) return page(res, 401, true, safeNext(body.next));
       const exp = Date.now() + SESSION_TTL_MS;
       const value = `${principal.keyName}.${exp}.${sign(`${principal.keyName}.${exp}`)}`;
-      res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${encodeURIComponent(value)}; Max-Age=${SESSION_TTL_MS / 1000}; ${cookieFlags(req)}`);
+      res.setHeader('Set-Cookie', cookie(req, value, SESSION_TTL_MS / 1000));
       res.redirect(303, safeNext(body.next));
     });
     app.post('/logout', (req, res) => {
-      res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; Max-Age=0; ${cookieFlags(req)}`);
+      res.setHeader('Set-Cookie', cookie(req, '', 0));
       res.redirect(303, '/login');
     });
   }
 
   function authenticate(req: IncomingMessage): Principal | { redirect: string } {
     if (!req.headers.authorization) {
-      const name = verify(readCookie(req, SESSION_COOKIE));
+      // cookie's parse never throws: a value that is not valid percent-encoding is kept as it is, and
+      // then simply does not verify (a malformed cookie is "not signed in", never a 500).
+      const name = verify(parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE]);
       if (name) return { keyName: name, authenticated: true };
       if (req.method === 'GET' && (req.headers.accept ?? '').includes('text/html')) {
         return { redirect: `/login?next=${encodeURIComponent((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/')}` };

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { sql, type Generated, type Kysely } from 'kysely';
+import { Migrator, sql, type Generated, type Kysely, type Migration } from 'kysely';
 import { createDatabase, createRedis, redisCheck, closeRedis, createLogger, createMetrics, Readiness } from '../src/index.js';
 import { startTcpProxy, uniqueSchema } from '../src/testing.js';
 import { until } from './helpers.js';
@@ -41,8 +41,8 @@ describe('postgres through kysely', () => {
       await database.close();
     });
     expect(database.kind).toBe('postgres');
-    expect(await database.migrate(migrations)).toEqual(['20260101000000_create_notes']);
-    expect(await database.migrate(migrations)).toEqual([]);
+    expect(await database.migrate(migrations, 'notes')).toEqual(['20260101000000_create_notes']);
+    expect(await database.migrate(migrations, 'notes')).toEqual([]);
     const inserts = async () => Number(/db_query_duration_seconds_count\{[^}]*kind="insert"[^}]*\} (\d+)/.exec(await metrics.registry.metrics())?.[1] ?? 0);
     const before = await inserts();
     await database.db.insertInto('notes').values({ body: 'hello' }).execute();
@@ -73,7 +73,7 @@ describe('postgres through kysely', () => {
     const database = await createDatabase<NotesDb>({ logger, schema: 'app' });
     cleanups.push(() => database.close());
     expect(database.kind).toBe('pglite');
-    await database.migrate(migrations);
+    await database.migrate(migrations, 'notes');
     await database.db.insertInto('notes').values({ body: 'embedded' }).execute();
     expect(await database.db.selectFrom('notes').select('body').execute()).toEqual([{ body: 'embedded' }]);
     expect((await readinessFor(database.check()).evaluate()).checks.database?.status).toBe('ok');
@@ -93,8 +93,8 @@ describe('postgres through kysely', () => {
             await sql`create table oops (`.execute(db);
           },
         },
-      }),
-    ).rejects.toThrow(/^migration 20260101000000_broken failed: /);
+      }, 'notes'),
+    ).rejects.toThrow(/^notes: migration 20260101000000_broken failed: /);
   });
 
   it('lets two processes migrate the same new schema at once (one applies, neither fails)', async () => {
@@ -106,8 +106,58 @@ describe('postgres through kysely', () => {
       await a.close();
       await b.close();
     });
-    const [ra, rb] = await Promise.all([a.migrate(migrations), b.migrate(migrations)]);
+    const [ra, rb] = await Promise.all([a.migrate(migrations, 'notes'), b.migrate(migrations, 'notes')]);
     expect([...ra, ...rb]).toEqual(['20260101000000_create_notes']);
+  });
+
+  const tableMigrations = (table: string): Record<string, Migration> => ({
+    [`20261122_0001_${table}`]: {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable(table).addColumn('id', 'serial', (c) => c.primaryKey()).execute();
+      },
+    },
+  });
+  const tablesIn = async (database: { db: Kysely<unknown> }, schema: string) =>
+    (await sql<{ tablename: string }>`select tablename from pg_tables where schemaname = ${schema} order by tablename`.execute(database.db)).rows.map((r) => r.tablename);
+
+  async function schemaDatabase(prefix: string) {
+    const schema = uniqueSchema(prefix);
+    const database = await createDatabase({ url: PG, schema, logger });
+    cleanups.push(async () => {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(database.db);
+      await database.close();
+    });
+    return { schema, database };
+  }
+
+  it('lets two apps keep their migrations in one database, each in its own table', async () => {
+    const { schema, database } = await schemaDatabase('twoapps');
+    expect(await database.migrate(tableMigrations('alpha_things'), 'alpha-app')).toEqual(['20261122_0001_alpha_things']);
+    expect(await database.migrate(tableMigrations('beta_things'), 'beta-app')).toEqual(['20261122_0001_beta_things']);
+    // Each restart of either finds its own history and nothing to do.
+    expect(await database.migrate(tableMigrations('alpha_things'), 'alpha-app')).toEqual([]);
+    expect(await database.migrate(tableMigrations('beta_things'), 'beta-app')).toEqual([]);
+    expect(await tablesIn(database, schema)).toEqual(['alpha_app_migration', 'alpha_app_migration_lock', 'alpha_things', 'beta_app_migration', 'beta_app_migration_lock', 'beta_things']);
+  });
+
+  it('adopts the history of an existing database from kysely_migration, so nothing runs twice', async () => {
+    const { schema, database } = await schemaDatabase('legacy');
+    // How every app migrated before: kysely's default table, in the app's schema.
+    const legacy = new Migrator({ db: database.db, migrationTableSchema: schema, provider: { getMigrations: async () => tableMigrations('alpha_things') } });
+    expect((await legacy.migrateToLatest()).error).toBeUndefined();
+    expect(await database.migrate(tableMigrations('alpha_things'), 'alpha-app')).toEqual([]);
+    const own = await sql<{ name: string }>`select name from ${sql.id(schema, 'alpha_app_migration')}`.execute(database.db);
+    expect(own.rows.map((r) => r.name)).toEqual(['20261122_0001_alpha_things']);
+    // A second app pointed at the same database now starts instead of finding alpha's history "corrupted".
+    expect(await database.migrate(tableMigrations('beta_things'), 'beta-app')).toEqual(['20261122_0001_beta_things']);
+  });
+
+  it('says which app and what to do when the database holds a migration the app does not have', async () => {
+    const { database } = await schemaDatabase('mismatch');
+    await database.migrate({ ...tableMigrations('alpha_things'), ...tableMigrations('alpha_more') }, 'alpha-app');
+    await expect(database.migrate(tableMigrations('alpha_things'), 'alpha-app')).rejects.toThrow(
+      /^alpha-app: the database records migration 20261122_0001_alpha_more in \w+\.alpha_app_migration, which this version of alpha-app does not have\. Run the alpha-app version that applied it .*, or give alpha-app a database of its own \(DATABASE_URL\)\.$/,
+    );
   });
 
   it('rejects an unsafe schema name', async () => {

@@ -331,4 +331,68 @@ describe('public routes and browser sign-in', () => {
     });
     expect(offSite.status).toBe(403);
   });
+
+  it('treats a malformed session cookie as not signed in: a redirect to /login or a 401, never a 500', async () => {
+    for (const cookie of ['factory_session=%', 'factory_session=%E0%A4%A', 'factory_session="', 'factory_session', '=;;=%', `factory_session=${'.'.repeat(40)}`]) {
+      const page = await request(`${url}/dashboard`, { headers: { accept: 'text/html', cookie } });
+      expect([cookie, page.status, page.headers.location]).toEqual([cookie, 302, '/login?next=%2Fdashboard']);
+      const api = await request(`${url}/dashboard`, { headers: { cookie } });
+      expect([cookie, api.status]).toEqual([cookie, 401]);
+    }
+  });
+
+  it('follows next= after sign-in only to a path on this origin', async () => {
+    const signIn = (next: string) =>
+      request(`${url}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ key: KEY, next }).toString(),
+      });
+    for (const next of ['/\\evil.example', '//evil.example', '/\t/evil.example', '/\n/evil.example', '\\/evil.example', 'https://evil.example/', '///evil.example', '/\\/evil.example', 'evil.example', 'javascript:alert(1)']) {
+      const res = await signIn(next);
+      expect([next, res.status, res.headers.location]).toEqual([next, 303, '/']);
+    }
+    // Encoded variants stay what they are, a path on this origin.
+    expect((await signIn('/%2F%2Fevil.example')).headers.location).toBe('/%2F%2Fevil.example');
+    expect((await signIn('/%5Cevil.example')).headers.location).toBe('/%5Cevil.example');
+    expect((await signIn('/services/memory?range=24h')).headers.location).toBe('/services/memory?range=24h');
+    // The login page carries the same rule for its hidden field.
+    expect((await request(`${url}/login?next=${encodeURIComponent('/\\evil.example')}`)).text).toContain('name="next" value="/"');
+  });
+
+  it('accepts a same-origin form post by its Sec-Fetch-Site or by an Origin equal to its Host, and refuses a cross-site one', async () => {
+    const post = (headers: Record<string, string>) =>
+      request(`${url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: `key=${encodeURIComponent(KEY)}` });
+    expect((await post({ origin: 'null', 'sec-fetch-site': 'same-origin' })).status).toBe(303);
+    expect((await post({ origin: 'null', 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await post({ origin: 'null' })).status).toBe(403);
+    expect((await post({ origin: 'https://evil.example.com', 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    // The pages' referrer policy keeps a same-origin Origin header real.
+    expect((await request(`${url}/login`)).headers['referrer-policy']).toBe('same-origin');
+  });
+});
+
+describe('same-origin browser requests on a host that is not loopback', () => {
+  const { service } = makeService({ browserLogin: true }, { ALLOWED_HOSTS: 'factory.internal' });
+  let port = 0;
+  beforeAll(async () => {
+    port = Number(new URL((await service.start()).url).port);
+  });
+  afterAll(async () => {
+    await service.stop();
+  });
+
+  it('accepts an Origin that is the Host it was sent to, and refuses another allowed-looking one', async () => {
+    const post = (origin: string, host = `factory.internal:${port}`) =>
+      request(`http://127.0.0.1:${port}/login`, {
+        method: 'POST',
+        headers: { host, origin, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `key=${encodeURIComponent(KEY)}`,
+      });
+    expect((await post(`http://factory.internal:${port}`)).status).toBe(303);
+    expect((await post(`https://factory.internal:${port}`)).status).toBe(303);
+    expect((await post(`http://factory.internal:${port + 1}`)).status).toBe(403);
+    expect((await post(`http://other.internal:${port}`)).status).toBe(403);
+    expect((await post(`http://factory.internal`, 'factory.internal')).status).toBe(303);
+  });
 });

@@ -1,5 +1,5 @@
 // GitHub HTTP failures become AppErrors whose messages tell the calling model what to fix.
-import { AppError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitError, UpstreamError } from '@factory/base-server';
+import { AppError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitError, ServiceUnavailableError, UpstreamError } from '@factory/base-server';
 
 interface GithubErrorLike {
   status: number;
@@ -63,6 +63,27 @@ export function rateLimitReset(err: GithubErrorLike, now = Date.now()): { second
     return { seconds: 60, at: new Date(now + 60_000) };
   }
   return undefined;
+}
+
+/** What to set when the server has no GitHub credentials at all (not a token that is wrong). */
+export const NO_CREDENTIALS = 'github-mcp has no GitHub credentials configured: an operator must set GITHUB_TOKEN, or the GITHUB_APP_* settings, on the server.';
+
+/** A write refused before any request: without credentials GitHub would only answer 401 or 404. */
+export function credentialsMissing(tool: string): AppError {
+  return new ServiceUnavailableError('github_credentials_missing', `${tool} changes GitHub, which needs credentials. ${NO_CREDENTIALS}`, { retryable: false });
+}
+
+/**
+ * The same failure, worded for a server without credentials: GitHub's 401 then means "sign in", not
+ * "your token is invalid or expired". Other errors pass through.
+ */
+export function withoutCredentials(err: AppError): AppError {
+  if (err.code !== 'github_unauthorized' || !isGithubError(err.cause)) return err;
+  const gh = githubMessage(err.cause);
+  return new ServiceUnavailableError('github_credentials_missing', `GitHub requires authentication for ${describeRequest(err.cause)} (401 ${gh || 'Requires authentication'}). ${NO_CREDENTIALS}`, {
+    retryable: false,
+    cause: err.cause,
+  });
 }
 
 /** Maps anything Octokit throws to an AppError; AppErrors pass through unchanged. */

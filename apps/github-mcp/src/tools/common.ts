@@ -3,7 +3,7 @@
 import { AppError, UpstreamError, defineTool, z, type ToolDefinition } from '@factory/base-server';
 import type { Toolset } from '../config.js';
 import type { GithubClient } from '../github/client.js';
-import { toGithubError } from '../github/errors.js';
+import { credentialsMissing, toGithubError, withoutCredentials } from '../github/errors.js';
 import { callSignal } from '../github/client.js';
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
@@ -43,6 +43,28 @@ function unexpectedAnswer(tool: string, logger: { warn: (obj: object, msg: strin
   return new UpstreamError('github_unexpected_answer', `GitHub answered something unexpected for ${tool}; try again shortly, and report it if it persists.`, {
     cause: detail,
   });
+}
+
+/**
+ * The tool as served without any GitHub credentials: a write refuses at once, saying what to set, and a
+ * read that GitHub answers 401 says the same instead of blaming a token.
+ */
+export function withoutGithubCredentials({ toolset, tool }: GithubTool): GithubTool {
+  const write = !tool.annotations.readOnlyHint;
+  return {
+    toolset,
+    tool: {
+      ...tool,
+      handler: async (args: unknown, ctx: Parameters<typeof tool.handler>[1]) => {
+        if (write) throw credentialsMissing(tool.name);
+        try {
+          return await tool.handler(args, ctx);
+        } catch (err) {
+          throw err instanceof AppError ? withoutCredentials(err) : err;
+        }
+      },
+    },
+  };
 }
 
 export interface ToolDeps {

@@ -17,7 +17,7 @@ import {
 } from '@factory/base-server';
 import type { MemoryConfig } from '../config.js';
 import type { MemoryDatabase } from '../db/schema.js';
-import { migrations } from '../db/migrations.js';
+import { migrations, MIGRATIONS_APP } from '../db/migrations.js';
 import { createRedisCache } from '../cache/memory-cache.js';
 import { createMemoryMetrics, type MemoryMetrics } from '../memory-metrics.js';
 import { SERVICE_VERSION } from '../version.js';
@@ -78,7 +78,7 @@ export function bullmqProcessor(processor: CompressionProcessor, metrics: Memory
 export async function createCompressionWorker(config: MemoryConfig, deps: CompressionWorkerDeps = {}): Promise<CompressionWorker> {
   if (!config.REDIS_URL) throw new ConfigError('Invalid configuration: REDIS_URL: required by the compression worker (without Redis the API compresses in-process)');
   const redisUrl = config.REDIS_URL;
-  const logger = deps.logger ?? createLogger({ service: 'memory-worker', version: SERVICE_VERSION, level: config.LOG_LEVEL });
+  const logger = deps.logger ?? createLogger({ service: 'memory-worker', version: SERVICE_VERSION, level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   const serviceMetrics = createMetrics('memory-worker', SERVICE_VERSION);
   const database = await createDatabase<MemoryDatabase>({
     url: config.DATABASE_URL,
@@ -150,7 +150,7 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
       llm.check(),
     ],
     onStart: async () => {
-      await database.migrate(migrations);
+      await database.migrate(migrations, MIGRATIONS_APP);
       workerRedis = createRedis({ url: redisUrl, role: 'worker', logger, name: 'memory-worker' });
       worker = new Worker<CompressionJobData, CompressionResult>(QUEUE_NAME, bullmqProcessor(processor, metrics, logger, handBack.signal), {
         connection: workerRedis,

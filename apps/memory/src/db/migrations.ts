@@ -78,6 +78,9 @@ const createIdempotencyKeys: Migration = {
   },
 };
 
+/** Whose migrations these are: the memory API and its worker share one history (`memory_migration`). */
+export const MIGRATIONS_APP = 'memory';
+
 export const migrations: Record<string, Migration> = {
   '20261122000000_create_memory_tables': createMemoryTables,
   '20261201000000_create_idempotency_keys': createIdempotencyKeys,

@@ -67,8 +67,12 @@ function destroyConnectionOnTimeout(client: pg.PoolClient): void {
 export interface Database<DB> {
   db: Kysely<DB>;
   kind: 'postgres' | 'pglite';
-  /** Creates the schema if one was configured, then applies pending migrations. */
-  migrate(migrations: Record<string, Migration>): Promise<string[]>;
+  /**
+   * Creates the schema if one was configured, then applies pending migrations. `app` names whose
+   * migrations these are: each app keeps its own migration table, so any set of apps can share one
+   * database (and the processes of one app, the memory API and worker, share theirs).
+   */
+  migrate(migrations: Record<string, Migration>, app: string): Promise<string[]>;
   /**
    * Runs a hot statement as a named prepared statement: parsed and planned once per connection instead
    * of on every call (on PGlite, a plain query). `name` must be unique per statement text.
@@ -192,7 +196,7 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
         throw error;
       }
     },
-    async migrate(migrations) {
+    async migrate(migrations, app) {
       if (options.schema) {
         try {
           await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
@@ -203,7 +207,7 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
           if (code !== '23505' && code !== '42P06') throw err;
         }
       }
-      return runMigrations(db, migrations, logger, options.schema);
+      return runMigrations(db, migrations, logger, { app, ...(options.schema ? { schema: options.schema } : {}) });
     },
     check(opts = {}) {
       return {
@@ -229,26 +233,78 @@ class StaticMigrationProvider implements MigrationProvider {
   }
 }
 
-/** Applies pending migrations in name order; throws (with the failing migration's name) on error. */
+/** kysely's default table, where every app kept its migrations before each had its own. */
+const LEGACY_MIGRATION_TABLE = 'kysely_migration';
+const APP_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+
+/** The app's own migration and lock tables: `memory_migration`, `control_center_migration_lock`. */
+export function migrationTables(app: string): { table: string; lockTable: string } {
+  if (!APP_NAME.test(app)) throw new Error(`invalid app name "${app}" for migrations: use lower-case letters, digits and -`);
+  const table = `${app.replaceAll('-', '_')}_migration`;
+  return { table, lockTable: `${table}_lock` };
+}
+
+/**
+ * A database migrated before apps had their own tables keeps its history in kysely_migration: the
+ * first time an app's own table is missing there, it is created with kysely's columns and the app's
+ * rows are copied into it, so nothing runs twice. The old table is left as it is (read-only from now).
+ */
+async function adoptLegacyMigrations<DB>(db: Kysely<DB>, names: string[], table: string, schema: string | undefined, logger: Logger): Promise<void> {
+  const regclass = (name: string) => (schema ? `${schema}.${name}` : name);
+  const { rows } = await sql<{ own: string | null; legacy: string | null }>`
+    select to_regclass(${regclass(table)})::text as own, to_regclass(${regclass(LEGACY_MIGRATION_TABLE)})::text as legacy`.execute(db);
+  if (rows[0]?.own || !rows[0]?.legacy || names.length === 0) return;
+  const ref = (name: string) => (schema ? sql.id(schema, name) : sql.id(name));
+  try {
+    await sql`create table if not exists ${ref(table)} (name varchar(255) not null primary key, timestamp varchar(255) not null)`.execute(db);
+  } catch (err) {
+    // Another replica created it at the same moment (IF NOT EXISTS is not atomic on Postgres).
+    const code = (err as { code?: string }).code;
+    if (code !== '23505' && code !== '42P07') throw err;
+  }
+  const adopted = await sql`
+    insert into ${ref(table)} (name, timestamp)
+    select name, timestamp from ${ref(LEGACY_MIGRATION_TABLE)} where name in (${sql.join(names)})
+    on conflict (name) do nothing`.execute(db);
+  if (adopted.numAffectedRows) logger.info({ table, from: LEGACY_MIGRATION_TABLE, adopted: Number(adopted.numAffectedRows) }, 'migration history adopted from the shared table');
+}
+
+/**
+ * Applies the app's pending migrations in name order, recorded in the app's own table; throws with the
+ * failing migration's name, or, when the database holds migrations this app does not know, with what
+ * to do about it.
+ */
 export async function runMigrations<DB>(
   db: Kysely<DB>,
   migrations: Record<string, Migration>,
   logger: Logger,
-  schema?: string,
+  options: { app: string; schema?: string },
 ): Promise<string[]> {
+  const { app, schema } = options;
+  const { table, lockTable } = migrationTables(app);
+  await adoptLegacyMigrations(db, Object.keys(migrations), table, schema, logger);
   const migrator = new Migrator({
     db,
     provider: new StaticMigrationProvider(migrations),
+    migrationTableName: table,
+    migrationLockTableName: lockTable,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results = [] } = await migrator.migrateToLatest();
   const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
   const failed = results.find((r) => r.status === 'Error');
   if (error) {
-    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    const message = error instanceof Error ? error.message : String(error);
+    const missing = /previously executed migration (\S+) is missing/.exec(message)?.[1];
+    if (missing) {
+      throw new Error(
+        `${app}: the database records migration ${missing} in ${schema ? `${schema}.` : ''}${table}, which this version of ${app} does not have. ` +
+          `Run the ${app} version that applied it (a newer one?), or give ${app} a database of its own (DATABASE_URL).`,
+        { cause: error },
+      );
+    }
+    throw new Error(`${app}: migration ${failed?.migrationName ?? '(unknown)'} failed: ${message}`, { cause: error });
   }
-  if (applied.length) logger.info({ applied }, 'migrations applied');
+  if (applied.length) logger.info({ applied, table }, 'migrations applied');
   return applied;
 }
