@@ -1,6 +1,8 @@
 // base-server against the peers a user would pick instead, all measured in this run:
 // - MCP tools/call, both protocol eras: base-server (auth on, as shipped) vs the MCP SDK v2's own
-//   createMcpHandler on bare node:http (no auth) — the honest peer;
+//   createMcpHandler on bare node:http (no auth) — the honest peer; and base-server with its
+//   tools/call fast path off (MCP_FAST_PATH=false: every request through the SDK handler), which the
+//   fast path must beat by more than 20 % to earn its place;
 // - a declared REST route vs a bare express 5 route with the same auth, body parsing and validation;
 // - GET /health vs bare node:http sending the same body and headers;
 // - memory kept over BENCH_MCP_CALLS calls.
@@ -39,6 +41,7 @@ const ERAS = {
 };
 
 const ours = await startServer('base-service.mjs', [], env);
+const oursPlain = await startServer('base-service.mjs', [], { ...env, MCP_FAST_PATH: 'false' });
 const sdk = await startServer('sdk-v2-handler.mjs');
 const bareExpress = await startServer('bare-express.mjs', [], env);
 const bareNode = await startServer('bare-node-http.mjs');
@@ -49,6 +52,8 @@ for (const era of Object.keys(ERAS)) {
   const { a: o, b: r } = await compare(mcp(ours, era, true), mcp(sdk, era, false), { rounds: ROUNDS, seconds: SECONDS });
   console.log(row(`MCP tools/call ${era} (base-server)`, o.rps, 'SDK v2 createMcpHandler', r.rps) + '   goal >= 3x');
   console.log(`  p99 latency (median round): base-server ${fmt(o.p99, 1)} ms, SDK v2 handler ${fmt(r.p99, 1)} ms (goal: no worse)`);
+  const { a: f, b: p } = await compare(mcp(ours, era, true), mcp(oursPlain, era, true), { rounds: ROUNDS, seconds: SECONDS });
+  console.log(row(`  fast path on (${era})`, f.rps, 'base-server, fast path off', p.rps) + '   goal > 1.20x');
 }
 
 const rest = (srv) => ({ url: `http://127.0.0.1:${srv.port}/v1/add`, method: 'POST', headers: { 'content-type': 'application/json', ...authHeader }, body: '{"a":2,"b":3}' });
@@ -68,4 +73,4 @@ const growth = async (srv, auth) => {
   return memoryKept(srv, () => load({ ...mcp(srv, '2025-11-25', auth), amount: CALLS }));
 };
 console.log(`  memory over ${CALLS} calls: base-server ${await growth(ours, true)}; SDK v2 handler ${await growth(sdk, false)}   goal: flat`);
-await Promise.all([ours.stop(), sdk.stop(), bareExpress.stop(), bareNode.stop()]);
+await Promise.all([ours.stop(), oursPlain.stop(), sdk.stop(), bareExpress.stop(), bareNode.stop()]);

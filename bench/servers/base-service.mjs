@@ -7,6 +7,7 @@ const config = parseConfig(baseConfigSchema, {
   PORT: '0',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   RATE_LIMIT_PER_MINUTE: '0',
+  ...(process.env.MCP_FAST_PATH ? { MCP_FAST_PATH: process.env.MCP_FAST_PATH } : {}),
   // With BENCH_KEY set, auth is on (as in production); other benches use it keyless as a trivial-tool reference.
   ...(process.env.BENCH_KEY ? { API_KEYS: `bench:${process.env.BENCH_KEY}` } : {}),
 });

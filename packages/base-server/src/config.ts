@@ -83,6 +83,8 @@ export const baseConfigShape = {
   ALLOWED_ORIGINS: envList([]),
   RATE_LIMIT_PER_MINUTE: envInt(600, 0),
   BODY_LIMIT_BYTES: envInt(1_048_576, 1024),
+  /** Answer plain tools/call requests without a per-request SDK server (byte-equal to the SDK's answer). */
+  MCP_FAST_PATH: envBoolean(true),
   SHUTDOWN_TIMEOUT_MS: envInt(10_000, 100),
   SHUTDOWN_DELAY_MS: envInt(0, 0, 60_000),
   READY_CHECK_TIMEOUT_MS: envInt(3_000, 50, 5_000),

@@ -9,6 +9,8 @@ export interface ServiceMetrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   toolCalls: Counter<'tool' | 'outcome'>;
   toolDuration: Histogram<'tool' | 'outcome'>;
+  /** MCP requests by how they were answered: `fast` (plain tools/call, no per-request SDK server) or `sdk`. */
+  mcpRequests: Counter<'path'>;
   checkStatus: Gauge<'dependency'>;
   checkDuration: Histogram<'dependency'>;
 }
@@ -34,6 +36,12 @@ export function createMetrics(service: string, version: string, collectDefaults 
       name: 'mcp_tool_calls_total',
       help: 'MCP tool calls by tool and outcome (an isError result counts as error)',
       labelNames: ['tool', 'outcome'],
+      registers: [registry],
+    }),
+    mcpRequests: new Counter({
+      name: 'mcp_requests_total',
+      help: 'MCP requests by path: fast (a plain tools/call answered from the registry) or sdk (the SDK handler)',
+      labelNames: ['path'],
       registers: [registry],
     }),
     toolDuration: new Histogram({

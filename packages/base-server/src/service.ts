@@ -15,6 +15,7 @@ import { createAuthenticator, createHostOriginCheck, createRateLimit, isLoopback
 import { createBrowserSessions } from './sessions.js';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { ToolRegistry, authInfoFor, createMcpEndpoint, serveStdio, type AnyTool } from './mcp.js';
+import { answerFastToolCall, fastToolCall } from './mcp-fast-call.js';
 import { RestApi } from './rest.js';
 import { jsonBody, sendError } from './pipeline.js';
 import { ShutdownRegistry, type Closer } from './lifecycle.js';
@@ -228,14 +229,34 @@ export function createService(options: ServiceOptions): Service {
 
   const isMcpPath = (path: string) => path === '/mcp' || path === '/mcp/';
   const mcp = registry ? createMcpEndpoint(registry, logger, { maxRequestBodySize: config.BODY_LIMIT_BYTES }) : undefined;
-  if (mcp) {
+  const fastRequests = metrics.mcpRequests.labels({ path: 'fast' });
+  const sdkRequests = metrics.mcpRequests.labels({ path: 'sdk' });
+  if (mcp && registry) {
     app.all('/mcp', (req: Request & { auth?: AuthInfo }, res, next) => {
-      req.auth = authInfoFor({
+      const ctx = {
         principal: req.principal ?? { keyName: 'anonymous', authenticated: false },
         requestId: req.requestId ?? randomUUID(),
-        logger: req.log,
-      });
-      mcp.handle(req, res, req.body).catch(next);
+        // The request's child logger is created on first use only.
+        get logger() {
+          return req.log;
+        },
+      };
+      const fast = config.MCP_FAST_PATH && req.method === 'POST' ? fastToolCall(registry, req.headers, req.body) : undefined;
+      if (!fast) {
+        sdkRequests.inc();
+        req.auth = authInfoFor(ctx);
+        mcp.handle(req, res, req.body).catch(next);
+        return;
+      }
+      fastRequests.inc();
+      const watch = (abort: () => void) => {
+        res.once('close', abort);
+        return () => res.off('close', abort);
+      };
+      answerFastToolCall(registry, fast, ctx, watch).then((answer) => {
+        if (res.destroyed) return;
+        res.writeHead(answer.status, answer.headers).end(answer.body);
+      }, next);
     });
   }
 
