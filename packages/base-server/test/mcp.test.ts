@@ -277,8 +277,11 @@ describe('MCP over Streamable HTTP', () => {
 });
 
 describe('MCP over stdio', () => {
-  it('serves the same tool list to an SDK client that spawns the server', async () => {
-    const client = new Client({ name: 'stdio-client', version: '1.0.0' });
+  it.each([
+    ['2025-era (initialize)', undefined, 'legacy'],
+    ['2026-07-28 (server/discover)', { versionNegotiation: { mode: 'auto' as const } }, 'modern'],
+  ])('serves the same tools to a %s SDK client that spawns the server', async (_name, options, era) => {
+    const client = new Client({ name: 'stdio-client', version: '1.0.0' }, options);
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url))],
@@ -286,6 +289,7 @@ describe('MCP over stdio', () => {
     });
     await client.connect(transport);
     try {
+      expect(client.getProtocolEra()).toBe(era);
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name)).toEqual(['echo']);
       const result = await client.callTool({ name: 'echo', arguments: { message: 'over stdio' } });
