@@ -134,6 +134,9 @@ export function createService(options: ServiceOptions): Service {
     req.requestId = id;
     res.setHeader('x-request-id', id);
     for (const [h, v] of SECURITY_HEADERS) res.setHeader(h, v);
+    // Answers carry callers' data (conversation turns, incidents): no shared or browser cache keeps them
+    // unless a route says otherwise (badges, static assets set their own Cache-Control).
+    res.setHeader('Cache-Control', 'no-store');
     if (state === 'stopping') res.setHeader('Connection', 'close');
     // The request's child logger (req.log) is created only if something logs through it.
     let child: Logger | undefined;
@@ -145,7 +148,10 @@ export function createService(options: ServiceOptions): Service {
       const ms = performance.now() - started;
       metrics.httpDuration.observe({ method: req.method ?? '', route: route(), status: String(res.statusCode) }, ms / 1000);
       if (quiet) return; // /ready is polled constantly; never logged at info
-      const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
+      // The path only: query strings carry search terms and other conversation text, never logged.
+      const full = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
+      const q = full.indexOf('?');
+      const url = q === -1 ? full : full.slice(0, q);
       const level = accessLogLevel(req.method, url, res.statusCode);
       if (logger.isLevelEnabled(level)) {
         logger[level](

@@ -97,6 +97,29 @@ describe('HTTP contract, security and errors', () => {
     expect(bad.json().error.message).toContain('body.size');
   });
 
+  it('refuses nesting deeper than 64 levels with a 400 envelope before parsing (no stack overflow, no 500)', async () => {
+    const deep = `{"size":${'['.repeat(100)}${']'.repeat(100)}}`;
+    const res = await request(`${url}/v1/things/abc`, { method: 'POST', headers: { ...auth(OTHER_KEY), 'content-type': 'application/json' }, body: deep });
+    expect(res.status).toBe(400);
+    expect(res.json().error).toMatchObject({ type: 'invalid_request_error', code: 'json_too_deep', message: expect.stringContaining('64 levels') });
+    // Brackets inside strings are data, not nesting.
+    const inString = await request(`${url}/v1/things/abc`, {
+      method: 'POST',
+      headers: { ...auth(OTHER_KEY), 'content-type': 'application/json' },
+      body: `{"size":3,"note":"${'['.repeat(100)}\\\"${'{'.repeat(100)}"}`,
+    });
+    expect(inString.status).toBe(201);
+  });
+
+  it('keeps answers out of caches by default and query strings out of the access log', async () => {
+    const res = await request(`${url}/v1/big?q=secret-search-term`, { headers: auth(OTHER_KEY) });
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const line = logs.lines().find((l) => l.msg === 'request completed' && String((l.req as { url: string }).url).startsWith('/v1/big'));
+    expect(line).toBeDefined();
+    expect(logs.text()).not.toContain('secret-search-term');
+  });
+
   it('answers malformed JSON with a 400 envelope', async () => {
     const res = await request(`${url}/v1/things/abc`, { method: 'POST', headers: { ...auth(OTHER_KEY), 'content-type': 'application/json' }, body: '{"size":' });
     expect(res.status).toBe(400);
