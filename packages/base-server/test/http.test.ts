@@ -106,7 +106,7 @@ describe('HTTP contract, security and errors', () => {
     const inString = await request(`${url}/v1/things/abc`, {
       method: 'POST',
       headers: { ...auth(OTHER_KEY), 'content-type': 'application/json' },
-      body: `{"size":3,"note":"${'['.repeat(100)}\\\"${'{'.repeat(100)}"}`,
+      body: JSON.stringify({ size: 3, note: `${'['.repeat(100)}"${'{'.repeat(100)}` }),
     });
     expect(inString.status).toBe(201);
   });
