@@ -48,6 +48,12 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
   description: string;
   inputSchema: I;
   outputSchema: O;
+  /**
+   * Whether tools/list carries the output schema (default true). With false the result is still
+   * validated against it and returned as structuredContent, but clients are not sent its JSON schema:
+   * for tools whose self-describing results are read by the model, where the schema costs context.
+   */
+  listOutputSchema?: boolean;
   annotations: RequiredAnnotations;
   handler: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>>;
   /** A short text rendering of the result for clients that ignore structuredContent (default: JSON). */
@@ -144,7 +150,7 @@ export class ToolRegistry {
         title: t.title,
         description: t.description,
         inputSchema: jsonSchemaOf(t.inputSchema, 'input'),
-        outputSchema: jsonSchemaOf(t.outputSchema, 'output'),
+        ...(t.listOutputSchema === false ? {} : { outputSchema: jsonSchemaOf(t.outputSchema, 'output') }),
         annotations: t.annotations,
       })),
     };
