@@ -92,6 +92,15 @@ function portableNullables(node: Record<string, unknown>): void {
 }
 
 /**
+ * Drops the bounds zod writes on every integer (±Number.MAX_SAFE_INTEGER): they say nothing a model
+ * needs and cost about ten tokens per integer argument; validation still applies them.
+ */
+function withoutSafeIntegerBounds(node: Record<string, unknown>): void {
+  if (node.maximum === Number.MAX_SAFE_INTEGER) delete node.maximum;
+  if (node.minimum === Number.MIN_SAFE_INTEGER) delete node.minimum;
+}
+
+/**
  * A tool's JSON schema for tools/list, in MCP's default dialect (JSON Schema 2020-12). Every token here
  * is paid in each client's context window, so the `$schema` marker (MCP already says which dialect tool
  * schemas use) is left out.
@@ -100,7 +109,10 @@ function jsonSchemaOf(schema: AnyObject, io: 'input' | 'output'): ToolSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
     io,
     target: 'draft-2020-12',
-    override: (ctx) => portableNullables(ctx.jsonSchema as Record<string, unknown>),
+    override: (ctx) => {
+      withoutSafeIntegerBounds(ctx.jsonSchema as Record<string, unknown>);
+      portableNullables(ctx.jsonSchema as Record<string, unknown>);
+    },
   }) as Record<string, unknown>;
   return rest as ToolSchema;
 }

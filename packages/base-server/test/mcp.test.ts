@@ -112,6 +112,8 @@ describe('MCP over Streamable HTTP', () => {
     expect(tally).toBeDefined();
     expect(tally).not.toHaveProperty('outputSchema');
     expect(tools.find((t) => t.name === 'echo')).toHaveProperty('outputSchema');
+    // Integer arguments carry no ±MAX_SAFE_INTEGER bounds on the wire (validation keeps them).
+    expect(tally?.inputSchema.properties?.n).toEqual({ type: 'integer' });
     const ok = await client.callTool({ name: 'tally', arguments: { n: 3 } });
     expect(ok.structuredContent).toEqual({ count: 3 });
     const bad = await client.callTool({ name: 'tally', arguments: { n: 0 } });
