@@ -1,9 +1,9 @@
 // Configuration for github-mcp: the only module that reads process.env. Parsed once, frozen.
 import { baseConfigShape, envBoolean, envInt, envList, loadConfig, parseConfig, z } from '@factory/base-server';
 
-export const TOOLSETS = ['context', 'repos', 'issues', 'pull_requests', 'actions', 'releases', 'search'] as const;
+export const TOOLSETS = ['context', 'repos', 'issues', 'pull_requests', 'users', 'labels', 'actions', 'releases', 'search'] as const;
 export type Toolset = (typeof TOOLSETS)[number];
-export const DEFAULT_TOOLSETS: readonly Toolset[] = ['context', 'repos', 'issues', 'pull_requests'];
+export const DEFAULT_TOOLSETS: readonly Toolset[] = ['context', 'repos', 'issues', 'pull_requests', 'users'];
 
 /** `all`, or a comma-separated list of toolset names. */
 const toolsets = z

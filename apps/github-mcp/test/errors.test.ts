@@ -29,14 +29,14 @@ describe('GitHub failures become clear isError results; only idempotent requests
 
   it('403 says a permission or scope is missing', async () => {
     nock(API).post(`${R}/issues`).reply(403, { message: 'Resource not accessible by personal access token' }, { 'x-ratelimit-remaining': '4000' });
-    expect(await callError(h.client, 'create_issue', { owner: 'octo', repo: 'app', title: 'x' })).toMatch(
+    expect(await callError(h.client, 'issue_write', { method: 'create', owner: 'octo', repo: 'app', title: 'x' })).toMatch(
       /GitHub refused POST \/repos\/octo\/app\/issues \(403 Resource not accessible by personal access token\)\. The token lacks the permission/,
     );
   });
 
   it('404 says what to check', async () => {
     nock(API).get(`${R}/issues/999`).reply(404, { message: 'Not Found' });
-    expect(await callError(h.client, 'get_issue', { owner: 'octo', repo: 'app', issue_number: 999 })).toMatch(
+    expect(await callError(h.client, 'issue_read', { owner: 'octo', repo: 'app', issue_number: 999 })).toMatch(
       /GitHub found nothing at GET \/repos\/octo\/app\/issues\/999 \(404\)\. Check the owner, repository, number/,
     );
   });
@@ -75,7 +75,7 @@ describe('GitHub failures become clear isError results; only idempotent requests
       .reply(403, { message: 'You have exceeded a secondary rate limit.' }, { 'retry-after': '1' })
       .post(`${R}/issues`)
       .reply(201, issue);
-    expect(await callError(h.client, 'create_issue', { owner: 'octo', repo: 'app', title: 'x' })).toMatch(/rate limit exceeded for POST .*in 1 s/);
+    expect(await callError(h.client, 'issue_write', { method: 'create', owner: 'octo', repo: 'app', title: 'x' })).toMatch(/rate limit exceeded for POST .*in 1 s/);
     expect(scope.pendingMocks()).toHaveLength(1);
   });
 
@@ -87,10 +87,10 @@ describe('GitHub failures become clear isError results; only idempotent requests
 
   it('POST and PATCH that fail with 5xx are not retried', async () => {
     const post = nock(API).post(`${R}/issues`).reply(502, { message: 'Bad Gateway' }).post(`${R}/issues`).reply(201, issue);
-    expect(await callError(h.client, 'create_issue', { owner: 'octo', repo: 'app', title: 'x' })).toMatch(/GitHub failed on POST \/repos\/octo\/app\/issues \(502 Bad Gateway\)/);
+    expect(await callError(h.client, 'issue_write', { method: 'create', owner: 'octo', repo: 'app', title: 'x' })).toMatch(/GitHub failed on POST \/repos\/octo\/app\/issues \(502 Bad Gateway\)/);
     expect(post.pendingMocks()).toHaveLength(1);
     const patch = nock(API).patch(`${R}/issues/1`).reply(500, { message: 'boom' }).patch(`${R}/issues/1`).reply(200, issue);
-    expect(await callError(h.client, 'update_issue', { owner: 'octo', repo: 'app', issue_number: 1, title: 'y' })).toMatch(/500 boom/);
+    expect(await callError(h.client, 'issue_write', { method: 'update', owner: 'octo', repo: 'app', issue_number: 1, title: 'y' })).toMatch(/500 boom/);
     expect(patch.pendingMocks()).toHaveLength(1);
   });
 
@@ -101,7 +101,7 @@ describe('GitHub failures become clear isError results; only idempotent requests
 
   it('invalid arguments are refused before any request', async () => {
     // No interceptor exists and the network is closed: only validation can answer.
-    expect(await callError(h.client, 'get_issue', { owner: 'octo/evil', repo: 'app', issue_number: 1 })).toMatch(/owner: a GitHub login: 1-39 letters, digits/);
+    expect(await callError(h.client, 'issue_read', { owner: 'octo/evil', repo: 'app', issue_number: 1 })).toMatch(/owner: a GitHub login: 1-39 letters, digits/);
     expect(await callError(h.client, 'list_issues', { owner: 'octo', repo: 'app', per_page: 500 })).toMatch(/per_page/);
     expect(await callError(h.client, 'list_issues', { owner: 'octo', repo: 'app', since: 'yesterday' })).toMatch(/since: expected an ISO 8601 time/);
   });
@@ -168,9 +168,9 @@ describe('without GitHub credentials configured', () => {
   });
 
   it('a write refuses at once, naming the settings to set, without calling GitHub', async () => {
-    const text = await callError(h.client, 'create_issue', { owner: 'octo', repo: 'app', title: 'x' });
+    const text = await callError(h.client, 'issue_write', { method: 'create', owner: 'octo', repo: 'app', title: 'x' });
     expect(text).toBe(
-      'create_issue changes GitHub, which needs credentials. github-mcp has no GitHub credentials configured: an operator must set GITHUB_TOKEN, or the GITHUB_APP_* settings, on the server.',
+      'issue_write changes GitHub, which needs credentials. github-mcp has no GitHub credentials configured: an operator must set GITHUB_TOKEN, or the GITHUB_APP_* settings, on the server.',
     );
     expect(nock.pendingMocks()).toEqual([]);
     expect(nock.isDone()).toBe(true);
@@ -188,6 +188,6 @@ describe('without GitHub credentials configured', () => {
 
   it('a read GitHub serves without credentials still works', async () => {
     nock(API).get(`${R}/issues/1`).reply(200, issue);
-    expect(await callOk(h.client, 'get_issue', { owner: 'octo', repo: 'app', issue_number: 1 })).toMatchObject({ number: 1 });
+    expect(await callOk(h.client, 'issue_read', { owner: 'octo', repo: 'app', issue_number: 1 })).toMatchObject({ issue: { number: 1 } });
   });
 });

@@ -90,11 +90,11 @@ export { nock };
  * The lifecycle every toolset test file shares: GitHub's network blocked, one service and client for
  * the file, and every nock interceptor used by each test. Returns the harness (usable inside tests).
  */
-export function githubSuite(): Harness {
+export function githubSuite(env: Record<string, string> = {}): Harness {
   let harness: Harness | undefined;
   beforeAll(async () => {
     blockNetwork();
-    harness = await startGithub();
+    harness = await startGithub(env);
   });
   afterEach(() => {
     const pending = nock.pendingMocks();

@@ -43,9 +43,9 @@ describe('issues toolset', () => {
     expect(out).toEqual({ issues: [summary(1), summary(3)], page: 1, per_page: 3, has_more: true });
   });
 
-  it('get_issue returns the body and state details', async () => {
+  it('issue_read details returns the body and state details', async () => {
     nock(API).get(`${R}/issues/7`).reply(200, issue(7, { state_reason: null, milestone: { title: 'v1' }, closed_at: null }));
-    expect(await callOk(h.client, 'get_issue', { owner: 'octo', repo: 'app', issue_number: 7 })).toEqual({
+    expect((await callOk(h.client, 'issue_read', { owner: 'octo', repo: 'app', issue_number: 7 })).issue).toEqual({
       ...summary(7),
       body: 'Steps to reproduce',
       state_reason: null,
@@ -55,25 +55,27 @@ describe('issues toolset', () => {
     });
   });
 
-  it('create_issue sends title, body, labels and assignees', async () => {
+  it('issue_write create sends title, body, labels and assignees, and refuses update-only fields', async () => {
     nock(API)
       .post(`${R}/issues`, { title: 'Crash on start', body: 'trace', labels: ['bug'], assignees: ['bob'] })
       .reply(201, issue(42, { title: 'Crash on start' }));
-    expect(await callOk(h.client, 'create_issue', { owner: 'octo', repo: 'app', title: 'Crash on start', body: 'trace', labels: ['bug'], assignees: ['bob'] })).toEqual({
+    expect(await callOk(h.client, 'issue_write', { method: 'create', owner: 'octo', repo: 'app', title: 'Crash on start', body: 'trace', labels: ['bug'], assignees: ['bob'] })).toEqual({
       number: 42,
       title: 'Crash on start',
       state: 'open',
       html_url: 'https://github.com/octo/app/issues/42',
     });
+    expect(await callError(h.client, 'issue_write', { method: 'create', owner: 'octo', repo: 'app', body: 'no title' })).toMatch(/title: required to create an issue/);
+    expect(await callError(h.client, 'issue_write', { method: 'create', owner: 'octo', repo: 'app', title: 't', issue_number: 3 })).toMatch(/issue_number: only for method update/);
   });
 
-  it('update_issue changes state, labels and assignees, and refuses a call that changes nothing', async () => {
+  it('issue_write update changes state, labels and assignees, and refuses a call that changes nothing', async () => {
     nock(API)
       .patch(`${R}/issues/42`, { state: 'closed', state_reason: 'completed', labels: ['done'], assignees: [] })
       .reply(200, issue(42, { state: 'closed', labels: [{ name: 'done' }], assignees: [] }));
-    const out = await callOk(h.client, 'update_issue', { owner: 'octo', repo: 'app', issue_number: 42, state: 'closed', state_reason: 'completed', labels: ['done'], assignees: [] });
-    expect(out).toMatchObject({ number: 42, state: 'closed', labels: ['done'], assignees: [] });
-    expect(await callError(h.client, 'update_issue', { owner: 'octo', repo: 'app', issue_number: 42 })).toMatch(/give at least one of title/);
+    const out = await callOk(h.client, 'issue_write', { method: 'update', owner: 'octo', repo: 'app', issue_number: 42, state: 'closed', state_reason: 'completed', labels: ['done'], assignees: [] });
+    expect(out).toEqual({ number: 42, title: 'Issue 42', state: 'closed', html_url: 'https://github.com/octo/app/issues/42' });
+    expect(await callError(h.client, 'issue_write', { method: 'update', owner: 'octo', repo: 'app', issue_number: 42 })).toMatch(/give at least one of title/);
   });
 
   it('add_issue_comment posts the comment', async () => {
@@ -87,12 +89,12 @@ describe('issues toolset', () => {
     });
   });
 
-  it('list_issue_comments pages through comments and cuts long bodies', async () => {
+  it('issue_read comments pages through comments and cuts long bodies', async () => {
     nock(API)
       .get(`${R}/issues/42/comments`)
       .query({ page: '2', per_page: '1' })
       .reply(200, [{ id: 5, user: { login: 'carol' }, body: 'z'.repeat(4100), created_at: '2026-01-01T00:00:00Z', html_url: 'u' }]);
-    const out = await callOk(h.client, 'list_issue_comments', { owner: 'octo', repo: 'app', issue_number: 42, page: 2, per_page: 1 });
+    const out = await callOk(h.client, 'issue_read', { owner: 'octo', repo: 'app', issue_number: 42, view: 'comments', page: 2, per_page: 1 });
     const comments = out.comments as Array<{ body: string; user: string }>;
     expect(comments[0]?.user).toBe('carol');
     expect(comments[0]?.body.startsWith('z'.repeat(4000))).toBe(true);
@@ -103,7 +105,7 @@ describe('issues toolset', () => {
   it('search_issues sends the query and names each result\'s repository', async () => {
     nock(API)
       .get('/search/issues')
-      .query({ q: 'repo:octo/app is:open crash', order: 'desc', page: '1', per_page: '30', sort: 'updated' })
+      .query({ q: 'is:issue repo:octo/app is:open crash', order: 'desc', page: '1', per_page: '30', sort: 'updated' })
       .reply(200, {
         total_count: 2,
         incomplete_results: false,
@@ -118,5 +120,23 @@ describe('issues toolset', () => {
       { repository: 'octo/app', number: 1, title: 'Issue 1', state: 'open', is_pull_request: false, user: 'alice', updated_at: '2026-01-02T00:00:00Z', html_url: 'https://github.com/octo/app/issues/1' },
       { repository: 'octo/app', number: 2, title: 'Issue 2', state: 'open', is_pull_request: true, user: 'alice', updated_at: '2026-01-02T00:00:00Z', html_url: 'https://github.com/octo/app/issues/2' },
     ]);
+  });
+
+  it('issue_read sub_issues lists child issues with the ids sub_issue_write takes, and sub_issue_write adds and removes them', async () => {
+    nock(API).get(`${R}/issues/42/sub_issues`).query({ page: '1', per_page: '30' }).reply(200, [{ id: 9001, ...issue(43) }]);
+    expect(await callOk(h.client, 'issue_read', { owner: 'octo', repo: 'app', issue_number: 42, view: 'sub_issues' })).toEqual({
+      sub_issues: [{ id: 9001, ...summary(43) }],
+      page: 1,
+      per_page: 30,
+      has_more: false,
+    });
+    nock(API).post(`${R}/issues/42/sub_issues`, { sub_issue_id: 9002, replace_parent: true }).reply(201, issue(42));
+    expect(await callOk(h.client, 'sub_issue_write', { owner: 'octo', repo: 'app', issue_number: 42, method: 'add', sub_issue_id: 9002, replace_parent: true })).toEqual({
+      parent: 42,
+      sub_issue_id: 9002,
+      html_url: 'https://github.com/octo/app/issues/42',
+    });
+    nock(API).delete(`${R}/issues/42/sub_issue`, { sub_issue_id: 9001 }).reply(200, issue(42));
+    expect(await callOk(h.client, 'sub_issue_write', { owner: 'octo', repo: 'app', issue_number: 42, method: 'remove', sub_issue_id: 9001 })).toMatchObject({ sub_issue_id: 9001 });
   });
 });

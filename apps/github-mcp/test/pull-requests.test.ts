@@ -54,9 +54,9 @@ describe('pull_requests toolset', () => {
     });
   });
 
-  it('get_pull_request returns head and base SHAs and merge state', async () => {
+  it('pull_request_read details returns head and base SHAs and merge state', async () => {
     nock(API).get(`${R}/pulls/5`).reply(200, pr(5));
-    expect(await callOk(h.client, 'get_pull_request', { owner: 'octo', repo: 'app', pull_number: 5 })).toEqual({
+    expect((await callOk(h.client, 'pull_request_read', { owner: 'octo', repo: 'app', pull_number: 5 })).pull_request).toEqual({
       ...summary(5),
       body: 'Adds a feature',
       head_sha: SHA,
@@ -74,24 +74,24 @@ describe('pull_requests toolset', () => {
     });
   });
 
-  it('get_pull_request_diff asks for the diff format and bounds it at a line boundary', async () => {
+  it('pull_request_read diff asks for the diff format and bounds it at a line boundary', async () => {
     const diff = ['diff --git a/a.ts b/a.ts', '--- a/a.ts', '+++ b/a.ts', '@@ -1 +1 @@', ...Array.from({ length: 200 }, (_, i) => `+line ${i}`)].join('\n') + '\n';
     nock(API, { reqheaders: { accept: 'application/vnd.github.v3.diff' } })
       .get(`${R}/pulls/5`)
       .twice()
       .reply(200, diff, { 'content-type': 'text/plain; charset=utf-8' });
-    const small = await callOk(h.client, 'get_pull_request_diff', { owner: 'octo', repo: 'app', pull_number: 5, max_bytes: 1000 });
+    const small = await callOk(h.client, 'pull_request_read', { owner: 'octo', repo: 'app', pull_number: 5, view: 'diff', max_bytes: 1000 });
     expect(small.truncated).toBe(true);
     expect(small.bytes).toBe(Buffer.byteLength(diff));
     const text = small.diff as string;
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(1000);
     expect(text.endsWith('\n')).toBe(true);
     expect(diff.startsWith(text)).toBe(true);
-    const full = await callOk(h.client, 'get_pull_request_diff', { owner: 'octo', repo: 'app', pull_number: 5 });
-    expect(full).toEqual({ diff, bytes: Buffer.byteLength(diff), truncated: false });
+    const full = await callOk(h.client, 'pull_request_read', { owner: 'octo', repo: 'app', pull_number: 5, view: 'diff' });
+    expect(full).toEqual({ view: 'diff', diff, bytes: Buffer.byteLength(diff), truncated: false });
   });
 
-  it('get_pull_request_files lists changed files with patches when asked', async () => {
+  it('pull_request_read files lists changed files with patches when asked', async () => {
     nock(API)
       .get(`${R}/pulls/5/files`)
       .query({ page: '1', per_page: '30' })
@@ -99,7 +99,7 @@ describe('pull_requests toolset', () => {
         { filename: 'a.ts', status: 'modified', additions: 1, deletions: 1, changes: 2, patch: '@@ x', sha: SHA, blob_url: 'b' },
         { filename: 'b.ts', status: 'renamed', previous_filename: 'old.ts', additions: 0, deletions: 0, changes: 0, sha: SHA, blob_url: 'b' },
       ]);
-    const out = await callOk(h.client, 'get_pull_request_files', { owner: 'octo', repo: 'app', pull_number: 5, include_patch: true });
+    const out = await callOk(h.client, 'pull_request_read', { owner: 'octo', repo: 'app', pull_number: 5, view: 'files', include_patch: true });
     expect(out.files).toEqual([
       { filename: 'a.ts', status: 'modified', additions: 1, deletions: 1, patch: '@@ x' },
       { filename: 'b.ts', status: 'renamed', additions: 0, deletions: 0, previous_filename: 'old.ts' },
@@ -145,29 +145,31 @@ describe('pull_requests toolset', () => {
     expect(text).toMatch(/Re-read the resource/);
   });
 
-  it('create_pull_request_review submits a verdict with line comments, and requires a body to request changes', async () => {
-    expect(await callError(h.client, 'create_pull_request_review', { owner: 'octo', repo: 'app', pull_number: 9, event: 'REQUEST_CHANGES' })).toMatch(/body is required/);
+  it('pull_request_review_write submit sends a verdict with line comments, and requires a body to request changes', async () => {
+    expect(await callError(h.client, 'pull_request_review_write', { owner: 'octo', repo: 'app', pull_number: 9, method: 'submit', event: 'REQUEST_CHANGES' })).toMatch(/body: required for REQUEST_CHANGES/);
     nock(API)
       .post(`${R}/pulls/9/reviews`, { event: 'COMMENT', body: 'Looks close', comments: [{ path: 'a.ts', line: 3, side: 'RIGHT', body: 'nit' }] })
       .reply(200, { id: 77, state: 'COMMENTED', html_url: 'https://github.com/r/77', submitted_at: '2026-01-05T00:00:00Z' });
     expect(
-      await callOk(h.client, 'create_pull_request_review', {
+      await callOk(h.client, 'pull_request_review_write', {
         owner: 'octo',
         repo: 'app',
         pull_number: 9,
+        method: 'submit',
         event: 'COMMENT',
         body: 'Looks close',
         comments: [{ path: 'a.ts', line: 3, body: 'nit' }],
       }),
-    ).toEqual({ id: 77, state: 'COMMENTED', html_url: 'https://github.com/r/77', submitted_at: '2026-01-05T00:00:00Z' });
+    ).toEqual({ id: 77, state: 'COMMENTED', html_url: 'https://github.com/r/77' });
   });
 
-  it('list_pull_request_reviews lists verdicts', async () => {
+  it('pull_request_read reviews lists verdicts', async () => {
     nock(API)
       .get(`${R}/pulls/9/reviews`)
       .query({ page: '1', per_page: '30' })
       .reply(200, [{ id: 1, user: { login: 'bob' }, state: 'APPROVED', body: '', commit_id: SHA, submitted_at: '2026-01-04T00:00:00Z' }]);
-    expect(await callOk(h.client, 'list_pull_request_reviews', { owner: 'octo', repo: 'app', pull_number: 9 })).toEqual({
+    expect(await callOk(h.client, 'pull_request_read', { owner: 'octo', repo: 'app', pull_number: 9, view: 'reviews' })).toEqual({
+      view: 'reviews',
       reviews: [{ id: 1, user: 'bob', state: 'APPROVED', body: '', commit_id: SHA, submitted_at: '2026-01-04T00:00:00Z' }],
       page: 1,
       per_page: 30,
@@ -175,7 +177,7 @@ describe('pull_requests toolset', () => {
     });
   });
 
-  it('get_pull_request_status combines commit statuses and check runs of the head commit', async () => {
+  it('pull_request_read status combines commit statuses and check runs of the head commit', async () => {
     nock(API).get(`${R}/pulls/9`).twice().reply(200, pr(9));
     nock(API)
       .get(`${R}/commits/${SHA}/status`)
@@ -192,8 +194,8 @@ describe('pull_requests toolset', () => {
           { name: 'build', status: 'in_progress', conclusion: null, html_url: 'https://gh/run/2' },
         ],
       });
-    const failing = await callOk(h.client, 'get_pull_request_status', { owner: 'octo', repo: 'app', pull_number: 9 });
-    expect(failing).toEqual({
+    const failing = await callOk(h.client, 'pull_request_read', { owner: 'octo', repo: 'app', pull_number: 9, view: 'status' });
+    expect(failing.status).toEqual({
       head_sha: SHA,
       state: 'failure',
       total: 3,
@@ -208,6 +210,71 @@ describe('pull_requests toolset', () => {
       .get(`${R}/commits/${SHA}/check-runs`)
       .query(true)
       .reply(200, { total_count: 1, check_runs: [{ name: 'build', status: 'in_progress', conclusion: null, html_url: 'u' }] });
-    expect(await callOk(h.client, 'get_pull_request_status', { owner: 'octo', repo: 'app', pull_number: 9 })).toMatchObject({ state: 'pending', failing: [] });
+    expect(await callOk(h.client, 'pull_request_read', { owner: 'octo', repo: 'app', pull_number: 9, view: 'status' })).toMatchObject({ status: { state: 'pending', failing: [] } });
+  });
+
+  it('pull_request_read review_comments lists line comments with the ids a reply needs', async () => {
+    nock(API)
+      .get(`${R}/pulls/9/comments`)
+      .query({ page: '2', per_page: '1' })
+      .reply(
+        200,
+        [{ id: 501, user: { login: 'bob' }, path: 'a.ts', line: 3, side: 'RIGHT', body: 'why?', in_reply_to_id: undefined, created_at: '2026-01-04T00:00:00Z', html_url: 'https://github.com/c/501', diff_hunk: '@@' }],
+        nextLink(`${R}/pulls/9/comments`, 2),
+      );
+    expect(await callOk(h.client, 'pull_request_read', { owner: 'octo', repo: 'app', pull_number: 9, view: 'review_comments', page: 2, per_page: 1 })).toEqual({
+      view: 'review_comments',
+      review_comments: [{ id: 501, user: 'bob', path: 'a.ts', line: 3, side: 'RIGHT', body: 'why?', in_reply_to_id: null, created_at: '2026-01-04T00:00:00Z', html_url: 'https://github.com/c/501' }],
+      page: 2,
+      per_page: 1,
+      has_more: true,
+    });
+  });
+
+  it('pull_request_review_write creates a pending review, submits it, or deletes it', async () => {
+    nock(API)
+      .post(`${R}/pulls/9/reviews`, (b) => b.event === undefined && b.comments?.[0]?.path === 'a.ts')
+      .reply(200, { id: 80, state: 'PENDING', html_url: 'https://github.com/r/80' });
+    expect(await callOk(h.client, 'pull_request_review_write', { owner: 'octo', repo: 'app', pull_number: 9, method: 'create_pending', comments: [{ path: 'a.ts', line: 1, body: 'x' }] })).toEqual({
+      id: 80,
+      state: 'PENDING',
+      html_url: 'https://github.com/r/80',
+    });
+    expect(await callError(h.client, 'pull_request_review_write', { owner: 'octo', repo: 'app', pull_number: 9, method: 'submit_pending', event: 'APPROVE' })).toMatch(/review_id: required for method submit_pending/);
+    nock(API).post(`${R}/pulls/9/reviews/80/events`, { event: 'APPROVE' }).reply(200, { id: 80, state: 'APPROVED', html_url: 'https://github.com/r/80' });
+    expect(await callOk(h.client, 'pull_request_review_write', { owner: 'octo', repo: 'app', pull_number: 9, method: 'submit_pending', review_id: 80, event: 'APPROVE' })).toMatchObject({ state: 'APPROVED' });
+    nock(API).delete(`${R}/pulls/9/reviews/81`).reply(200, { id: 81, state: 'PENDING', html_url: 'https://github.com/r/81' });
+    expect(await callOk(h.client, 'pull_request_review_write', { owner: 'octo', repo: 'app', pull_number: 9, method: 'delete_pending', review_id: 81 })).toEqual({ id: 81, state: 'DELETED', html_url: null });
+  });
+
+  it('pull_request_review_write comment adds a line comment on the head commit, and reply answers a review comment', async () => {
+    nock(API).get(`${R}/pulls/9`).reply(200, pr(9));
+    nock(API)
+      .post(`${R}/pulls/9/comments`, { commit_id: SHA, path: 'src/a.ts', line: 12, side: 'RIGHT', body: 'off by one', start_line: 10, start_side: 'RIGHT' })
+      .reply(201, { id: 601, html_url: 'https://github.com/c/601' });
+    expect(
+      await callOk(h.client, 'pull_request_review_write', { owner: 'octo', repo: 'app', pull_number: 9, method: 'comment', path: 'src/a.ts', line: 12, start_line: 10, body: 'off by one' }),
+    ).toEqual({ id: 601, state: null, html_url: 'https://github.com/c/601' });
+    nock(API).post(`${R}/pulls/9/comments/501/replies`, { body: 'fixed' }).reply(201, { id: 602, html_url: 'https://github.com/c/602' });
+    expect(await callOk(h.client, 'pull_request_review_write', { owner: 'octo', repo: 'app', pull_number: 9, method: 'reply', comment_id: 501, body: 'fixed' })).toMatchObject({ id: 602 });
+    expect(await callError(h.client, 'pull_request_review_write', { owner: 'octo', repo: 'app', pull_number: 9, method: 'comment', path: '../x', line: 1, body: 'b' })).toMatch(/path/);
+  });
+
+  it('update_pull_request_branch merges the base in, only while the head is where the caller saw it', async () => {
+    nock(API).put(`${R}/pulls/9/update-branch`, { expected_head_sha: SHA }).reply(202, { message: 'Updating pull request branch.', url: 'https://api.github.com/repos/octo/app/pulls/9' });
+    expect(await callOk(h.client, 'update_pull_request_branch', { owner: 'octo', repo: 'app', pull_number: 9, expected_head_sha: SHA })).toEqual({
+      message: 'Updating pull request branch.',
+      url: 'https://api.github.com/repos/octo/app/pulls/9',
+    });
+    nock(API).put(`${R}/pulls/9/update-branch`).reply(422, { message: 'expected head sha didn’t match current head ref.' });
+    expect(await callError(h.client, 'update_pull_request_branch', { owner: 'octo', repo: 'app', pull_number: 9, expected_head_sha: SHA2 })).toMatch(/422/);
+  });
+
+  it('search_pull_requests narrows the search to pull requests unless the query names a kind', async () => {
+    const answer = { total_count: 1, incomplete_results: false, items: [{ repository_url: `${API}/repos/octo/app`, number: 4, title: 't', state: 'open', pull_request: {}, user: { login: 'a' }, updated_at: 'u', html_url: 'h' }] };
+    nock(API).get('/search/issues').query({ q: 'is:pr repo:octo/app review-requested:@me', order: 'desc', page: '1', per_page: '30' }).reply(200, answer);
+    expect(await callOk(h.client, 'search_pull_requests', { query: 'repo:octo/app review-requested:@me' })).toMatchObject({ total_count: 1, items: [{ repository: 'octo/app', number: 4, is_pull_request: true }] });
+    nock(API).get('/search/issues').query({ q: 'repo:octo/app is:pr is:merged', order: 'desc', page: '1', per_page: '30' }).reply(200, answer);
+    await callOk(h.client, 'search_pull_requests', { query: 'repo:octo/app is:pr is:merged' });
   });
 });

@@ -7,9 +7,9 @@ describe('github-mcp: untrusted arguments and answers', () => {
   const h = githubSuite();
 
   it.each([
-    ['get_issue', { owner: '..', repo: '..', issue_number: 1 }],
-    ['get_issue', { owner: 'octo', repo: '.', issue_number: 1 }],
-    ['get_issue', { owner: '.', repo: 'app', issue_number: 1 }],
+    ['issue_read', { owner: '..', repo: '..', issue_number: 1 }],
+    ['issue_read', { owner: 'octo', repo: '.', issue_number: 1 }],
+    ['issue_read', { owner: '.', repo: 'app', issue_number: 1 }],
     ['list_issues', { owner: 'octo/..', repo: 'app' }],
     ['get_file_contents', { owner: 'octo', repo: 'app', path: 'src/../../x' }],
     ['get_commit', { owner: 'octo', repo: 'app', ref: '..' }],
@@ -35,6 +35,6 @@ describe('github-mcp: untrusted arguments and answers', () => {
     expect(text).toMatch(/^GitHub answered something unexpected for list_issues/);
     expect(text).not.toMatch(/Cannot read|undefined|is not a function/);
     nock(API).get('/repos/octo/app/issues/7').reply(200, { number: 'seven' });
-    expect(await callError(h.client, 'get_issue', { owner: 'octo', repo: 'app', issue_number: 7 })).toMatch(/^GitHub answered something unexpected for get_issue/);
+    expect(await callError(h.client, 'issue_read', { owner: 'octo', repo: 'app', issue_number: 7 })).toMatch(/^GitHub answered something unexpected for issue_read/);
   });
 });

@@ -48,6 +48,12 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
   description: string;
   inputSchema: I;
   outputSchema: O;
+  /**
+   * Whether tools/list carries the output schema (default true). With false the result is still
+   * validated against it and returned as structuredContent, but clients are not sent its JSON schema:
+   * for tools whose self-describing results are read by the model, where the schema costs context.
+   */
+  listOutputSchema?: boolean;
   annotations: RequiredAnnotations;
   handler: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>>;
   /** A short text rendering of the result for clients that ignore structuredContent (default: JSON). */
@@ -86,6 +92,15 @@ function portableNullables(node: Record<string, unknown>): void {
 }
 
 /**
+ * Drops the bounds zod writes on every integer (±Number.MAX_SAFE_INTEGER): they say nothing a model
+ * needs and cost about ten tokens per integer argument; validation still applies them.
+ */
+function withoutSafeIntegerBounds(node: Record<string, unknown>): void {
+  if (node.maximum === Number.MAX_SAFE_INTEGER) delete node.maximum;
+  if (node.minimum === Number.MIN_SAFE_INTEGER) delete node.minimum;
+}
+
+/**
  * A tool's JSON schema for tools/list, in MCP's default dialect (JSON Schema 2020-12). Every token here
  * is paid in each client's context window, so the `$schema` marker (MCP already says which dialect tool
  * schemas use) is left out.
@@ -94,7 +109,10 @@ function jsonSchemaOf(schema: AnyObject, io: 'input' | 'output'): ToolSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
     io,
     target: 'draft-2020-12',
-    override: (ctx) => portableNullables(ctx.jsonSchema as Record<string, unknown>),
+    override: (ctx) => {
+      withoutSafeIntegerBounds(ctx.jsonSchema as Record<string, unknown>);
+      portableNullables(ctx.jsonSchema as Record<string, unknown>);
+    },
   }) as Record<string, unknown>;
   return rest as ToolSchema;
 }
@@ -144,7 +162,7 @@ export class ToolRegistry {
         title: t.title,
         description: t.description,
         inputSchema: jsonSchemaOf(t.inputSchema, 'input'),
-        outputSchema: jsonSchemaOf(t.outputSchema, 'output'),
+        ...(t.listOutputSchema === false ? {} : { outputSchema: jsonSchemaOf(t.outputSchema, 'output') }),
         annotations: t.annotations,
       })),
     };

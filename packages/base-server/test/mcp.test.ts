@@ -36,6 +36,18 @@ const lyingTool = defineTool({
   handler: async () => ({ count: 'many' }) as unknown as { count: number },
 });
 
+// Its result is self-describing: tools/list leaves the output schema out, calls still validate against it.
+const unlistedSchemaTool = defineTool({
+  name: 'tally',
+  title: 'Tally',
+  description: 'Returns a count; its output schema is not listed.',
+  inputSchema: z.object({ n: z.number().int() }),
+  outputSchema: z.object({ count: z.number().int() }),
+  listOutputSchema: false,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handler: async ({ n }) => ({ count: n === 0 ? 0.5 : n }),
+});
+
 // Waits until the client goes away, then reports whether its signal fired.
 let sawAbort: (aborted: boolean) => void = () => {};
 const waitTool = defineTool({
@@ -59,7 +71,7 @@ const waitTool = defineTool({
 });
 
 describe('MCP over Streamable HTTP', () => {
-  const { service } = makeService({ tools: [echoTool, failingTool, slowTool, lyingTool, waitTool] });
+  const { service } = makeService({ tools: [echoTool, failingTool, slowTool, lyingTool, waitTool, unlistedSchemaTool] });
   let url = '';
   beforeAll(async () => {
     url = (await service.start()).url;
@@ -77,7 +89,7 @@ describe('MCP over Streamable HTTP', () => {
   it('lets an SDK client list tools with descriptions, schemas and annotations, and call them', async () => {
     const client = await connect();
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['count_slowly', 'echo', 'explode', 'lie', 'wait_for_cancel']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['count_slowly', 'echo', 'explode', 'lie', 'tally', 'wait_for_cancel']);
     const echo = tools.find((t) => t.name === 'echo');
     expect(echo).toMatchObject({
       title: 'Echo',
@@ -90,6 +102,23 @@ describe('MCP over Streamable HTTP', () => {
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toEqual({ echoed: 'hi', caller: 'tester' });
     expect(result.content).toEqual([{ type: 'text', text: '{"echoed":"hi","caller":"tester"}' }]);
+    await client.close();
+  });
+
+  it('leaves an output schema out of tools/list when the tool says so, and still returns and validates structuredContent', async () => {
+    const client = await connect();
+    const { tools } = await client.listTools();
+    const tally = tools.find((t) => t.name === 'tally');
+    expect(tally).toBeDefined();
+    expect(tally).not.toHaveProperty('outputSchema');
+    expect(tools.find((t) => t.name === 'echo')).toHaveProperty('outputSchema');
+    // Integer arguments carry no ±MAX_SAFE_INTEGER bounds on the wire (validation keeps them).
+    expect(tally?.inputSchema.properties?.n).toEqual({ type: 'integer' });
+    const ok = await client.callTool({ name: 'tally', arguments: { n: 3 } });
+    expect(ok.structuredContent).toEqual({ count: 3 });
+    const bad = await client.callTool({ name: 'tally', arguments: { n: 0 } });
+    expect(bad.isError).toBe(true);
+    expect((bad.content as { text: string }[])[0]?.text).toContain('does not match its output schema');
     await client.close();
   });
 

@@ -10,13 +10,19 @@ import { pullRequestTools } from './pull-requests.js';
 import { actionsTools } from './actions.js';
 import { releaseTools } from './releases.js';
 import { searchTools } from './search.js';
+import { repoWriteTools } from './repo-writes.js';
+import { labelTools } from './labels.js';
+import { userTools } from './users.js';
 
 export function allGithubTools(deps: ToolDeps): GithubTool[] {
   return [
     ...contextTools(deps),
     ...repoTools(deps),
+    ...repoWriteTools(deps),
     ...issueTools(deps),
     ...pullRequestTools(deps),
+    ...userTools(deps),
+    ...labelTools(deps),
     ...actionsTools(deps),
     ...releaseTools(deps),
     ...searchTools(deps),

@@ -15,9 +15,15 @@ export interface GithubTool {
   tool: ToolDefinition<any, any>;
 }
 
+/**
+ * The output-schema rule: a write lists its output schema (small: the number, id or SHA the next call
+ * needs); a read does not (its result is self-describing JSON the model reads, and the schema would
+ * repeat every field name in each client's context). Every result is still checked against its schema.
+ */
 export function githubTool<I extends AnyObject, O extends AnyObject>(toolset: Toolset, def: ToolDefinition<I, O>): GithubTool {
   const tool = defineTool({
     ...def,
+    listOutputSchema: def.listOutputSchema ?? !def.annotations.readOnlyHint,
     handler: async (args, ctx) => {
       let result: z.input<O>;
       try {
@@ -72,6 +78,12 @@ export interface ToolDeps {
 }
 
 export const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
+/** A write that adds something new each call (a comment, an issue, a fork request...). */
+export const CREATE = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
+/** A write that can replace or remove what exists. */
+export const CHANGE = { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true } as const;
+/** A tool whose methods both create (not idempotent) and replace or remove (destructive). */
+export const CREATE_OR_CHANGE = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } as const;
 
 // GitHub's own name rules for every argument that becomes a URL path segment. Octokit percent-encodes
 // "/" inside a segment but not ".", so "." or ".." would become a dot segment that URL normalisation
@@ -82,13 +94,13 @@ const DOT_SEGMENT = /^\.{1,2}$/;
 export const owner = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,38}$/, 'a GitHub login: 1-39 letters, digits, "-" or "_", starting with a letter or digit')
-  .describe('Repository owner: a user or organization login, e.g. "octocat"');
+  .describe('Owner login');
 /** A repository name: 1-100 letters, digits, "-", "_" or ".", never "." or "..". */
 export const repo = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a GitHub repository name: 1-100 letters, digits, "-", "_" or "."')
   .refine((r) => !DOT_SEGMENT.test(r), 'a repository name cannot be "." or ".."')
-  .describe('Repository name without the owner, e.g. "hello-world"');
+  .describe('Repository name');
 /** A file or directory path inside a repository: no "." or ".." segments. */
 export const filePath = z
   .string()

@@ -1,6 +1,7 @@
 // issues toolset: issues, comments and issue search.
 import { z } from '@factory/base-server';
-import { READ, isoTime, clip, githubTool, issueNumber, labelNames, login, pageInfo, pageOutput, pagination, repoArgs, userOut, type GithubTool, type ToolDeps } from './common.js';
+import { CREATE, CREATE_OR_CHANGE, READ, isoTime, clip, githubTool, issueNumber, labelNames, login, pageInfo, pageOutput, pagination, repoArgs, userOut, type GithubTool, type ToolDeps } from './common.js';
+import { issueSearchTool } from './issue-search.js';
 
 const labels = z.array(z.string().min(1).max(100)).max(50);
 const logins = z.array(z.string().min(1).max(100)).max(10);
@@ -44,9 +45,8 @@ const summarize = (i: RawIssue) => ({
   html_url: i.html_url,
 });
 
-const WRITE = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
-
-export function issueTools({ octokit }: ToolDeps): GithubTool[] {
+export function issueTools(deps: ToolDeps): GithubTool[] {
+  const { octokit } = deps;
   return [
     githubTool('issues', {
       name: 'list_issues',
@@ -83,75 +83,118 @@ export function issueTools({ octokit }: ToolDeps): GithubTool[] {
     }),
 
     githubTool('issues', {
-      name: 'get_issue',
-      title: 'Get an issue',
-      description: 'Returns one issue with its body (cut to 20000 characters), labels, assignees, milestone and state. Use list_issue_comments for the discussion.',
-      inputSchema: z.object({ ...repoArgs, issue_number: issueNumber }),
-      outputSchema: issueSummary.extend({
-        body: z.string(),
-        state_reason: z.string().nullable(),
-        milestone: z.string().nullable(),
-        closed_at: z.string().nullable(),
-        is_pull_request: z.boolean(),
+      name: 'issue_read',
+      title: 'Read an issue',
+      description:
+        'Reads one issue (or a pull request\'s conversation); view picks what: details: body (cut to 20000 chars), labels, assignees, milestone, state; comments: the discussion, oldest first, bodies cut to 4000 chars; sub_issues: its child issues. comments and sub_issues are paginated.',
+      inputSchema: z.object({
+        ...repoArgs,
+        issue_number: issueNumber,
+        view: z.enum(['details', 'comments', 'sub_issues']).default('details'),
+        since: isoTime.optional().describe('comments view: only comments updated after this ISO 8601 time'),
+        ...pagination,
+      }),
+      outputSchema: z.object({
+        issue: issueSummary
+          .extend({ body: z.string(), state_reason: z.string().nullable(), milestone: z.string().nullable(), closed_at: z.string().nullable(), is_pull_request: z.boolean() })
+          .optional(),
+        comments: z.array(z.object({ id: z.number(), user: userOut, body: z.string(), created_at: z.string(), html_url: z.string() })).optional(),
+        sub_issues: z.array(issueSummary.extend({ id: z.number().describe('The id sub_issue_write takes') })).optional(),
+        page: z.number().optional(),
+        per_page: z.number().optional(),
+        has_more: z.boolean().optional(),
       }),
       annotations: READ,
-      handler: async ({ owner, repo, issue_number }) => {
+      handler: async (args) => {
+        const { owner, repo, issue_number } = args;
+        const page = { owner, repo, issue_number, page: args.page, per_page: args.per_page };
+        if (args.view === 'comments') {
+          const { data, headers } = await octokit.rest.issues.listComments({ ...page, ...(args.since ? { since: args.since } : {}) });
+          return {
+            comments: data.map((c) => ({ id: c.id, user: login(c.user), body: clip(c.body, 4000), created_at: c.created_at, html_url: c.html_url })),
+            ...pageInfo(args, headers),
+          };
+        }
+        if (args.view === 'sub_issues') {
+          const { data, headers } = await octokit.rest.issues.listSubIssues(page);
+          return { sub_issues: data.map((i) => ({ id: i.id, ...summarize(i) })), ...pageInfo(args, headers) };
+        }
         const { data: i } = await octokit.rest.issues.get({ owner, repo, issue_number });
         return {
-          ...summarize(i),
-          body: clip(i.body, 20_000),
-          state_reason: i.state_reason ?? null,
-          milestone: i.milestone?.title ?? null,
-          closed_at: i.closed_at ?? null,
-          is_pull_request: Boolean(i.pull_request),
+          issue: {
+            ...summarize(i),
+            body: clip(i.body, 20_000),
+            state_reason: i.state_reason ?? null,
+            milestone: i.milestone?.title ?? null,
+            closed_at: i.closed_at ?? null,
+            is_pull_request: Boolean(i.pull_request),
+          },
         };
       },
     }),
 
     githubTool('issues', {
-      name: 'create_issue',
-      title: 'Create an issue',
-      description: 'Opens a new issue with a title and optional Markdown body, labels and assignees. Each call creates another issue, so do not repeat it to retry.',
-      inputSchema: z.object({
-        ...repoArgs,
-        title: z.string().min(1).max(256),
-        body: z.string().max(65_536).optional().describe('Markdown body'),
-        labels: labels.optional().describe('Label names (must exist, or you need push access to create them)'),
-        assignees: logins.optional().describe('Logins to assign'),
-        milestone: z.number().int().positive().optional().describe('Milestone number'),
-      }),
+      name: 'issue_write',
+      title: 'Create or update an issue',
+      description:
+        'method create opens a new issue (title required; each call opens another, so do not repeat it to retry). method update changes issue_number: title, body, state (open/closed, with state_reason), labels, assignees, milestone; labels and assignees REPLACE the current lists, so include the ones to keep.',
+      inputSchema: z
+        .object({
+          ...repoArgs,
+          method: z.enum(['create', 'update']),
+          issue_number: issueNumber.optional().describe('update: the issue to change'),
+          title: z.string().min(1).max(256).optional(),
+          body: z.string().max(65_536).optional().describe('Markdown'),
+          state: z.enum(['open', 'closed']).optional().describe('update only'),
+          state_reason: z.enum(['completed', 'not_planned', 'reopened']).optional().describe('update: why it was closed or reopened'),
+          labels: labels.optional().describe('Label names; on update the complete new list'),
+          assignees: logins.optional().describe('Logins; on update the complete new list'),
+          milestone: z.number().int().positive().optional().describe('Milestone number'),
+        })
+        .superRefine((a, ctx) => {
+          if (a.method === 'create') {
+            if (a.title === undefined) ctx.addIssue({ code: 'custom', path: ['title'], message: 'required to create an issue' });
+            for (const k of ['issue_number', 'state', 'state_reason'] as const) {
+              if (a[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'only for method update' });
+            }
+            return;
+          }
+          if (a.issue_number === undefined) ctx.addIssue({ code: 'custom', path: ['issue_number'], message: 'required to update an issue' });
+          if (!(['title', 'body', 'state', 'state_reason', 'labels', 'assignees', 'milestone'] as const).some((k) => a[k] !== undefined)) {
+            ctx.addIssue({ code: 'custom', message: 'give at least one of title, body, state, state_reason, labels, assignees, milestone' });
+          }
+        }),
       outputSchema: z.object({ number: z.number(), title: z.string(), state: z.string(), html_url: z.string() }),
-      annotations: WRITE,
-      handler: async ({ owner, repo, ...fields }) => {
-        const { data } = await octokit.rest.issues.create({ owner, repo, ...fields });
+      annotations: CREATE_OR_CHANGE,
+      handler: async ({ owner, repo, method, issue_number, title, ...fields }) => {
+        const { data } =
+          method === 'create'
+            ? await octokit.rest.issues.create({ owner, repo, title: title!, ...fields })
+            : await octokit.rest.issues.update({ owner, repo, issue_number: issue_number!, ...(title !== undefined ? { title } : {}), ...fields });
         return { number: data.number, title: data.title, state: data.state, html_url: data.html_url };
       },
     }),
 
     githubTool('issues', {
-      name: 'update_issue',
-      title: 'Update an issue',
+      name: 'sub_issue_write',
+      title: 'Add or remove a sub-issue',
       description:
-        'Changes an issue: title, body, state (open/closed, with a reason), labels or assignees. labels and assignees REPLACE the current lists, so include the ones to keep. Give at least one field to change.',
-      inputSchema: z
-        .object({
-          ...repoArgs,
-          issue_number: issueNumber,
-          title: z.string().min(1).max(256).optional(),
-          body: z.string().max(65_536).optional(),
-          state: z.enum(['open', 'closed']).optional(),
-          state_reason: z.enum(['completed', 'not_planned', 'reopened']).optional().describe('Why it was closed or reopened'),
-          labels: labels.optional().describe('The complete new label list'),
-          assignees: logins.optional().describe('The complete new assignee list'),
-        })
-        .refine((a) => ['title', 'body', 'state', 'state_reason', 'labels', 'assignees'].some((k) => a[k as keyof typeof a] !== undefined), {
-          message: 'give at least one of title, body, state, state_reason, labels, assignees',
-        }),
-      outputSchema: issueSummary,
-      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
-      handler: async ({ owner, repo, issue_number, ...fields }) => {
-        const { data } = await octokit.rest.issues.update({ owner, repo, issue_number, ...fields });
-        return summarize(data);
+        'method add makes sub_issue_id a child of issue_number (replace_parent moves it from another parent); method remove detaches it. sub_issue_id is the issue\'s id (issue_read sub_issues, or the REST id), not its number.',
+      inputSchema: z.object({
+        ...repoArgs,
+        issue_number: issueNumber.describe('The parent issue'),
+        method: z.enum(['add', 'remove']),
+        sub_issue_id: z.number().int().positive(),
+        replace_parent: z.boolean().default(false).describe('add: move it even if it has another parent'),
+      }),
+      outputSchema: z.object({ parent: z.number(), sub_issue_id: z.number(), html_url: z.string() }),
+      annotations: CREATE_OR_CHANGE,
+      handler: async ({ owner, repo, issue_number, method, sub_issue_id, replace_parent }) => {
+        const { data } =
+          method === 'add'
+            ? await octokit.rest.issues.addSubIssue({ owner, repo, issue_number, sub_issue_id, ...(replace_parent ? { replace_parent } : {}) })
+            : await octokit.rest.issues.removeSubIssue({ owner, repo, issue_number, sub_issue_id });
+        return { parent: issue_number, sub_issue_id, html_url: data.html_url };
       },
     }),
 
@@ -161,97 +204,13 @@ export function issueTools({ octokit }: ToolDeps): GithubTool[] {
       description: 'Adds a Markdown comment to an issue or to a pull request\'s conversation. Each call posts another comment.',
       inputSchema: z.object({ ...repoArgs, issue_number: issueNumber.describe('Issue or pull request number'), body: z.string().min(1).max(65_536) }),
       outputSchema: z.object({ id: z.number(), html_url: z.string(), created_at: z.string() }),
-      annotations: WRITE,
+      annotations: CREATE,
       handler: async ({ owner, repo, issue_number, body }) => {
         const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number, body });
         return { id: data.id, html_url: data.html_url, created_at: data.created_at };
       },
     }),
 
-    githubTool('issues', {
-      name: 'list_issue_comments',
-      title: 'List issue comments',
-      description: 'Lists the comments on an issue or pull request conversation, oldest first, each body cut to 4000 characters. Paginated.',
-      inputSchema: z.object({
-        ...repoArgs,
-        issue_number: issueNumber.describe('Issue or pull request number'),
-        since: isoTime.optional().describe('ISO 8601 time: only comments updated after it'),
-        ...pagination,
-      }),
-      outputSchema: z.object({
-        comments: z.array(z.object({ id: z.number(), user: userOut, body: z.string(), created_at: z.string(), html_url: z.string() })),
-        ...pageOutput,
-      }),
-      annotations: READ,
-      handler: async (args) => {
-        const { data, headers } = await octokit.rest.issues.listComments({
-          owner: args.owner,
-          repo: args.repo,
-          issue_number: args.issue_number,
-          page: args.page,
-          per_page: args.per_page,
-          ...(args.since ? { since: args.since } : {}),
-        });
-        return {
-          comments: data.map((c) => ({ id: c.id, user: login(c.user), body: clip(c.body, 4000), created_at: c.created_at, html_url: c.html_url })),
-          ...pageInfo(args, headers),
-        };
-      },
-    }),
-
-    githubTool('issues', {
-      name: 'search_issues',
-      title: 'Search issues and pull requests',
-      description:
-        'Searches issues and pull requests across GitHub with GitHub search syntax, e.g. "repo:octo/app is:issue is:open label:bug crash" or "author:octocat is:pr is:merged". Add is:issue or is:pr to narrow the kind. Paginated (at most 1000 results).',
-      inputSchema: z.object({
-        query: z.string().min(1).max(256).describe('GitHub issue search query'),
-        sort: z.enum(['comments', 'reactions', 'created', 'updated']).optional().describe('Default: best match'),
-        order: z.enum(['asc', 'desc']).default('desc'),
-        ...pagination,
-      }),
-      outputSchema: z.object({
-        total_count: z.number(),
-        incomplete_results: z.boolean(),
-        items: z.array(
-          z.object({
-            repository: z.string(),
-            number: z.number(),
-            title: z.string(),
-            state: z.string(),
-            is_pull_request: z.boolean(),
-            user: userOut,
-            updated_at: z.string(),
-            html_url: z.string(),
-          }),
-        ),
-        ...pageOutput,
-      }),
-      annotations: READ,
-      handler: async (args) => {
-        const { data, headers } = await octokit.rest.search.issuesAndPullRequests({
-          q: args.query,
-          order: args.order,
-          page: args.page,
-          per_page: args.per_page,
-          ...(args.sort ? { sort: args.sort } : {}),
-        });
-        return {
-          total_count: data.total_count,
-          incomplete_results: data.incomplete_results,
-          items: data.items.map((i) => ({
-            repository: i.repository_url.split('/repos/')[1] ?? i.repository_url,
-            number: i.number,
-            title: i.title,
-            state: i.state,
-            is_pull_request: Boolean(i.pull_request),
-            user: login(i.user),
-            updated_at: i.updated_at,
-            html_url: i.html_url,
-          })),
-          ...pageInfo(args, headers),
-        };
-      },
-    }),
+    issueSearchTool(deps, 'issues', 'issue'),
   ];
 }

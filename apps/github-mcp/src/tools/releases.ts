@@ -1,6 +1,6 @@
-// releases toolset.
+// releases toolset, and the tag list of the repos toolset.
 import { z } from '@factory/base-server';
-import { READ, gitRef, gitRefName, githubTool, login, pageInfo, pageOutput, pagination, repoArgs, userOut, type GithubTool, type ToolDeps } from './common.js';
+import { CREATE, READ, clip, gitRef, gitRefName, githubTool, login, pageInfo, pageOutput, pagination, repoArgs, userOut, type GithubTool, type ToolDeps } from './common.js';
 
 const release = z.object({
   id: z.number(),
@@ -50,6 +50,32 @@ export function releaseTools({ octokit }: ToolDeps): GithubTool[] {
     }),
 
     githubTool('releases', {
+      name: 'get_release_by_tag',
+      title: 'Get a release by tag',
+      description: 'Returns the release of a tag with its notes (cut to 20000 characters), e.g. to read what changed in "v1.2.0".',
+      inputSchema: z.object({ ...repoArgs, tag: gitRefName.describe('Tag, e.g. "v1.2.0"') }),
+      outputSchema: release.extend({ body: z.string(), target_commitish: z.string() }),
+      annotations: READ,
+      handler: async ({ owner, repo, tag }) => {
+        const { data } = await octokit.rest.repos.getReleaseByTag({ owner, repo, tag });
+        return { ...summarize(data), body: clip(data.body, 20_000), target_commitish: data.target_commitish };
+      },
+    }),
+
+    githubTool('repos', {
+      name: 'list_tags',
+      title: 'List tags',
+      description: 'Lists a repository\'s tags with the commit each points to, newest first. Paginated.',
+      inputSchema: z.object({ ...repoArgs, ...pagination }),
+      outputSchema: z.object({ tags: z.array(z.object({ name: z.string(), sha: z.string() })), ...pageOutput }),
+      annotations: READ,
+      handler: async (args) => {
+        const { data, headers } = await octokit.rest.repos.listTags({ owner: args.owner, repo: args.repo, page: args.page, per_page: args.per_page });
+        return { tags: data.map((t) => ({ name: t.name, sha: t.commit.sha })), ...pageInfo(args, headers) };
+      },
+    }),
+
+    githubTool('releases', {
       name: 'create_release',
       title: 'Create a release',
       description:
@@ -65,7 +91,7 @@ export function releaseTools({ octokit }: ToolDeps): GithubTool[] {
         generate_release_notes: z.boolean().default(false),
       }),
       outputSchema: release,
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+      annotations: CREATE,
       handler: async ({ owner, repo, ...fields }) => {
         const { data } = await octokit.rest.repos.createRelease({ owner, repo, ...fields });
         return summarize(data);

@@ -211,7 +211,7 @@ export function repoTools({ octokit }: ToolDeps): GithubTool[] {
           .refine((fs) => new Set(fs.map((f) => f.path)).size === fs.length, 'each path may appear only once'),
       }),
       outputSchema: z.object({ branch: z.string(), commit_sha: z.string(), html_url: z.string(), files: z.number() }),
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
       handler: async ({ owner, repo, branch, message, files }) => {
         const head = (await octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` })).data.object.sha;
         const baseTree = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: head })).data.tree.sha;

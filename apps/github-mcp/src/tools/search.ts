@@ -1,6 +1,6 @@
-// search toolset: code and repositories across GitHub.
+// search toolset: code and repositories across GitHub; and commit search, which the repos toolset carries.
 import { z } from '@factory/base-server';
-import { READ, githubTool, pageInfo, pageOutput, pagination, type GithubTool, type ToolDeps } from './common.js';
+import { READ, clip, githubTool, login, pageInfo, pageOutput, pagination, type GithubTool, type ToolDeps } from './common.js';
 
 export function searchTools({ octokit }: ToolDeps): GithubTool[] {
   return [
@@ -33,6 +33,39 @@ export function searchTools({ octokit }: ToolDeps): GithubTool[] {
             sha: i.sha,
             html_url: i.html_url,
             fragments: (i.text_matches ?? []).slice(0, 3).map((m) => (m.fragment ?? '').slice(0, 300)),
+          })),
+          ...pageInfo(args, headers),
+        };
+      },
+    }),
+
+    githubTool('repos', {
+      name: 'search_commits',
+      title: 'Search commits',
+      description: 'Finds commits on default branches with GitHub commit search syntax, e.g. "repo:octo/app fix login" or "author:octocat committer-date:>2026-01-01". Paginated.',
+      inputSchema: z.object({
+        query: z.string().min(1).max(256).describe('GitHub commit search query'),
+        sort: z.enum(['author-date', 'committer-date']).optional().describe('Default: best match'),
+        order: z.enum(['asc', 'desc']).default('desc'),
+        ...pagination,
+      }),
+      outputSchema: z.object({
+        total_count: z.number(),
+        items: z.array(z.object({ repository: z.string(), sha: z.string(), message: z.string(), author: z.string().nullable(), date: z.string().nullable(), html_url: z.string() })),
+        ...pageOutput,
+      }),
+      annotations: READ,
+      handler: async (args) => {
+        const { data, headers } = await octokit.rest.search.commits({ q: args.query, order: args.order, page: args.page, per_page: args.per_page, ...(args.sort ? { sort: args.sort } : {}) });
+        return {
+          total_count: data.total_count,
+          items: data.items.map((c) => ({
+            repository: c.repository.full_name,
+            sha: c.sha,
+            message: clip(c.commit.message, 1000),
+            author: login(c.author) ?? c.commit.author?.name ?? null,
+            date: c.commit.author?.date ?? null,
+            html_url: c.html_url,
           })),
           ...pageInfo(args, headers),
         };
