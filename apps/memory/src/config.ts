@@ -6,7 +6,10 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
-/** `keyName=agent-a|agent-b;other=*`: binds API key names to the agent ids they may touch. */
+/**
+ * `keyName=agent-a|agent-b;sub:alice@example.com=agent-c;client:ci-bot=*`: binds API key names, OAuth
+ * subjects (`sub:`) and OAuth clients (`client:`) to the agent ids they may touch.
+ */
 const agentScopes = z
   .string()
   .optional()

@@ -5,6 +5,7 @@ import { CircuitOpenError, createCircuitBreaker } from '../src/compression/circu
 import { createExtractiveSummariser } from '../src/compression/summariser.js';
 import { compressionJobId } from '../src/compression/job-id.js';
 import { estimateTokens } from '../src/turns/tokens.js';
+import { createAgentScope } from '../src/access/agent-scope.js';
 
 describe('configuration', () => {
   it('defaults the API to port 3004 and the worker to 3005 (WORKER_PORT), with the bull queue prefix', () => {
@@ -69,5 +70,19 @@ describe('job ids', () => {
     expect(compressionJobId({ agentId: 'a', sessionId: 's', throughTurnId: '10' })).toBe(a);
     expect(compressionJobId({ agentId: 'a', sessionId: 's', throughTurnId: '11' })).not.toBe(a);
     expect(compressionJobId({ agentId: 'a:s', sessionId: '', throughTurnId: '10' })).not.toBe(a);
+  });
+});
+
+describe('AGENT_SCOPES bindings', () => {
+  const scope = createAgentScope({ alice: ['agent-a'], 'sub:alice': ['agent-o'], 'client:ci-bot': ['agent-ci'] });
+  it('binds API keys by name, OAuth callers by subject, then by client, and never an OAuth subject by a key name', () => {
+    expect(scope.allows({ keyName: 'alice', authenticated: true, via: 'api_key' }, 'agent-a')).toBe(true);
+    expect(scope.allows({ keyName: 'alice', authenticated: true, via: 'api_key' }, 'agent-o')).toBe(false);
+    const oauthAlice = { keyName: 'alice', authenticated: true, via: 'oauth' as const, clientId: 'ci-bot', scopes: [] };
+    expect(scope.allows(oauthAlice, 'agent-o')).toBe(true);
+    expect(scope.allows(oauthAlice, 'agent-a')).toBe(false);
+    const bot = { keyName: 'svc-123', authenticated: true, via: 'oauth' as const, clientId: 'ci-bot', scopes: [] };
+    expect(scope.allows(bot, 'agent-ci')).toBe(true);
+    expect(scope.allows(bot, 'agent-a')).toBe(false);
   });
 });

@@ -42,13 +42,18 @@ export const envInt = (defaultValue: number, min = 0, max = Number.MAX_SAFE_INTE
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
- * An API key entry: `KEY` or `name:KEY`. Names identify the caller in logs, rate limits and audit records;
- * the key itself is never logged.
+ * An API key entry: `KEY`, `name:KEY`, or `name:KEY:scope+scope` (scopes such as `deploy:read`). Names
+ * identify the caller in logs, rate limits and audit records; the key itself is never logged. A key
+ * without scopes has full access (`scopes` undefined).
  */
 export interface ApiKey {
   name: string;
   key: string;
+  scopes?: readonly string[];
 }
+
+/** An OAuth scope token as RFC 6749 §3.3 defines it (`scope-token = 1*NQCHAR`), without spaces or quotes. */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 const apiKeys = z
   .string()
@@ -59,15 +64,61 @@ const apiKeys = z
     for (const [i, raw] of v.split(',').map((s) => s.trim()).filter(Boolean).entries()) {
       const sep = raw.indexOf(':');
       const name = sep > 0 ? raw.slice(0, sep) : `key${i + 1}`;
-      const key = sep > 0 ? raw.slice(sep + 1) : raw;
+      const rest = sep > 0 ? raw.slice(sep + 1) : raw;
+      // Scopes contain ':' themselves (deploy:read), so the key ends at the first ':' after the name.
+      const keyEnd = sep > 0 ? rest.indexOf(':') : -1;
+      const key = keyEnd === -1 ? rest : rest.slice(0, keyEnd);
       if (key.length < 16) {
         ctx.addIssue({ code: 'custom', message: `key "${name}" is shorter than 16 characters` });
         return z.NEVER;
       }
-      out.push({ name, key });
+      if (keyEnd === -1) {
+        out.push({ name, key });
+        continue;
+      }
+      const scopes = rest.slice(keyEnd + 1).split('+').map((s) => s.trim());
+      const bad = scopes.find((s) => !SCOPE_TOKEN.test(s));
+      if (bad !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `key "${name}" has an invalid scope "${bad}"; write scopes as name:key:deploy:read+github:read` });
+        return z.NEVER;
+      }
+      out.push({ name, key, scopes });
     }
     return out;
   });
+
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+  .pipe(z.url().optional());
+
+/**
+ * OAuth 2.1 resource-server settings (the MCP authorization spec): off unless OAUTH_ISSUER is set, and
+ * then OAUTH_AUDIENCE, this server's resource URI (RFC 8707), is required too (checked by createService).
+ */
+function oauthConfigShape() {
+  return {
+    /** The authorization server's issuer identifier; tokens must carry it as `iss`. */
+    OAUTH_ISSUER: optionalUrl,
+    /** This server's resource URI, e.g. https://deploy.example.com/mcp; tokens must carry it in `aud`. */
+    OAUTH_AUDIENCE: optionalUrl,
+    /** Where the issuer's signing keys are; default: `jwks_uri` of the issuer's metadata. */
+    OAUTH_JWKS_URL: optionalUrl,
+    /** RFC 7662 introspection endpoint for opaque (non-JWT) access tokens; unset: only JWTs are accepted. */
+    OAUTH_INTROSPECTION_URL: optionalUrl,
+    OAUTH_INTROSPECTION_CLIENT_ID: z.string().min(1).optional(),
+    OAUTH_INTROSPECTION_CLIENT_SECRET: z.string().min(1).optional(),
+    /** The token claim holding the scopes: a space-separated string or an array (`scope`, Entra/Okta `scp`). */
+    OAUTH_SCOPE_CLAIM: z.string().min(1).default('scope'),
+    /** How far `exp`/`nbf`/`iat` may be off from this server's clock. */
+    OAUTH_CLOCK_SKEW_SECONDS: envInt(30, 0, 300),
+    /** Time bound of each call to the authorization server (metadata, JWKS, introspection). */
+    OAUTH_TIMEOUT_MS: envInt(3_000, 100, 30_000),
+    /** After fetching the JWKS, how long an unknown `kid` waits before it may trigger another fetch. */
+    OAUTH_JWKS_COOLDOWN_MS: envInt(30_000, 0, 600_000),
+  };
+}
 
 /** The settings every service shares. Apps extend this object schema with their own keys. */
 export const baseConfigShape = {
@@ -92,6 +143,9 @@ export const baseConfigShape = {
   KEEP_ALIVE_TIMEOUT_MS: envInt(65_000, 1_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().optional(),
+  /** Failed authentication attempts allowed per client address a minute (0: unlimited). */
+  AUTH_FAILURES_PER_MINUTE: envInt(30, 0),
+  ...oauthConfigShape(),
 };
 
 export const baseConfigSchema = z.object(baseConfigShape);

@@ -16,6 +16,9 @@ import { AppError, toolErrorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { Principal } from './security.js';
+import { SCOPE_TOKEN } from './config.js';
+import { compositeKey } from './keys.js';
+import { defaultScope, principalAllows, scopePrefixOf } from './scopes.js';
 
 export type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
 
@@ -58,6 +61,11 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
   handler: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>>;
   /** A short text rendering of the result for clients that ignore structuredContent (default: JSON). */
   text?: (output: z.output<O>) => string;
+  /**
+   * The OAuth scope (or API key scope) a caller needs to see and call this tool. Default:
+   * `<service>:read` for read-only tools, `<service>:write` for the rest.
+   */
+  scope?: string;
 }
 
 /** Declares a tool with full type inference between its schemas and its handler. */
@@ -124,10 +132,22 @@ function formatZodError(error: z.ZodError): string {
     .join('; ');
 }
 
+export interface ToolRegistryOptions {
+  /** The prefix of default scope names (`deploy` → `deploy:read`/`deploy:write`); default: the server's name less `-mcp`. */
+  scopePrefix?: string;
+  /** Callers may hold scopes (OAuth, scoped keys), so tools/list differs per caller and is cached `private`. */
+  perCallerLists?: boolean;
+}
+
 /** The per-process, shareable part of an MCP server: tool table, tools/list answer, validators. */
 export class ToolRegistry {
   readonly tools: ReadonlyMap<string, AnyTool>;
+  /** The scope each tool needs. */
+  readonly scopes: ReadonlyMap<string, string>;
   readonly listResult: ListToolsResult;
+  /** tools/list answers per distinct scope set (few: one per kind of key or token). */
+  private readonly lists = new Map<string, ListToolsResult>();
+  private readonly perCallerLists: boolean;
   private readonly tracer = trace.getTracer('@factory/base-server');
   private readonly jsonSchemaValidator = new AjvJsonSchemaValidator();
   private readonly series = new Map<string, { calls: { inc(): void }; duration: { observe(v: number): void } }>();
@@ -137,14 +157,21 @@ export class ToolRegistry {
     tools: readonly AnyTool[],
     private readonly logger: Logger,
     private readonly metrics?: ServiceMetrics,
+    options: ToolRegistryOptions = {},
   ) {
     const map = new Map<string, AnyTool>();
+    const scopes = new Map<string, string>();
+    const prefix = options.scopePrefix ?? scopePrefixOf(info.name);
     for (const t of tools) {
       if (map.has(t.name)) throw new Error(`duplicate tool name: ${t.name}`);
       if (!/^[a-zA-Z0-9_-]{1,64}$/.test(t.name)) throw new Error(`invalid tool name: ${t.name}`);
+      if (t.scope !== undefined && !SCOPE_TOKEN.test(t.scope)) throw new Error(`invalid scope for tool ${t.name}: ${t.scope}`);
       map.set(t.name, t);
+      scopes.set(t.name, t.scope ?? defaultScope(prefix, t.annotations.readOnlyHint));
     }
     this.tools = map;
+    this.scopes = scopes;
+    this.perCallerLists = options.perCallerLists ?? false;
     // Labelled metric children resolved once per tool and outcome (label hashing is per-call cost).
     if (metrics) {
       for (const t of tools) {
@@ -168,6 +195,31 @@ export class ToolRegistry {
     };
   }
 
+  /** The tools/list answer for a caller: only the tools its scopes allow (all of them without a scope list). */
+  listFor(principal: Principal): ListToolsResult {
+    const granted = principal.scopes;
+    if (granted === undefined) return this.listResult;
+    const key = compositeKey(...[...new Set(granted)].sort());
+    let list = this.lists.get(key);
+    if (!list) {
+      list = { tools: this.listResult.tools.filter((t) => principalAllows(principal, this.scopes.get(t.name) ?? '')) };
+      // Bounded: scope sets come from configured keys and an IdP's grants; past this, lists are built per call.
+      if (this.lists.size < 256) this.lists.set(key, list);
+    }
+    return list;
+  }
+
+  /** The scope a call of `name` needs that `principal` lacks, if any (an unknown tool needs none: it fails as unknown). */
+  missingScope(name: string, principal: Principal | undefined): string | undefined {
+    const scope = this.scopes.get(name);
+    return scope !== undefined && !principalAllows(principal, scope) ? scope : undefined;
+  }
+
+  /** Every scope some tool needs, sorted (advertised as `scopes_supported`). */
+  scopeNames(): string[] {
+    return [...new Set(this.scopes.values())].sort();
+  }
+
   /** Runs one tool call: validation, handler, output check, metrics, span. Never throws. */
   async call(name: string, args: unknown, ctx: ToolContext): Promise<CallToolResult> {
     const tool = this.tools.get(name);
@@ -177,7 +229,7 @@ export class ToolRegistry {
     const started = performance.now();
     return this.tracer.startActiveSpan(
       `tools/call ${name}`,
-      { attributes: { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': name, 'gen_ai.operation.name': 'execute_tool' } },
+      { attributes: { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': name, 'gen_ai.operation.name': 'execute_tool', 'enduser.id': ctx.principal.keyName } },
       async (span) => {
         let result: CallToolResult;
         const parsed = tool.inputSchema.safeParse(args ?? {});
@@ -227,12 +279,13 @@ export class ToolRegistry {
       {
         capabilities: { tools: { listChanged: false } },
         jsonSchemaValidator: this.jsonSchemaValidator,
-        // The tool list is the same for every caller and changes only with a deploy (2026-07-28 caching hints).
-        cacheHints: { 'tools/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' } },
+        // The tool list changes only with a deploy (2026-07-28 caching hints); it is the same for every
+        // caller unless callers hold scopes, and then only the caller may reuse its own.
+        cacheHints: { 'tools/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: this.perCallerLists ? 'private' : 'public' } },
         ...(this.info.instructions ? { instructions: this.info.instructions } : {}),
       },
     );
-    server.setRequestHandler('tools/list', () => this.listResult);
+    server.setRequestHandler('tools/list', () => this.listFor(base.principal));
     server.setRequestHandler('tools/call', (request, extra) => {
       const progressToken = extra.mcpReq._meta?.progressToken;
       return this.call(request.params.name, request.params.arguments, {
@@ -270,7 +323,7 @@ export interface McpRequestContext {
  * SDK never reads it from headers). No token is kept in it: authentication already happened.
  */
 export function authInfoFor(ctx: McpRequestContext): AuthInfo {
-  return { token: '', clientId: ctx.principal.keyName, scopes: [], extra: { factory: ctx } };
+  return { token: '', clientId: ctx.principal.clientId ?? ctx.principal.keyName, scopes: [...(ctx.principal.scopes ?? [])], extra: { factory: ctx } };
 }
 
 function contextOf(authInfo: AuthInfo | undefined, fallback: Logger): McpRequestContext {

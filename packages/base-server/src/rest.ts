@@ -7,6 +7,7 @@ import { BadRequestError } from './errors.js';
 import type { Logger } from './logger.js';
 import { sendBody, sendJson } from './pipeline.js';
 import type { Principal } from './security.js';
+import { defaultScope, type ScopeGuard } from './scopes.js';
 
 type AnyZod = z.ZodType;
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -51,6 +52,11 @@ export interface RouteSpec<B extends AnyZod | undefined, Q extends AnyZod | unde
    */
   public?: boolean;
   /**
+   * The scope a caller needs (as for tools): default `<service>:read` for GET, `<service>:write` for the
+   * other methods. Public routes need none.
+   */
+  scope?: string;
+  /**
    * Returns the JSON answer, a `reply(...)`, or nothing (204). A handler may also write to `res` itself
    * (pre-encoded bodies); then nothing more is sent.
    */
@@ -86,6 +92,20 @@ function parsePart(schema: AnyZod | undefined, value: unknown, where: string): u
 export class RestApi {
   private readonly routes: AnyRoute[] = [];
 
+  /** Without a guard (an api built outside a service), routes check no scope. */
+  constructor(private readonly guard?: ScopeGuard) {}
+
+  /** The scope a route needs (undefined for a public route, or without a guard). */
+  scopeOf(route: Pick<AnyRoute, 'method' | 'scope' | 'public'>): string | undefined {
+    if (route.public || !this.guard) return undefined;
+    return route.scope ?? defaultScope(this.guard.prefix, route.method === 'get');
+  }
+
+  /** Every scope some route needs, sorted. */
+  scopeNames(): string[] {
+    return [...new Set(this.routes.map((r) => this.scopeOf(r)).filter((s): s is string => s !== undefined))].sort();
+  }
+
   route<B extends AnyZod | undefined = undefined, Q extends AnyZod | undefined = undefined, P extends AnyZod | undefined = undefined, R extends AnyZod | undefined = undefined>(
     spec: RouteSpec<B, Q, P, R>,
   ): void {
@@ -110,6 +130,8 @@ export class RestApi {
 
   /** Validates the request against the route's schemas, runs its handler and sends the answer. */
   private async serve(route: AnyRoute, req: ApiRequest & { query?: unknown; params?: unknown }, res: ServerResponse): Promise<void> {
+    const scope = this.scopeOf(route);
+    if (scope !== undefined) this.guard?.require(req.principal, scope, `${route.method.toUpperCase()} ${route.path}`);
     const input = {
       body: parsePart(route.body, req.body ?? {}, 'body'),
       query: parsePart(route.query, req.query ?? {}, 'query'),
@@ -152,6 +174,7 @@ export class RestApi {
         ...(r.tags ? { tags: r.tags } : {}),
         ...(parameters.length ? { parameters } : {}),
         security: r.public ? [] : [{ bearerAuth: [] }],
+        ...(this.scopeOf(r) ? { 'x-required-scope': this.scopeOf(r) } : {}),
         responses: {
           [String(r.status ?? 200)]: {
             description: 'Success',

@@ -3,13 +3,25 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { OAuthError, OAuthErrorCode, type AuthInfo } from '@modelcontextprotocol/server';
 import type { ApiKey } from './config.js';
 import { AuthenticationError, ForbiddenError, RateLimitError } from './errors.js';
+import { createBearerVerification, resourceMetadataUrlOf, type OAuthSettings } from './oauth.js';
+import { bearerChallenge } from './scopes.js';
+import { compositeKey } from './keys.js';
 
-/** Who made a request: the API key's name (never the key), or "anonymous" when auth is off. */
+/**
+ * Who made a request: the API key's name (never the key), the access token's subject (or its client id
+ * when it has none), or "anonymous" when auth is off. `scopes` lists what the caller may use; a caller
+ * without a list (an API key without scopes, auth off) has full access.
+ */
 export interface Principal {
   keyName: string;
   authenticated: boolean;
+  scopes?: readonly string[];
+  /** The OAuth client the token was issued to (`client_id`/`azp`), for OAuth callers. */
+  clientId?: string;
+  via?: 'api_key' | 'oauth';
 }
 
 declare global {
@@ -27,49 +39,114 @@ declare global {
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
- * Bearer-token authentication. Every configured key is compared (hash + timingSafeEqual) so the time
- * taken reveals neither which key matched nor how much of a key was right.
+ * Bearer-token authentication: API keys from config, and OAuth access tokens when an issuer is
+ * configured. Every configured key is compared (hash + timingSafeEqual) so the time taken reveals
+ * neither which key matched nor how much of a key was right.
  */
 export interface Authenticator {
   middleware: RequestHandler;
+  /** The API key's principal for an `Authorization` header, if it carries a configured key. */
   identify(header: string | undefined): Principal | undefined;
-  /** The caller's principal, or an AuthenticationError (with its WWW-Authenticate header) to throw. */
-  authenticate(headers: IncomingHttpHeaders): Principal;
+  /** The principal of a key by its name (browser sessions remember the name only). */
+  principalNamed(name: string): Principal | undefined;
+  /**
+   * The caller's principal, or an AuthenticationError (with its WWW-Authenticate header), a
+   * RateLimitError (too many failed attempts from this address) or a 503 (authorization server down).
+   */
+  authenticate(req: { headers: IncomingHttpHeaders; socket?: { remoteAddress?: string | undefined } }): Promise<Principal>;
   enabled: boolean;
+  /** Where clients find the protected-resource metadata (OAuth on only). */
+  resourceMetadataUrl: string | undefined;
 }
 
-export function createAuthenticator(keys: readonly ApiKey[], realm: string): Authenticator {
-  const all = keys.map((k) => ({ name: k.name, digest: digest(k.key) }));
-  const enabled = keys.length > 0;
+export interface AuthenticatorOptions {
+  /** Accept OAuth access tokens from this authorization server. */
+  oauth?: OAuthSettings;
+  /** Failed attempts allowed per client address a minute before it gets 429 (0: unlimited). */
+  failuresPerMinute?: number;
+  now?: () => number;
+}
+
+export function createAuthenticator(keys: readonly ApiKey[], realm: string, options: AuthenticatorOptions = {}): Authenticator {
+  const all = keys.map((k) => ({ digest: digest(k.key), principal: principalOfKey(k) }));
+  const byName = new Map(all.map((k) => [k.principal.keyName, k.principal]));
+  const oauth = options.oauth;
+  const verifyBearer = oauth ? createBearerVerification(oauth) : undefined;
+  const resourceMetadataUrl = oauth ? resourceMetadataUrlOf(oauth.audience) : undefined;
+  const enabled = keys.length > 0 || oauth !== undefined;
+  const failures = createTokenBuckets(options.failuresPerMinute ?? 0, options.now);
 
   function identify(header: string | undefined): Principal | undefined {
     if (!header?.startsWith('Bearer ')) return undefined;
     const presented = digest(header.slice(7).trim());
-    let match: string | undefined;
+    let match: Principal | undefined;
     for (const k of all) {
-      if (timingSafeEqual(presented, k.digest) && match === undefined) match = k.name;
+      if (timingSafeEqual(presented, k.digest) && match === undefined) match = k.principal;
     }
-    return match === undefined ? undefined : { keyName: match, authenticated: true };
+    return match;
   }
 
+  const challenge = (err: OAuthError | undefined, wrong: boolean): string =>
+    oauth
+      ? bearerChallenge(err ?? new OAuthError(OAuthErrorCode.InvalidToken, 'Missing Authorization header'), { resourceMetadataUrl })
+      : `Bearer realm="${realm}"${wrong ? ', error="invalid_token"' : ''}`;
+
   const anonymous: Principal = Object.freeze({ keyName: 'anonymous', authenticated: false });
-  function authenticate(headers: IncomingHttpHeaders): Principal {
+  async function authenticate(req: { headers: IncomingHttpHeaders; socket?: { remoteAddress?: string | undefined } }): Promise<Principal> {
     if (!enabled) return anonymous;
-    const principal = identify(headers.authorization);
-    if (principal) return principal;
-    const wrong = headers.authorization !== undefined;
-    throw new AuthenticationError(undefined, { headers: { 'WWW-Authenticate': `Bearer realm="${realm}"${wrong ? ', error="invalid_token"' : ''}` } });
+    const address = req.socket?.remoteAddress ?? 'unknown';
+    // An address that failed too often is refused before its next guess is even compared.
+    const blocked = failures.blocked(address);
+    if (blocked !== undefined) throw tooManyFailures(blocked, options.failuresPerMinute ?? 0);
+    const header = req.headers.authorization;
+    const key = identify(header);
+    if (key) return key;
+    let oauthError: OAuthError | undefined;
+    if (verifyBearer && header !== undefined) {
+      try {
+        return principalOfToken(await verifyBearer(header));
+      } catch (err) {
+        if (!(err instanceof OAuthError)) throw err;
+        oauthError = err;
+      }
+    }
+    failures.take(address);
+    const message = oauthError
+      ? `Missing or invalid credentials: ${oauthError.message}. Send an API key or an OAuth access token as "Authorization: Bearer <token>".`
+      : undefined;
+    throw new AuthenticationError(message, { headers: { 'WWW-Authenticate': challenge(oauthError, header !== undefined) } });
   }
 
   const middleware: RequestHandler = (req: Request, _res: Response, next: NextFunction) => {
-    try {
-      req.principal = authenticate(req.headers);
-      next();
-    } catch (err) {
-      next(err);
-    }
+    authenticate(req).then(
+      (principal) => {
+        req.principal = principal;
+        next();
+      },
+      (err: unknown) => next(err),
+    );
   };
-  return { middleware, identify, authenticate, enabled };
+  return { middleware, identify, principalNamed: (name) => byName.get(name), authenticate, enabled, resourceMetadataUrl };
+}
+
+function principalOfKey(k: ApiKey): Principal {
+  return Object.freeze({ keyName: k.name, authenticated: true, via: 'api_key' as const, ...(k.scopes ? { scopes: Object.freeze([...k.scopes]) } : {}) });
+}
+
+/** An access token's caller: its subject, or for a client acting on its own behalf (no `sub`), the client id. */
+function principalOfToken(info: AuthInfo): Principal {
+  const subject = (info.extra?.subject as string | undefined) ?? '';
+  return Object.freeze({
+    keyName: subject || info.clientId || 'unknown',
+    authenticated: true,
+    via: 'oauth' as const,
+    scopes: Object.freeze([...info.scopes]),
+    ...(info.clientId ? { clientId: info.clientId } : {}),
+  });
+}
+
+function tooManyFailures(waitSeconds: number, perMinute: number): RateLimitError {
+  return new RateLimitError(`Too many failed authentication attempts from this address (${perMinute} a minute); retry later.`, waitSeconds);
 }
 
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]', '::1'];
@@ -154,17 +231,14 @@ export function createRateLimiter(perMinute: number, now: () => number = Date.no
 }
 
 /**
- * The limiter as a function: takes one token for the principal's key and sets the RateLimit headers,
- * or returns the RateLimitError to answer with.
+ * Token buckets by key: `perMinute` a minute with bursts up to the same number, in memory per replica;
+ * full buckets are swept so the map stays bounded. 0 disables them.
  */
-export function createRateLimit(perMinute: number, now: () => number = Date.now): (principal: Principal | undefined, res: ServerResponse) => RateLimitError | undefined {
+export function createTokenBuckets(perMinute: number, now: () => number = Date.now) {
   const buckets = new Map<string, { tokens: number; updated: number }>();
   const refillPerMs = perMinute / 60_000;
   let lastSweep = now();
-  return (principal, res) => {
-    if (perMinute <= 0) return undefined;
-    const key = principal?.keyName ?? 'anonymous';
-    const t = now();
+  const current = (key: string, t: number) => {
     if (t - lastSweep > 60_000) {
       // Full buckets carry no information; drop them so the map stays bounded.
       for (const [k, b] of buckets) if (b.tokens + (t - b.updated) * refillPerMs >= perMinute) buckets.delete(k);
@@ -174,13 +248,40 @@ export function createRateLimit(perMinute: number, now: () => number = Date.now)
     bucket.tokens = Math.min(perMinute, bucket.tokens + (t - bucket.updated) * refillPerMs);
     bucket.updated = t;
     buckets.set(key, bucket);
-    if (bucket.tokens < 1) {
-      const waitSeconds = (1 - bucket.tokens) / refillPerMs / 1000;
-      return new RateLimitError(`Rate limit of ${perMinute} requests per minute exceeded for this API key; retry later.`, waitSeconds);
-    }
-    bucket.tokens -= 1;
+    return bucket;
+  };
+  const wait = (tokens: number) => (1 - tokens) / refillPerMs / 1000;
+  return {
+    /** Takes one token: the tokens left, or `{ waitSeconds }` when the bucket is empty. */
+    take(key: string): { remaining: number } | { waitSeconds: number } {
+      if (perMinute <= 0) return { remaining: Infinity };
+      const bucket = current(key, now());
+      if (bucket.tokens < 1) return { waitSeconds: wait(bucket.tokens) };
+      bucket.tokens -= 1;
+      return { remaining: bucket.tokens };
+    },
+    /** Seconds to wait when the key's bucket is empty, else undefined (takes nothing). */
+    blocked(key: string): number | undefined {
+      if (perMinute <= 0 || !buckets.has(key)) return undefined;
+      const bucket = current(key, now());
+      return bucket.tokens < 1 ? wait(bucket.tokens) : undefined;
+    },
+  };
+}
+
+/**
+ * The limiter as a function: takes one token for the principal's key and sets the RateLimit headers,
+ * or returns the RateLimitError to answer with.
+ */
+export function createRateLimit(perMinute: number, now: () => number = Date.now): (principal: Principal | undefined, res: ServerResponse) => RateLimitError | undefined {
+  const buckets = createTokenBuckets(perMinute, now);
+  return (principal, res) => {
+    if (perMinute <= 0) return undefined;
+    // Keyed by how the caller signed in too: an OAuth subject never shares a bucket with a key of the same name.
+    const taken = buckets.take(compositeKey(principal?.via ?? '', principal?.keyName ?? 'anonymous'));
+    if ('waitSeconds' in taken) return new RateLimitError(`Rate limit of ${perMinute} requests per minute exceeded for this API key; retry later.`, taken.waitSeconds);
     res.setHeader('RateLimit-Limit', String(perMinute));
-    res.setHeader('RateLimit-Remaining', String(Math.floor(bucket.tokens)));
+    res.setHeader('RateLimit-Remaining', String(Math.floor(taken.remaining)));
     return undefined;
   };
 }

@@ -11,7 +11,9 @@ import { BadRequestError, NotFoundError } from './errors.js';
 import { accessLogLevel, createLogger, type Logger } from './logger.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { Readiness, type ReadinessCheck } from './readiness.js';
-import { createAuthenticator, createHostOriginCheck, createRateLimit, isLoopbackHost, SECURITY_HEADERS } from './security.js';
+import { createAuthenticator, createHostOriginCheck, createRateLimit, isLoopbackHost, SECURITY_HEADERS, type Principal } from './security.js';
+import { oauthSettingsOf, protectedResourceMetadata, resourceMetadataUrlOf } from './oauth.js';
+import { InsufficientScopeError, createScopeGuard, scopePrefixOf } from './scopes.js';
 import { createBrowserSessions } from './sessions.js';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { ToolRegistry, authInfoFor, createMcpEndpoint, serveStdio, type AnyTool } from './mcp.js';
@@ -52,6 +54,8 @@ export interface ServiceOptions {
    * page views are redirected to /login. For services with pages (the control center's dashboard).
    */
   browserLogin?: boolean;
+  /** The prefix of this service's scope names (`deploy` → `deploy:read`, `deploy:write`); default: its name less `-mcp`. */
+  scopePrefix?: string;
 }
 
 export type ServiceState = 'created' | 'starting' | 'ready' | 'stopping' | 'stopped';
@@ -90,12 +94,19 @@ export function createService(options: ServiceOptions): Service {
     createLogger({ service: name, version, level: config.LOG_LEVEL, format: config.LOG_FORMAT, stdio: options.stdio ?? false });
   const metrics = options.metrics ?? createMetrics(name, version);
 
-  const authOff = config.AUTH_DISABLED || config.API_KEYS.length === 0;
-  if (config.API_KEYS.length === 0 && !config.AUTH_DISABLED && !isLoopbackHost(config.HOST)) {
+  const oauth = config.AUTH_DISABLED ? undefined : oauthSettingsOf(config);
+  const authOff = config.AUTH_DISABLED || (config.API_KEYS.length === 0 && !oauth);
+  if (authOff && !config.AUTH_DISABLED && !isLoopbackHost(config.HOST)) {
     throw new ConfigError(
-      `Invalid configuration: API_KEYS: required when HOST is ${config.HOST} (not loopback); set API_KEYS, bind HOST=127.0.0.1, or set AUTH_DISABLED=true`,
+      `Invalid configuration: API_KEYS: required when HOST is ${config.HOST} (not loopback); set API_KEYS or OAUTH_ISSUER, bind HOST=127.0.0.1, or set AUTH_DISABLED=true`,
     );
   }
+  // A bad issuer (not HTTPS outside loopback) stops start-up here, not a client's first request.
+  if (oauth) protectedResourceMetadata(oauth, [], name);
+  const scopePrefix = options.scopePrefix ?? scopePrefixOf(name);
+  const resourceMetadataUrl = oauth ? resourceMetadataUrlOf(oauth.audience) : undefined;
+  // Callers may hold different scopes (OAuth tokens, scoped keys): tools/list then differs per caller.
+  const scopedCallers = oauth !== undefined || config.API_KEYS.some((k) => k.scopes !== undefined);
 
   const readiness = new Readiness({
     service: name,
@@ -105,7 +116,12 @@ export function createService(options: ServiceOptions): Service {
     defaultWarnLatencyMs: config.READY_WARN_LATENCY_MS,
     metrics,
   });
-  const registry = options.tools ? new ToolRegistry({ name, version, ...(options.instructions ? { instructions: options.instructions } : {}) }, options.tools, logger, metrics) : undefined;
+  const registry = options.tools
+    ? new ToolRegistry({ name, version, ...(options.instructions ? { instructions: options.instructions } : {}) }, options.tools, logger, metrics, {
+        scopePrefix,
+        perCallerLists: scopedCallers,
+      })
+    : undefined;
   const shutdown = new ShutdownRegistry(logger);
   const healthPrefix = `{"status":"ok","service":${JSON.stringify(name)},"version":${JSON.stringify(version)},"timestamp":"`;
   let state: ServiceState = 'created';
@@ -122,10 +138,13 @@ export function createService(options: ServiceOptions): Service {
   //  2. /health and /ready (no auth, no Host check: balancers probe by IP);
   //  3. Host/Origin validation (DNS-rebinding protection);
   //  4. compression of large answers (never of SSE streams);
-  //  5. /metrics (its own token) and public routes (badges);
-  //  6. browser sign-in (/login, /logout) where enabled, then authentication;
+  //  5. /metrics (its own token), the OAuth protected-resource metadata (RFC 9728; 404 with OAuth off)
+  //     and public routes (badges);
+  //  6. browser sign-in (/login, /logout) where enabled, then authentication (API keys, OAuth access
+  //     tokens; failed attempts limited per client address);
   //  7. rate limit per principal; 8. JSON body parsing with size and depth limits;
-  //  9. declared REST routes, pages, POST /mcp (the MCP SDK), /openapi.json;
+  //  9. declared REST routes (each checks its scope), pages, POST /mcp (tools/call checked against the
+  //     tool's scope: 403 insufficient_scope to step up; then the MCP SDK), /openapi.json;
   // 10. 404, and the error boundary (REST envelope, or a JSON-RPC error body on /mcp).
   const prologue = (req: IncomingMessage & { requestId?: string; log?: Logger }, res: ServerResponse, route: () => string, quiet: boolean) => {
     const started = performance.now();
@@ -154,8 +173,15 @@ export function createService(options: ServiceOptions): Service {
       const url = q === -1 ? full : full.slice(0, q);
       const level = accessLogLevel(req.method, url, res.statusCode);
       if (logger.isLevelEnabled(level)) {
+        const principal = (req as { principal?: Principal }).principal;
         logger[level](
-          { reqId: id, req: { id, method: req.method, url }, res: { statusCode: res.statusCode }, responseTime: Math.round(ms) },
+          {
+            reqId: id,
+            req: { id, method: req.method, url },
+            res: { statusCode: res.statusCode },
+            responseTime: Math.round(ms),
+            ...(principal?.authenticated ? { principal: principal.keyName, ...(principal.clientId ? { client_id: principal.clientId } : {}) } : {}),
+          },
           'request completed',
         );
       }
@@ -216,10 +242,26 @@ export function createService(options: ServiceOptions): Service {
     }
   });
 
+  // RFC 9728 §3: at the path-aware location of the resource URI, and at the root for clients that try it first.
+  let resourceMetadata: string | undefined;
+  const wellKnown = ['/.well-known/oauth-protected-resource', ...(resourceMetadataUrl ? [new URL(resourceMetadataUrl).pathname] : [])];
+  app.get([...new Set(wellKnown)], (_req, res, next) => {
+    if (!oauth) return next(new NotFoundError('oauth_not_configured', 'This server does not accept OAuth access tokens (OAUTH_ISSUER is not set); use an API key.'));
+    resourceMetadata ??= JSON.stringify(protectedResourceMetadata(oauth, [...new Set([...(registry?.scopeNames() ?? []), ...api.scopeNames()])].sort(), name));
+    // Browser-based clients (the Inspector) read it cross-origin.
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.type('application/json').send(resourceMetadata);
+  });
+
   const publicRoutes = express.Router();
   app.use(publicRoutes);
 
-  const auth = createAuthenticator(config.AUTH_DISABLED ? [] : config.API_KEYS, name);
+  const auth = createAuthenticator(config.AUTH_DISABLED ? [] : config.API_KEYS, name, {
+    ...(oauth ? { oauth } : {}),
+    failuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+  });
+  const scopeGuard = createScopeGuard(scopePrefix, resourceMetadataUrl);
   const sessions = options.browserLogin && auth.enabled ? createBrowserSessions(config.API_KEYS, auth, name) : undefined;
   const rateLimit = createRateLimit(config.RATE_LIMIT_PER_MINUTE);
   if (sessions) sessions.mount(app);
@@ -229,16 +271,28 @@ export function createService(options: ServiceOptions): Service {
 
   const privateRoutes = express.Router();
   app.use(privateRoutes);
-  const api = new RestApi();
+  const api = new RestApi(scopeGuard);
   options.routes?.(api, { app, logger, metrics });
   api.mount(publicRoutes, privateRoutes);
 
   const isMcpPath = (path: string) => path === '/mcp' || path === '/mcp/';
+  const toolCallName = (message: unknown): string | undefined => {
+    if (typeof message !== 'object' || message === null) return undefined;
+    const m = message as { method?: unknown; params?: { name?: unknown } };
+    return m.method === 'tools/call' && typeof m.params?.name === 'string' ? m.params.name : undefined;
+  };
   const mcp = registry ? createMcpEndpoint(registry, logger, { maxRequestBodySize: config.BODY_LIMIT_BYTES }) : undefined;
   const fastRequests = metrics.mcpRequests.labels({ path: 'fast' });
   const sdkRequests = metrics.mcpRequests.labels({ path: 'sdk' });
   if (mcp && registry) {
     app.all('/mcp', (req: Request & { auth?: AuthInfo }, res, next) => {
+      // A tools/call of a tool the caller's scopes do not grant is refused before the SDK (or the fast
+      // path) sees it, with the challenge a client steps up from (MCP authorization, "Scope Challenge Handling").
+      for (const message of Array.isArray(req.body) ? (req.body as unknown[]) : [req.body]) {
+        const tool = toolCallName(message);
+        const missing = tool === undefined ? undefined : registry.missingScope(tool, req.principal);
+        if (missing !== undefined && tool !== undefined) return next(new InsufficientScopeError(missing, resourceMetadataUrl, `The tool "${tool}"`));
+      }
       const ctx = {
         principal: req.principal ?? { keyName: 'anonymous', authenticated: false },
         requestId: req.requestId ?? randomUUID(),
@@ -337,7 +391,7 @@ export function createService(options: ServiceOptions): Service {
       if (authOff) {
         logger.warn(
           { host: config.HOST },
-          config.AUTH_DISABLED ? 'AUTH IS DISABLED (AUTH_DISABLED=true): every request is accepted' : 'AUTH IS OFF: no API_KEYS configured; serving loopback only',
+          config.AUTH_DISABLED ? 'AUTH IS DISABLED (AUTH_DISABLED=true): every request is accepted' : 'AUTH IS OFF: no API_KEYS or OAUTH_ISSUER configured; serving loopback only',
         );
       }
       try {

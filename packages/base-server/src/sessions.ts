@@ -57,7 +57,7 @@ export interface BrowserSessions {
    * The caller's principal (bearer header first, then the session cookie), or the /login URL to redirect
    * a page view without either to; throws the AuthenticationError for anything else.
    */
-  authenticate(req: IncomingMessage): Principal | { redirect: string };
+  authenticate(req: IncomingMessage): Promise<Principal | { redirect: string }>;
   verify(value: string | undefined, now?: number): string | undefined;
 }
 
@@ -107,28 +107,27 @@ export function createBrowserSessions(keys: readonly ApiKey[], auth: Authenticat
     });
   }
 
-  function authenticate(req: IncomingMessage): Principal | { redirect: string } {
+  async function authenticate(req: IncomingMessage): Promise<Principal | { redirect: string }> {
     if (!req.headers.authorization) {
       // cookie's parse never throws: a value that is not valid percent-encoding is kept as it is, and
       // then simply does not verify (a malformed cookie is "not signed in", never a 500).
       const name = verify(parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE]);
-      if (name) return { keyName: name, authenticated: true };
+      // The key's own principal: a session grants what its key grants (scopes included), and ends with the key.
+      const principal = name ? auth.principalNamed(name) : undefined;
+      if (principal) return principal;
       if (req.method === 'GET' && (req.headers.accept ?? '').includes('text/html')) {
         return { redirect: `/login?next=${encodeURIComponent((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/')}` };
       }
     }
-    return auth.authenticate(req.headers);
+    return auth.authenticate(req);
   }
 
   const middleware: RequestHandler = (req, res, next) => {
-    try {
-      const who = authenticate(req);
+    authenticate(req).then((who) => {
       if ('redirect' in who) return res.redirect(302, who.redirect);
       req.principal = who;
       next();
-    } catch (err) {
-      next(err);
-    }
+    }, next);
   };
 
   return { mount, middleware, authenticate, verify };
