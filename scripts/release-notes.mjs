@@ -59,7 +59,7 @@ const out = [`# Factory ${tag}`, '', `Commit ${sha}${previous ? `, changes since
 const sections = [];
 for (const app of apps) {
   const version = JSON.parse(readFileSync(join(root, 'apps', app, 'package.json'), 'utf8')).version;
-  out.push(`| ${app} | ${version} | \`factory/${app}:${version}\`, \`factory/${app}:${sha.slice(0, 12)}…\` |`);
+  out.push(`| ${app} | ${version} | \`factory/${app}:${version}\`, \`factory/${app}:${sha}\` |`);
   const before = previous ? git(['show', `${previous}:apps/${app}/package.json`]) : undefined;
   const previousVersion = before ? JSON.parse(before).version : undefined;
   sections.push(`## ${app} ${version}`, '');

@@ -40,7 +40,7 @@ stack_output() { aws cloudformation describe-stacks --stack-name "$STACK" --quer
 dns="$(stack_output LoadBalancerDns)"
 secret="$(stack_output ApiKeySecretName)"
 key="$(aws secretsmanager get-secret-value --secret-id "$secret" --query SecretString --output text)"
-url_var="FACTORY_$(echo "$STAGE" | tr 'a-z' 'A-Z')_URL"
+url_var="FACTORY_${STAGE^^}_URL"
 export "$url_var=${!url_var:-http://$dns}"
 if ! FACTORY_SERVICES="$APP" FACTORY_API_KEY="$key" bash "$HERE/smoke-test.sh" "$STAGE" "${FACTORY_ROLLBACK_SMOKE_WAIT:-120}"; then
   echo "rolled back $APP on $STAGE, but the smoke test fails: the fault is elsewhere (database, secrets, a dependency); roll back further with a VERSION or investigate" >&2
