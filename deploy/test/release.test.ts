@@ -454,6 +454,12 @@ describe('scripts/rollback.sh against the stand-in aws CLI', () => {
     expect(r.stderr).toContain('rolled back memory on production, but the smoke test fails');
   }, 120_000);
 
+  test("the smoke-tested service reports its package.json version, the one changesets bumps and release.yml tags", async () => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'apps/memory/package.json'), 'utf8')) as { version: string };
+    const health = (await (await fetch(`${memoryUrl}/health`)).json()) as { version: string };
+    expect(health.version).toBe(version);
+  });
+
   test('bad usage exits 2', async () => {
     expect((await rollback(['qa', 'memory'])).code).toBe(2);
     expect((await rollback(['production'])).code).toBe(2);
