@@ -465,3 +465,30 @@ describe('scripts/rollback.sh against the stand-in aws CLI', () => {
     expect((await rollback(['production'])).code).toBe(2);
   });
 });
+
+describe('scripts/docs-site.mjs', () => {
+  let out: string;
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), 'factory-docs-site-'));
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  test("writes the README's configuration tables and each service's /openapi.json, and every relative link resolves", async () => {
+    const r = await run('node', ['scripts/docs-site.mjs', '--out', out], { timeoutMs: 180_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const config = readFileSync(join(out, 'configuration.html'), 'utf8');
+    expect(config).toContain('<h3 id="common-settings-every-service">Common settings (every service)</h3>');
+    expect(config).toContain('<td><code>BODY_LIMIT_BYTES</code></td><td><code>1048576</code></td>');
+    for (const app of APPS) {
+      const doc = JSON.parse(readFileSync(join(out, 'openapi', `${app}.json`), 'utf8')) as { openapi: string; info: { title: string; version: string } };
+      expect(doc.info.title).toBe(app);
+      const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'apps', app, 'package.json'), 'utf8')) as { version: string };
+      expect(doc.info.version).toBe(version);
+    }
+    const index = readFileSync(join(out, 'index.html'), 'utf8');
+    const links = [...index.matchAll(/href="([^"#:]+)"/g), ...config.matchAll(/href="([^"#:]+)"/g)].map((m) => m[1] ?? '');
+    expect(links).toEqual(expect.arrayContaining(['configuration.html', 'openapi/memory.json', 'index.html']));
+    for (const link of links) expect(() => readFileSync(join(out, link))).not.toThrow();
+  }, 180_000);
+});
