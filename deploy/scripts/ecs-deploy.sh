@@ -41,6 +41,15 @@ services_of() {
   esac
 }
 
+# running SERVICE: sets service_name, container and current (the task definition the service runs).
+running() {
+  local id
+  id="$(pascal "$1")"
+  service_name="$(output "${id}ServiceName")"
+  container="$(output "${id}ContainerName")"
+  current="$(aws ecs describe-services --cluster "$cluster" --services "$service_name" --query 'services[0].taskDefinition' --output text)"
+}
+
 wait_stable() {
   local cluster service
   cluster="$(output ClusterName)"
@@ -60,10 +69,8 @@ case "$COMMAND" in
     cluster="$(output ClusterName)"
     : >"$STATE_FILE"
     for svc in $(services_of "$APP"); do
-      id="$(pascal "$svc")"
-      service_name="$(output "${id}ServiceName")"
-      container="$(output "${id}ContainerName")"
-      previous="$(aws ecs describe-services --cluster "$cluster" --services "$service_name" --query 'services[0].taskDefinition' --output text)"
+      running "$svc"
+      previous="$current"
       aws ecs describe-task-definition --task-definition "$previous" --query taskDefinition --output json >"$STATE_FILE.task.json"
       if ! jq -e --arg c "$container" '[.containerDefinitions[] | select(.name == $c)] | length == 1' "$STATE_FILE.task.json" >/dev/null; then
         echo "task definition $previous has no container named $container" >&2
@@ -106,10 +113,7 @@ case "$COMMAND" in
     cluster="$(output ClusterName)"
     : >"$STATE_FILE"
     for svc in $(services_of "$APP"); do
-      id="$(pascal "$svc")"
-      service_name="$(output "${id}ServiceName")"
-      container="$(output "${id}ContainerName")"
-      current="$(aws ecs describe-services --cluster "$cluster" --services "$service_name" --query 'services[0].taskDefinition' --output text)"
+      running "$svc"
       family="${current##*/}"
       family="${family%:*}"
       revision="${current##*:}"
