@@ -5,15 +5,20 @@
 #   deploy/scripts/ecs-deploy.sh deploy   STACK APP IMAGE_URI STATE_FILE
 #   deploy/scripts/ecs-deploy.sh wait     STACK APP STATE_FILE
 #   deploy/scripts/ecs-deploy.sh rollback STACK APP STATE_FILE
+#   deploy/scripts/ecs-deploy.sh revert   STACK APP STATE_FILE [VERSION]
 #
 # deploy:   for each ECS service that runs APP (memory also runs memory-worker), copies the running task
 #           definition with the image of the app's container replaced (everything else kept), registers
 #           it, points the service at it, and records "service previous-arn new-arn" lines in STATE_FILE.
 # wait:     waits until every recorded service is stable (aws ecs wait services-stable).
 # rollback: points every recorded service back at its previous task definition and waits for stable.
+# revert:   (scripts/rollback.sh) points each ECS service of APP at an older revision of its task
+#           definition family: the one before the running one, or with VERSION the newest revision whose
+#           app container runs the image tagged VERSION (a release version or a commit SHA), or revision
+#           VERSION when it is a number. Records the same lines as deploy; then `wait` applies.
 set -euo pipefail
 
-usage() { sed -n '5,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [[ $# -ge 1 ]] || usage
 COMMAND="$1"
 shift
@@ -36,6 +41,15 @@ services_of() {
   esac
 }
 
+# running SERVICE: sets service_name, container and current (the task definition the service runs).
+running() {
+  local id
+  id="$(pascal "$1")"
+  service_name="$(output "${id}ServiceName")"
+  container="$(output "${id}ContainerName")"
+  current="$(aws ecs describe-services --cluster "$cluster" --services "$service_name" --query 'services[0].taskDefinition' --output text)"
+}
+
 wait_stable() {
   local cluster service
   cluster="$(output ClusterName)"
@@ -55,10 +69,8 @@ case "$COMMAND" in
     cluster="$(output ClusterName)"
     : >"$STATE_FILE"
     for svc in $(services_of "$APP"); do
-      id="$(pascal "$svc")"
-      service_name="$(output "${id}ServiceName")"
-      container="$(output "${id}ContainerName")"
-      previous="$(aws ecs describe-services --cluster "$cluster" --services "$service_name" --query 'services[0].taskDefinition' --output text)"
+      running "$svc"
+      previous="$current"
       aws ecs describe-task-definition --task-definition "$previous" --query taskDefinition --output json >"$STATE_FILE.task.json"
       if ! jq -e --arg c "$container" '[.containerDefinitions[] | select(.name == $c)] | length == 1' "$STATE_FILE.task.json" >/dev/null; then
         echo "task definition $previous has no container named $container" >&2
@@ -94,6 +106,41 @@ case "$COMMAND" in
       echo "$service rolled back: $next -> $previous"
     done <"$STATE_FILE"
     wait_stable
+    ;;
+  revert)
+    [[ $# -eq 3 || $# -eq 4 ]] || usage
+    STACK="$1" APP="$2" STATE_FILE="$3" VERSION="${4:-}"
+    cluster="$(output ClusterName)"
+    : >"$STATE_FILE"
+    for svc in $(services_of "$APP"); do
+      running "$svc"
+      family="${current##*/}"
+      family="${family%:*}"
+      revision="${current##*:}"
+      target=""
+      if [[ -z "$VERSION" ]]; then
+        for arn in $(aws ecs list-task-definitions --family-prefix "$family" --sort DESC --query taskDefinitionArns --output text); do
+          if [[ "${arn##*/}" == "$family:"* && "${arn##*:}" -lt "$revision" ]]; then target="$arn"; break; fi
+        done
+        [[ -n "$target" ]] || { echo "$service_name runs $family:$revision and there is no older revision to roll back to" >&2; exit 1; }
+      elif [[ "$VERSION" =~ ^[0-9]+$ ]]; then
+        target="$(aws ecs describe-task-definition --task-definition "$family:$VERSION" --query taskDefinition.taskDefinitionArn --output text)"
+      else
+        for arn in $(aws ecs list-task-definitions --family-prefix "$family" --sort DESC --query taskDefinitionArns --output text); do
+          [[ "${arn##*/}" == "$family:"* ]] || continue
+          image="$(aws ecs describe-task-definition --task-definition "$arn" --query "taskDefinition.containerDefinitions[?name=='$container'].image | [0]" --output text)"
+          if [[ "$image" == *":$VERSION" ]]; then target="$arn"; break; fi
+        done
+        [[ -n "$target" ]] || { echo "no revision of $family runs $container at $VERSION: deploy that release instead (deploy.yml, release: v...)" >&2; exit 1; }
+      fi
+      if [[ "$target" == "$current" ]]; then
+        echo "$service_name already runs $target"
+        continue
+      fi
+      aws ecs update-service --cluster "$cluster" --service "$service_name" --task-definition "$target" --query service.serviceName --output text >/dev/null
+      echo "$service_name $current $target" >>"$STATE_FILE"
+      echo "$service_name: $current -> $target"
+    done
     ;;
   *) usage ;;
 esac

@@ -8,6 +8,7 @@ import {
   createMetrics,
   createRedis,
   createService,
+  packageVersion,
   type Database as DatabaseHandle,
   type Logger,
   type ReadinessCheck,
@@ -26,7 +27,7 @@ import { registerPages } from './dashboard/pages.js';
 import { factoryTools } from './tools/factory-tools.js';
 
 export const SERVICE_NAME = 'control-center';
-export const VERSION = '1.0.0';
+export const VERSION = packageVersion(import.meta.url);
 
 export interface ControlCenterDeps {
   logger?: Logger;

@@ -2,7 +2,7 @@
 // only for allow-listed services, alarm-guarded and audited.
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { Counter, createDatabase, createLogger, createMetrics, createService, type Database, type Logger, type Service } from '@factory/base-server';
+import { Counter, createDatabase, createLogger, createMetrics, createService, packageVersion, type Database, type Logger, type Service } from '@factory/base-server';
 import { createAwsClients } from './aws/clients.js';
 import type { AuditDatabase } from './audit/audit-table.js';
 import { migrations } from './audit/migrations.js';
@@ -16,7 +16,7 @@ import { readTools } from './tools/read-tools.js';
 import { writeTools } from './tools/write-tools.js';
 
 export const SERVICE_NAME = 'deploy-mcp';
-export const SERVICE_VERSION = '1.0.0';
+export const SERVICE_VERSION = packageVersion(import.meta.url);
 
 export interface DeployDeps {
   ecs?: ECSClient;

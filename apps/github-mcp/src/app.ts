@@ -1,5 +1,5 @@
 // github-mcp: the GitHub tools agents use every day, as an MCP server on base-server.
-import { createService, type Logger, type Service, createLogger } from '@factory/base-server';
+import { createService, packageVersion, type Logger, type Service, createLogger } from '@factory/base-server';
 import type { GithubConfig } from './config.js';
 import { createGithubClient, createTokenProvider, type GithubClient } from './github/client.js';
 import type { TokenProvider } from './github/app-auth.js';
@@ -8,7 +8,7 @@ import { allGithubTools, selectTools } from './tools/catalog.js';
 import { withoutGithubCredentials, type GithubTool } from './tools/common.js';
 
 export const SERVICE_NAME = 'github-mcp';
-export const SERVICE_VERSION = '1.0.0';
+export const SERVICE_VERSION = packageVersion(import.meta.url);
 
 export interface GithubServiceDeps {
   logger?: Logger;

@@ -2,7 +2,7 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { createService, type AnyTool, type Logger, type Service } from '@factory/base-server';
+import { createService, packageVersion, type AnyTool, type Logger, type Service } from '@factory/base-server';
 import { alarmTools } from './alarms/tools.js';
 import { logTools } from './logs/tools.js';
 import { metricTools } from './metrics/tools.js';
@@ -13,7 +13,7 @@ import { awsChecks } from './readiness.js';
 export { parseObservabilityConfig, observabilityConfigSchema, type ObservabilityConfig } from './config.js';
 
 export const SERVICE_NAME = 'observability-mcp';
-export const SERVICE_VERSION = '1.0.0';
+export const SERVICE_VERSION = packageVersion(import.meta.url);
 
 export interface ObservabilityDeps {
   cloudwatch?: CloudWatchClient;
