@@ -23,6 +23,8 @@ export interface MemoryOperationsDeps {
   logger: Logger;
   compressionThresholdTokens: number;
   maxBatchTurns: number;
+  /** How many of the newest matching turns search ranks (see searchTurns). */
+  searchCandidates?: number;
   /** Store statements in flight at once; writes arriving meanwhile are grouped into the next one. */
   storeConcurrency?: number;
   /** A further statement starts beside running ones only once the newest has run this long. */
@@ -178,7 +180,7 @@ export function createMemoryOperations(deps: MemoryOperationsDeps) {
 
     async search(principal: Principal | undefined, agentId: string, query: string, sessionId: string | undefined, limit: number) {
       scope.assert(principal, agentId);
-      return { agent_id: agentId, hits: await repo.searchTurns(db, agentId, query, sessionId, limit) };
+      return { agent_id: agentId, hits: await repo.searchTurns(db, agentId, query, sessionId, limit, deps.searchCandidates) };
     },
 
     async sessions(principal: Principal | undefined, agentId: string) {

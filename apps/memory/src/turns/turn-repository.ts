@@ -296,15 +296,37 @@ export interface SearchHit {
 
 const HIT_CHARS = 1_000;
 
-/** Ranked Postgres full-text search (english stemming, websearch syntax) over an agent's turns. */
-export async function searchTurns(db: Db, agentId: string, query: string, sessionId: string | undefined, limit: number): Promise<SearchHit[]> {
+/** How many of the newest matching turns search ranks unless told otherwise. */
+export const DEFAULT_SEARCH_CANDIDATES = 200;
+
+/**
+ * Ranked Postgres full-text search (english stemming, websearch syntax) over an agent's turns. Its cost
+ * is bounded by the answer, not by the history: it takes the newest `candidates` matching turns (a
+ * backward scan of (agent_id, id) that stops once they are found, or the GIN index when the words are
+ * rare) and ranks only those, best first. A match older than the newest `candidates` matches is not
+ * returned; with fewer matches than that, the answer is the same as ranking every match.
+ */
+export async function searchTurns(
+  db: Db,
+  agentId: string,
+  query: string,
+  sessionId: string | undefined,
+  limit: number,
+  candidates = DEFAULT_SEARCH_CANDIDATES,
+): Promise<SearchHit[]> {
   const { rows } = await sql<{ id: string; session_id: string; role: Role; content: string; created_at: Date; rank: number }>`
-    select t.id, t.session_id, t.role, left(t.content, ${HIT_CHARS + 1}) as content, t.created_at, ts_rank_cd(t.search, q) as rank
-    from turns t, websearch_to_tsquery('english', ${query}) q
-    where t.agent_id = ${agentId}
-      ${sessionId === undefined ? sql`` : sql`and t.session_id = ${sessionId}`}
-      and t.search @@ q
-    order by rank desc, t.id desc
+    with candidates as materialized (
+      select t.id, t.session_id, t.role, left(t.content, ${HIT_CHARS + 1}) as content, t.created_at, t.search
+      from turns t
+      where t.agent_id = ${agentId}
+        ${sessionId === undefined ? sql`` : sql`and t.session_id = ${sessionId}`}
+        and t.search @@ websearch_to_tsquery('english', ${query})
+      order by t.id desc
+      limit ${Math.max(candidates, limit)}
+    )
+    select c.id, c.session_id, c.role, c.content, c.created_at, ts_rank_cd(c.search, websearch_to_tsquery('english', ${query})) as rank
+    from candidates c
+    order by rank desc, c.id desc
     limit ${limit}
   `.execute(db);
   return rows.map((r) => ({
