@@ -88,4 +88,19 @@ describe('searchTurns', () => {
     // With a candidate set that reaches it, the old turn is the best match again.
     expect((await searchTurns(database.db, 'many', 'heron', undefined, 1, 1_000))[0]?.memory_id).toBe(old.ids[0]);
   });
+
+  it('finds rare matches far back in a long history, and still ranks the best first', async () => {
+    // 6,000 turns; the rare words are said in turn 3 (and 5,990).
+    const said = (i: number) => (i === 3 ? 'The plover and the egret, an egret again.' : i === 5_990 ? 'An egret flew by.' : `Routine check ${i} passed.`);
+    const ids: string[] = [];
+    for (let b = 0; b < 6; b++) {
+      const stored = await storeTurns(database, 'long', 's', Array.from({ length: 1_000 }, (_, k) => ({ role: 'user' as const, content: said(b * 1_000 + k) })));
+      ids.push(...stored.ids);
+    }
+    expect((await searchTurns(database.db, 'long', 'plover', undefined, 5, 100)).map((h) => h.memory_id)).toEqual([ids[3]]);
+    expect((await searchTurns(database.db, 'long', 'egret', undefined, 5, 100)).map((h) => h.memory_id)).toEqual([ids[3], ids[5_990]]);
+    expect(await searchTurns(database.db, 'long', 'quokka', undefined, 5, 100)).toEqual([]);
+    const routine = await searchTurns(database.db, 'long', 'routine', undefined, 3, 100);
+    expect(routine.map((h) => h.memory_id)).toEqual([ids[5_999], ids[5_998], ids[5_997]]);
+  });
 });

@@ -310,21 +310,14 @@ const HIT_CHARS = 1_000;
 export const DEFAULT_SEARCH_CANDIDATES = 200;
 
 /**
- * Ranked Postgres full-text search (english stemming, websearch syntax) over an agent's turns. Its cost
+ * The statement of ranked Postgres full-text search (english stemming, websearch syntax) over an agent's turns. Its cost
  * is bounded by the answer, not by the history: it takes the newest `candidates` matching turns (a
  * backward scan of (agent_id, id) that stops once they are found, or the GIN index when the words are
  * rare) and ranks only those, best first. A match older than the newest `candidates` matches is not
  * returned; with fewer matches than that, the answer is the same as ranking every match.
  */
-export async function searchTurns(
-  db: Db,
-  agentId: string,
-  query: string,
-  sessionId: string | undefined,
-  limit: number,
-  candidates = DEFAULT_SEARCH_CANDIDATES,
-): Promise<SearchHit[]> {
-  const { rows } = await sql<{ id: string; session_id: string; role: Role; content: string; created_at: Date; rank: number }>`
+export function searchStatement(agentId: string, query: string, sessionId: string | undefined, limit: number, candidates = DEFAULT_SEARCH_CANDIDATES) {
+  return sql<{ id: string; session_id: string; role: Role; content: string; created_at: Date; rank: number }>`
     with candidates as materialized (
       select t.id, t.session_id, t.role, left(t.content, ${HIT_CHARS + 1}) as content, t.created_at, t.search
       from turns t
@@ -338,7 +331,19 @@ export async function searchTurns(
     from candidates c
     order by rank desc, c.id desc
     limit ${limit}
-  `.execute(db);
+  `;
+}
+
+/** Runs searchStatement: the newest `candidates` matches, ranked, best first. */
+export async function searchTurns(
+  db: Db,
+  agentId: string,
+  query: string,
+  sessionId: string | undefined,
+  limit: number,
+  candidates = DEFAULT_SEARCH_CANDIDATES,
+): Promise<SearchHit[]> {
+  const { rows } = await searchStatement(agentId, query, sessionId, limit, candidates).execute(db);
   return rows.map((r) => ({
     memory_id: String(r.id),
     session_id: r.session_id,

@@ -1,14 +1,21 @@
 // memory at scale: search_memory's query (a bounded, recency-ordered candidate set) vs the query it
 // replaced (rank every match), for six query classes at 100,000 and 1,000,000 turns of one agent; and
-// get_compressed_memory's reads on a 100,000-turn session without a summary vs the reads they replaced.
+// get_compressed_memory's reads on a 100,000-turn session without a summary vs the reads they replaced;
+// facts kept by the summariser on the committed corpus (apps/memory/test/fixtures/fact-corpus.json).
 // The corpus is generated in SQL (generate_series), so 1,000,000 turns load in well under a minute.
 // Both sides run in this process against the same Postgres, one query at a time, alternating.
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { createDatabase, createLogger } from '@factory/base-server';
+import { readFileSync } from 'node:fs';
+import { createDatabase, createLogger, Registry } from '@factory/base-server';
+import { parseMemoryConfig } from '../apps/memory/dist/config.js';
+import { createExtractiveSummariser } from '../apps/memory/dist/compression/summariser.js';
+import { measureFactRecall } from '../apps/memory/dist/compression/fact-recall.js';
+import { createLlm } from '../apps/memory/dist/compression/llm.js';
+import { createMemoryMetrics } from '../apps/memory/dist/memory-metrics.js';
 import { migrations, MIGRATIONS_APP } from '../apps/memory/dist/db/migrations.js';
-import { searchTurns, latestSummary, sessionTurnCount, newestTurnsWithin } from '../apps/memory/dist/turns/turn-repository.js';
+import { searchTurns, searchStatement, latestSummary, sessionTurnCount, newestTurnsWithin } from '../apps/memory/dist/turns/turn-repository.js';
 import { fmt } from './lib/harness.mjs';
 
 const { sql } = createRequire(new URL('../apps/memory/package.json', import.meta.url))('kysely');
@@ -68,11 +75,7 @@ async function time(fn, runs) {
 }
 
 async function plan(query) {
-  const { rows } = await sql`explain (analyze, costs off, timing off, summary off)
-    with candidates as materialized (
-      select t.id, t.session_id, t.role, left(t.content, 1001) as content, t.created_at, t.search from turns t
-      where t.agent_id = 'big' and t.search @@ websearch_to_tsquery('english', ${query}) order by t.id desc limit 200)
-    select c.id, ts_rank_cd(c.search, websearch_to_tsquery('english', ${query})) as rank from candidates c order by rank desc, c.id desc limit 10`.execute(db);
+  const { rows } = await sql`explain (analyze, costs off, timing off, summary off) ${searchStatement('big', query, undefined, 10)}`.execute(db);
   return rows.map((r) => `    ${r['QUERY PLAN']}`).join('\n');
 }
 
@@ -126,8 +129,24 @@ async function compressedBench() {
   );
 }
 
+/** Facts kept in the summary / facts stated, on the committed corpus; BENCH_LLM_BASE_URL (+ _MODEL, _API_KEY) adds a real LLM, by hand. */
+async function factsBench() {
+  const corpus = JSON.parse(readFileSync(new URL('../apps/memory/test/fixtures/fact-corpus.json', import.meta.url), 'utf8'));
+  const budget = parseMemoryConfig({}).SUMMARY_MAX_TOKENS;
+  const summarisers = [createExtractiveSummariser()];
+  if (process.env.BENCH_LLM_BASE_URL) {
+    const env = { LLM_BASE_URL: process.env.BENCH_LLM_BASE_URL, LLM_MODEL: process.env.BENCH_LLM_MODEL ?? 'gpt-4o-mini', ...(process.env.BENCH_LLM_API_KEY ? { LLM_API_KEY: process.env.BENCH_LLM_API_KEY } : {}) };
+    summarisers.push(createLlm(parseMemoryConfig(env), { metrics: createMemoryMetrics(new Registry()), logger }).summariser);
+  }
+  for (const s of summarisers) {
+    const r = await measureFactRecall(s, corpus.conversations, { maxTokens: budget, turnsPerCall: 4 });
+    console.log(`facts kept / facts stated, ${s.provider} (${s.model}), SUMMARY_MAX_TOKENS ${budget}: ${r.kept}/${r.stated} = ${r.ratio.toFixed(3)}   goal >= 0.9 (${r.ratio >= 0.9 ? 'met' : 'NOT met'})`);
+  }
+}
+
 console.log('## memory at scale');
 try {
+  await factsBench();
   await searchBench();
   await compressedBench();
 } finally {
