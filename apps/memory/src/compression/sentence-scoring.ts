@@ -9,7 +9,7 @@ export function splitSentences(text: string): string[] {
     const flat = line.replace(/\s+/g, ' ').trim();
     if (!flat) continue;
     // A full stop after a single letter or a common abbreviation does not end a sentence.
-    const parts = flat.split(/(?<=[.!?])\s+(?=["'(\[]?[A-Z0-9])/);
+    const parts = flat.split(/(?<=[.!?])\s+(?=["'([]?[A-Z0-9])/);
     let carry = '';
     for (const p of parts) {
       const s = carry ? `${carry} ${p}` : p;
