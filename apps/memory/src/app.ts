@@ -102,6 +102,7 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
     logger,
     compressionThresholdTokens: config.COMPRESSION_THRESHOLD_TOKENS,
     maxBatchTurns: config.MAX_BATCH_TURNS,
+    searchCandidates: config.SEARCH_CANDIDATES,
     storeConcurrency: config.STORE_MAX_IN_FLIGHT,
     storeOverlapAfterMs: config.STORE_OVERLAP_AFTER_MS,
   });

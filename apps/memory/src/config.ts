@@ -68,6 +68,8 @@ const memoryShape = {
   COMPRESSION_KEEP_FAILED: envInt(5_000, 0),
   MAX_CONTENT_CHARS: envInt(32_000, 1, 1_000_000),
   MAX_BATCH_TURNS: envInt(1_000, 1, 10_000),
+  /** search_memory ranks at most this many of the newest matching turns (at least the largest limit, 100). */
+  SEARCH_CANDIDATES: envInt(200, 100, 100_000),
   AGENT_SCOPES: agentScopes,
   /** The worker's own settings. */
   WORKER_CONCURRENCY: envInt(4, 1, 100),

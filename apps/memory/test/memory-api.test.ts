@@ -122,6 +122,20 @@ describe('memory API (no Redis: in-process compression)', () => {
     expect(mem.body.summary).toBeNull();
   });
 
+  it('counts omitted turns of a long unsummarised session from its counters, and fits the newest turns across pages', async () => {
+    // 5 tokens each, in batches of 50 (MAX_BATCH_TURNS here).
+    for (let b = 0; b < 14; b++) {
+      const turns = Array.from({ length: 50 }, (_, i) => ({ role: 'user', content: `${b * 50 + i}.` }));
+      expect((await call(alice, 'store_memories', { agent_id: 'shared', session_id: 'long', turns })).isError).toBe(false);
+    }
+    const fitted = await rest(url, KEY_A, 'GET', '/v1/agents/shared/sessions/long/memory?max_tokens=250');
+    expect((fitted.body.turns as Array<{ content: string }>).map((t) => t.content)).toEqual(Array.from({ length: 50 }, (_, i) => `${650 + i}.`));
+    expect(fitted.body).toMatchObject({ summary: null, omitted_turns: 650, total_tokens: 250, stale: true });
+    const all = await rest(url, KEY_A, 'GET', '/v1/agents/shared/sessions/long/memory');
+    expect((all.body.turns as unknown[]).length).toBe(500);
+    expect(all.body.omitted_turns).toBe(200);
+  });
+
   it('answers an unknown agent or session with empty results, and compress_memory with 404', async () => {
     const recent = await rest(url, KEY_A, 'GET', '/v1/agents/shared/sessions/nope/turns');
     expect(recent.body.turns).toEqual([]);

@@ -1,8 +1,7 @@
-// Pure pieces: configuration, the circuit breaker, the extractive summariser, job ids.
+// Pure pieces: configuration, the circuit breaker, job ids.
 import { describe, expect, it } from '@jest/globals';
 import { parseMemoryConfig, parseWorkerConfig } from '../src/config.js';
 import { CircuitOpenError, createCircuitBreaker } from '../src/compression/circuit-breaker.js';
-import { createExtractiveSummariser } from '../src/compression/summariser.js';
 import { compressionJobId } from '../src/compression/job-id.js';
 import { estimateTokens } from '../src/turns/tokens.js';
 import { createAgentScope } from '../src/access/agent-scope.js';
@@ -46,22 +45,6 @@ describe('circuit breaker', () => {
   });
 });
 
-describe('extractive summariser', () => {
-  it('is deterministic, keeps the opening line and the newest lines, and stays within the budget', async () => {
-    const s = createExtractiveSummariser();
-    const turns = Array.from({ length: 40 }, (_, i) => ({ role: 'user' as const, content: `Fact number ${i} is important to remember. Details follow here.` }));
-    const a = await s.summarise({ previousSummary: null, turns, maxTokens: 100 });
-    const b = await s.summarise({ previousSummary: null, turns, maxTokens: 100 });
-    expect(a).toEqual(b);
-    expect(estimateTokens(a.summary)).toBeLessThanOrEqual(100);
-    const lines = a.summary.split('\n');
-    expect(lines[0]).toBe('user: Fact number 0 is important to remember.');
-    expect(lines.at(-1)).toBe('user: Fact number 39 is important to remember.');
-    const next = await s.summarise({ previousSummary: a.summary, turns: [{ role: 'assistant', content: 'Done.' }], maxTokens: 100 });
-    expect(next.summary.split('\n')[0]).toBe(lines[0]);
-    expect(next.summary.endsWith('assistant: Done.')).toBe(true);
-  });
-});
 
 describe('job ids', () => {
   it('derives the same id from the same (agent, session, through-turn) and different ids otherwise', () => {

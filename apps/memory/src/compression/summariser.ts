@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Role } from '../db/schema.js';
 import { estimateTokens } from '../turns/tokens.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
+import { scoreSentence, splitSentences } from './sentence-scoring.js';
 
 export interface SummaryInput {
   previousSummary: string | null;
@@ -47,37 +48,49 @@ export function truncateToTokens(text: string, maxTokens: number): string {
   return `${space > maxChars * 0.8 ? cut.slice(0, space) : cut}…`;
 }
 
-const firstSentence = (text: string, maxChars: number): string => {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  const m = /^(.+?[.!?])(\s|$)/.exec(flat);
-  const s = m?.[1] && m[1].length >= 20 ? m[1] : flat;
-  return s.length > maxChars ? `${s.slice(0, maxChars - 1)}…` : s;
-};
+/** Longest sentence the extractive summariser keeps whole (longer ones are cut at a word boundary). */
+const MAX_SENTENCE_CHARS = 300;
 
 /**
- * Deterministic and offline: one line per turn (its role and first sentence), appended to the previous
- * summary's lines. When that exceeds the budget, the first line (how the session began) is kept and then
- * the newest lines that fit. The same input always gives the same summary.
+ * Deterministic and offline: every sentence of the new turns and every line of the previous summary
+ * competes for the budget by how many facts it carries (see scoreSentence: names, numbers, dates,
+ * places and identifiers, decisions, commitments, open questions), the newer winning a tie. The kept
+ * lines (`role: sentence`) stay in conversation order; bare pleasantries and repeats are dropped. The
+ * same input always gives the same summary.
  */
 export function createExtractiveSummariser(): Summariser {
   return {
     provider: 'extractive',
-    model: 'extractive-v1',
+    model: 'extractive-v2',
     async summarise({ previousSummary, turns, maxTokens }) {
-      const lines = previousSummary ? previousSummary.split('\n').filter(Boolean) : [];
-      for (const t of turns) lines.push(`${t.role}: ${firstSentence(t.content, 200)}`);
-      const inputTokens = estimateTokens(previousSummary ?? '') + turns.reduce((n, t) => n + estimateTokens(t.content), 0);
-      const budget = maxTokens * 4; // characters
-      const head = lines[0] ?? '';
-      const kept: string[] = [];
-      let used = head.length;
-      for (let i = lines.length - 1; i >= 1; i--) {
-        const line = lines[i] ?? '';
-        if (used + line.length + 1 > budget) break;
-        kept.push(line);
-        used += line.length + 1;
+      const lines: string[] = previousSummary ? previousSummary.split('\n').filter(Boolean) : [];
+      for (const t of turns) {
+        for (const sentence of splitSentences(t.content)) lines.push(`${t.role}: ${truncateToTokens(sentence, MAX_SENTENCE_CHARS / 4)}`);
       }
-      const summary = truncateToTokens([head, ...kept.reverse()].filter(Boolean).join('\n'), maxTokens);
+      const inputTokens = estimateTokens(previousSummary ?? '') + turns.reduce((n, t) => n + estimateTokens(t.content), 0);
+      const seen = new Set<string>();
+      const candidates: Array<{ line: string; at: number; score: number }> = [];
+      lines.forEach((line, at) => {
+        const text = line.replace(/^(?:user|assistant|system|tool): /, '');
+        const key = text.toLowerCase();
+        if (seen.has(key)) return;
+        seen.add(key);
+        const score = scoreSentence(text);
+        if (score >= 0) candidates.push({ line, at, score });
+      });
+      // Best first, newer first on a tie; take every line that still fits (a long one may be skipped for shorter ones).
+      candidates.sort((x, y) => y.score - x.score || y.at - x.at);
+      const budget = maxTokens * 4; // characters
+      const kept: typeof candidates = [];
+      let used = 0;
+      for (const c of candidates) {
+        const cost = c.line.length + (kept.length > 0 ? 1 : 0);
+        if (used + cost > budget) continue;
+        kept.push(c);
+        used += cost;
+      }
+      kept.sort((x, y) => x.at - y.at);
+      const summary = truncateToTokens(kept.map((c) => c.line).join('\n'), maxTokens);
       return { summary, inputTokens, outputTokens: estimateTokens(summary) };
     },
   };

@@ -78,10 +78,27 @@ const createIdempotencyKeys: Migration = {
   },
 };
 
+/**
+ * Search reads an agent's newest matching turns first (a bounded, recency-ordered candidate set), so it
+ * needs the agent's turns in id order across sessions: a backward scan of this index stops after the
+ * candidates are found, however long the history (the session index serves session-scoped searches).
+ */
+const indexTurnsByAgentRecency: Migration = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async up(db: Kysely<any>) {
+    await db.schema.createIndex('turns_agent_recent_idx').on('turns').columns(['agent_id', 'id']).execute();
+  },
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async down(db: Kysely<any>) {
+    await db.schema.dropIndex('turns_agent_recent_idx').execute();
+  },
+};
+
 /** Whose migrations these are: the memory API and its worker share one history (`memory_migration`). */
 export const MIGRATIONS_APP = 'memory';
 
 export const migrations: Record<string, Migration> = {
   '20261122000000_create_memory_tables': createMemoryTables,
   '20261201000000_create_idempotency_keys': createIdempotencyKeys,
+  '20261215000000_index_turns_agent_recent': indexTurnsByAgentRecency,
 };

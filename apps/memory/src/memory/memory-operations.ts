@@ -23,6 +23,8 @@ export interface MemoryOperationsDeps {
   logger: Logger;
   compressionThresholdTokens: number;
   maxBatchTurns: number;
+  /** How many of the newest matching turns search ranks (see searchTurns). */
+  searchCandidates?: number;
   /** Store statements in flight at once; writes arriving meanwhile are grouped into the next one. */
   storeConcurrency?: number;
   /** A further statement starts beside running ones only once the newest has run this long. */
@@ -107,10 +109,11 @@ export function createMemoryOperations(deps: MemoryOperationsDeps) {
   async function compressedMemory(principal: Principal | undefined, agentId: string, sessionId: string, maxTokens: number | undefined): Promise<CompressedMemory> {
     scope.assert(principal, agentId);
     const base = await cache.get(agentId, sessionId, `compressed:${maxTokens ?? 'all'}`, async () => {
-      const summary = await repo.latestSummary(db, agentId, sessionId);
+      // Reads only what it returns: the summary, the session's counters and the newest turns that fit.
+      const [summary, turnCount] = await Promise.all([repo.latestSummary(db, agentId, sessionId), repo.sessionTurnCount(db, agentId, sessionId)]);
       const after = summary ? String(summary.covers_through_turn_id) : '0';
-      const tail = await repo.turnsAfterNewestFirst(db, agentId, sessionId, after, MAX_TAIL_TURNS);
-      const unsummarised = tail.length < MAX_TAIL_TURNS ? tail.length : await repo.countTurnsAfter(db, agentId, sessionId, after);
+      // turns_covered counts every turn the summary covers, so the rest of the session is unsummarised.
+      const unsummarised = Math.max(0, (turnCount ?? 0) - (summary?.turns_covered ?? 0));
       let budget = maxTokens ?? Number.POSITIVE_INFINITY;
       let summaryView: CompressedMemory['summary'] = null;
       if (summary) {
@@ -128,12 +131,7 @@ export function createMemoryOperations(deps: MemoryOperationsDeps) {
           created_at: new Date(summary.created_at).toISOString(),
         };
       }
-      const turns: repo.TurnView[] = [];
-      for (const t of tail) {
-        if (t.token_count > budget) break; // keep the newest turns, contiguous
-        turns.push(t);
-        budget -= t.token_count;
-      }
+      const turns = unsummarised === 0 ? [] : await repo.newestTurnsWithin(db, agentId, sessionId, after, budget, MAX_TAIL_TURNS);
       turns.reverse();
       const total = (summaryView?.tokens ?? 0) + turns.reduce((n, t) => n + t.token_count, 0);
       return { summary: summaryView, turns, total_tokens: total, omitted_turns: unsummarised - turns.length, unsummarised };
@@ -178,7 +176,7 @@ export function createMemoryOperations(deps: MemoryOperationsDeps) {
 
     async search(principal: Principal | undefined, agentId: string, query: string, sessionId: string | undefined, limit: number) {
       scope.assert(principal, agentId);
-      return { agent_id: agentId, hits: await repo.searchTurns(db, agentId, query, sessionId, limit) };
+      return { agent_id: agentId, hits: await repo.searchTurns(db, agentId, query, sessionId, limit, deps.searchCandidates) };
     },
 
     async sessions(principal: Principal | undefined, agentId: string) {

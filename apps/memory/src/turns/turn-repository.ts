@@ -161,18 +161,33 @@ export async function recentTurns(db: Db, agentId: string, sessionId: string, li
   return rows.reverse().map(toView);
 }
 
-/** Turns after `afterId` (exclusive), newest first, at most `limit`. */
-export async function turnsAfterNewestFirst(db: Db, agentId: string, sessionId: string, afterId: string, limit: number): Promise<TurnView[]> {
-  const rows = await db
-    .selectFrom('turns')
-    .select(['id', 'role', 'content', 'metadata', 'token_count', 'created_at'])
-    .where('agent_id', '=', agentId)
-    .where('session_id', '=', sessionId)
-    .where('id', '>', afterId)
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
-  return rows.map(toView);
+/**
+ * The newest turns after `afterId` that fit in `budget` tokens together, newest first, contiguous (it
+ * stops at the first that does not fit), at most `maxTurns`. It reads pages that double in size
+ * (16, 32, ...), so it reads at most about twice what it returns, however long the history.
+ */
+export async function newestTurnsWithin(db: Db, agentId: string, sessionId: string, afterId: string, budget: number, maxTurns: number): Promise<TurnView[]> {
+  const kept: TurnView[] = [];
+  let left = budget;
+  let before: string | undefined;
+  for (let page = 16; kept.length < maxTurns; page *= 2) {
+    let q = db
+      .selectFrom('turns')
+      .select(['id', 'role', 'content', 'metadata', 'token_count', 'created_at'])
+      .where('agent_id', '=', agentId)
+      .where('session_id', '=', sessionId)
+      .where('id', '>', afterId);
+    if (before !== undefined) q = q.where('id', '<', before);
+    const rows = await q.orderBy('id', 'desc').limit(Math.min(page, maxTurns - kept.length)).execute();
+    for (const r of rows) {
+      if (r.token_count > left) return kept;
+      kept.push(toView(r));
+      left -= r.token_count;
+    }
+    if (rows.length < page) return kept;
+    before = String(rows[rows.length - 1]!.id);
+  }
+  return kept;
 }
 
 /** Turns in (afterId, throughId], oldest first: the input of one incremental compression. */
@@ -186,17 +201,6 @@ export async function turnsBetween(db: Db, agentId: string, sessionId: string, a
     .where('id', '<=', throughId)
     .orderBy('id', 'asc')
     .execute();
-}
-
-export async function countTurnsAfter(db: Db, agentId: string, sessionId: string, afterId: string): Promise<number> {
-  const row = await db
-    .selectFrom('turns')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('agent_id', '=', agentId)
-    .where('session_id', '=', sessionId)
-    .where('id', '>', afterId)
-    .executeTakeFirst();
-  return Number(row?.n ?? 0);
 }
 
 export async function latestSummary(db: Db, agentId: string, sessionId: string): Promise<SummaryRow | undefined> {
@@ -229,6 +233,12 @@ export async function sessionBacklog(db: Db, agentId: string, sessionId: string)
     .where('session_id', '=', sessionId)
     .executeTakeFirst();
   return row ? { lastTurnId: String(row.last_turn_id), unsummarisedTokens: Number(row.unsummarised_tokens) } : undefined;
+}
+
+/** A session's stored turn count (undefined: no such session), from its counters row: no walk over turns. */
+export async function sessionTurnCount(db: Db, agentId: string, sessionId: string): Promise<number | undefined> {
+  const row = await db.selectFrom('sessions').select(['turn_count']).where('agent_id', '=', agentId).where('session_id', '=', sessionId).executeTakeFirst();
+  return row ? row.turn_count : undefined;
 }
 
 export async function latestTurnId(db: Db, agentId: string, sessionId: string): Promise<string | undefined> {
@@ -296,17 +306,44 @@ export interface SearchHit {
 
 const HIT_CHARS = 1_000;
 
-/** Ranked Postgres full-text search (english stemming, websearch syntax) over an agent's turns. */
-export async function searchTurns(db: Db, agentId: string, query: string, sessionId: string | undefined, limit: number): Promise<SearchHit[]> {
-  const { rows } = await sql<{ id: string; session_id: string; role: Role; content: string; created_at: Date; rank: number }>`
-    select t.id, t.session_id, t.role, left(t.content, ${HIT_CHARS + 1}) as content, t.created_at, ts_rank_cd(t.search, q) as rank
-    from turns t, websearch_to_tsquery('english', ${query}) q
-    where t.agent_id = ${agentId}
-      ${sessionId === undefined ? sql`` : sql`and t.session_id = ${sessionId}`}
-      and t.search @@ q
-    order by rank desc, t.id desc
+/** How many of the newest matching turns search ranks unless told otherwise. */
+export const DEFAULT_SEARCH_CANDIDATES = 200;
+
+/**
+ * The statement of ranked Postgres full-text search (english stemming, websearch syntax) over an agent's turns. Its cost
+ * is bounded by the answer, not by the history: it takes the newest `candidates` matching turns (a
+ * backward scan of (agent_id, id) that stops once they are found, or the GIN index when the words are
+ * rare) and ranks only those, best first. A match older than the newest `candidates` matches is not
+ * returned; with fewer matches than that, the answer is the same as ranking every match.
+ */
+export function searchStatement(agentId: string, query: string, sessionId: string | undefined, limit: number, candidates = DEFAULT_SEARCH_CANDIDATES) {
+  return sql<{ id: string; session_id: string; role: Role; content: string; created_at: Date; rank: number }>`
+    with candidates as materialized (
+      select t.id, t.session_id, t.role, left(t.content, ${HIT_CHARS + 1}) as content, t.created_at, t.search
+      from turns t
+      where t.agent_id = ${agentId}
+        ${sessionId === undefined ? sql`` : sql`and t.session_id = ${sessionId}`}
+        and t.search @@ websearch_to_tsquery('english', ${query})
+      order by t.id desc
+      limit ${Math.max(candidates, limit)}
+    )
+    select c.id, c.session_id, c.role, c.content, c.created_at, ts_rank_cd(c.search, websearch_to_tsquery('english', ${query})) as rank
+    from candidates c
+    order by rank desc, c.id desc
     limit ${limit}
-  `.execute(db);
+  `;
+}
+
+/** Runs searchStatement: the newest `candidates` matches, ranked, best first. */
+export async function searchTurns(
+  db: Db,
+  agentId: string,
+  query: string,
+  sessionId: string | undefined,
+  limit: number,
+  candidates = DEFAULT_SEARCH_CANDIDATES,
+): Promise<SearchHit[]> {
+  const { rows } = await searchStatement(agentId, query, sessionId, limit, candidates).execute(db);
   return rows.map((r) => ({
     memory_id: String(r.id),
     session_id: r.session_id,

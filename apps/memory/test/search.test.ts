@@ -1,0 +1,106 @@
+// search_memory ranks a bounded, recency-ordered candidate set: on a seeded corpus it finds the expected
+// top hits for fixed queries, answers exactly as ranking every match does while the matches fit in the
+// candidate set, and past that ranks the newest matches. Against the real Postgres.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
+import { createDatabase, type Database } from '@factory/base-server';
+import { uniqueSchema } from '@factory/base-server/testing';
+import { migrations, MIGRATIONS_APP } from '../src/db/migrations.js';
+import type { MemoryDatabase } from '../src/db/schema.js';
+import { searchTurns, storeTurns } from '../src/turns/turn-repository.js';
+import { PG_URL, dropSchema, quietLogger } from './helpers.js';
+
+const CORPUS: Array<[session: string, content: string]> = [
+  ['ops', 'The kestrel database failed over to the replica at 03:10.'],
+  ['ops', 'Nothing to report on the billing service today.'],
+  ['ops', 'Kestrel database backups run nightly; the kestrel database restore was tested in March.'],
+  ['ops', 'The deploy window is Friday in eu-west-1.'],
+  ['ops', 'We could open a deploy review on Friday, the window stays shut.'],
+  ['support', 'Ada asked whether the billing export includes refunds.'],
+  ['support', 'Refunds are in the billing export since version 2.4.'],
+  ['support', 'The customer in Lisbon wants the invoice in Portuguese.'],
+  ['support', 'Kestrel is the codename of the new database cluster.'],
+  ['ops', 'Rotate the staging secrets before the deploy.'],
+];
+
+/** The query search used before the candidate set: ranks every match of the agent. */
+async function rankEveryMatch(db: Database<MemoryDatabase>['db'], agentId: string, query: string, limit: number): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    select t.id from turns t, websearch_to_tsquery('english', ${query}) q
+    where t.agent_id = ${agentId} and t.search @@ q
+    order by ts_rank_cd(t.search, q) desc, t.id desc limit ${limit}`.execute(db);
+  return rows.map((r) => String(r.id));
+}
+
+describe('searchTurns', () => {
+  const schema = uniqueSchema('memory_search');
+  let database: Database<MemoryDatabase>;
+  const idOf = new Map<string, string>();
+
+  beforeAll(async () => {
+    database = await createDatabase<MemoryDatabase>({ url: PG_URL, schema, logger: quietLogger().logger });
+    await database.migrate(migrations, MIGRATIONS_APP);
+    for (const [session, content] of CORPUS) {
+      const stored = await storeTurns(database, 'corpus', session, [{ role: 'user', content }]);
+      idOf.set(content, stored.ids[0]!);
+    }
+  });
+  afterAll(async () => {
+    await database.close();
+    await dropSchema(schema);
+  });
+
+  const contents = async (query: string, sessionId?: string, limit = 3) =>
+    (await searchTurns(database.db, 'corpus', query, sessionId, limit)).map((h) => h.content);
+
+  it('puts the best matches first for fixed queries', async () => {
+    expect(await contents('kestrel database')).toEqual([
+      'Kestrel database backups run nightly; the kestrel database restore was tested in March.',
+      'The kestrel database failed over to the replica at 03:10.',
+      'Kestrel is the codename of the new database cluster.',
+    ]);
+    expect(await contents('"deploy window"')).toEqual(['The deploy window is Friday in eu-west-1.']);
+    expect(await contents('billing refunds', undefined, 2)).toEqual([
+      'Ada asked whether the billing export includes refunds.',
+      'Refunds are in the billing export since version 2.4.',
+    ]);
+    expect(await contents('kestrel', 'support')).toEqual(['Kestrel is the codename of the new database cluster.']);
+    expect(await contents('quokka')).toEqual([]);
+  });
+
+  it('answers exactly as ranking every match does while the matches fit in the candidate set', async () => {
+    for (const query of ['kestrel database', 'deploy', 'billing -refunds', 'the', 'friday OR lisbon', '"deploy window"', 'quokka']) {
+      const hits = (await searchTurns(database.db, 'corpus', query, undefined, 10)).map((h) => h.memory_id);
+      expect(hits).toEqual(await rankEveryMatch(database.db, 'corpus', query, 10));
+    }
+  });
+
+  it('ranks only the newest matches once there are more than the candidate set holds, best of them first', async () => {
+    // An old turn that says "heron" three times, then 150 turns that say it once, then one that says it twice.
+    const old = await storeTurns(database, 'many', 's', [{ role: 'user', content: 'heron heron heron' }]);
+    const once = await storeTurns(database, 'many', 's', Array.from({ length: 150 }, (_, i) => ({ role: 'user' as const, content: `A heron was seen at pond ${i}.` })));
+    const twice = await storeTurns(database, 'many', 's', [{ role: 'user', content: 'The heron and another heron.' }]);
+    const hits = await searchTurns(database.db, 'many', 'heron', undefined, 5, 100);
+    expect(hits[0]?.memory_id).toBe(twice.ids[0]);
+    const newest100 = new Set([...once.ids.slice(-99), twice.ids[0]]);
+    for (const h of hits) expect(newest100.has(h.memory_id)).toBe(true);
+    expect(hits.map((h) => h.memory_id)).not.toContain(old.ids[0]);
+    // With a candidate set that reaches it, the old turn is the best match again.
+    expect((await searchTurns(database.db, 'many', 'heron', undefined, 1, 1_000))[0]?.memory_id).toBe(old.ids[0]);
+  });
+
+  it('finds rare matches far back in a long history, and still ranks the best first', async () => {
+    // 6,000 turns; the rare words are said in turn 3 (and 5,990).
+    const said = (i: number) => (i === 3 ? 'The plover and the egret, an egret again.' : i === 5_990 ? 'An egret flew by.' : `Routine check ${i} passed.`);
+    const ids: string[] = [];
+    for (let b = 0; b < 6; b++) {
+      const stored = await storeTurns(database, 'long', 's', Array.from({ length: 1_000 }, (_, k) => ({ role: 'user' as const, content: said(b * 1_000 + k) })));
+      ids.push(...stored.ids);
+    }
+    expect((await searchTurns(database.db, 'long', 'plover', undefined, 5, 100)).map((h) => h.memory_id)).toEqual([ids[3]]);
+    expect((await searchTurns(database.db, 'long', 'egret', undefined, 5, 100)).map((h) => h.memory_id)).toEqual([ids[3], ids[5_990]]);
+    expect(await searchTurns(database.db, 'long', 'quokka', undefined, 5, 100)).toEqual([]);
+    const routine = await searchTurns(database.db, 'long', 'routine', undefined, 3, 100);
+    expect(routine.map((h) => h.memory_id)).toEqual([ids[5_999], ids[5_998], ids[5_997]]);
+  });
+});
