@@ -48,5 +48,6 @@ export type { Principal } from './security.js';
 export { startTracing, type Tracing, type TracingOptions } from './tracing.js';
 export { createDatabase, runMigrations, type Database, type DatabaseOptions, type PreparedStatement } from './clients/postgres.js';
 export { fetchWithOwnSignal, requestsFollowing } from './clients/own-signal-fetch.js';
+export { withDeadline, DeadlineExceeded, boundedAgent, type DeadlineOptions, type BoundedAgentOptions, type Agent, type Dispatcher } from './clients/deadline.js';
 export { createRedis, redisCheck, closeRedis, type RedisRole, type RedisClientOptions } from './clients/redis.js';
 export { z } from 'zod';
