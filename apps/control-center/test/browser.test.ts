@@ -27,7 +27,7 @@ describe('dashboard in a browser', () => {
       );
     }
     cc = await buildControlCenter({
-      SERVICES: services(NAMES.map((name) => ({ name, url: fixtures.get(name)?.url, mcp: name.endsWith('-mcp'), required: name !== 'memory-worker' }))),
+      SERVICES: services(NAMES.map((name) => ({ name, url: fixtures.get(name)?.url, mcp: name.endsWith('-mcp'), sharedApiKey: true, required: name !== 'memory-worker' }))),
       POLLER_ENABLED: 'true',
       POLL_INTERVAL_MS: '1000',
       DASHBOARD_REFRESH_MS: '500',

@@ -90,26 +90,32 @@ describe('rollups', () => {
 });
 
 describe('incidents and MTTR', () => {
+  // Detection is in memory; each test writes what the tracker decided, as the collector does after a sweep.
+  const observed = async (tracker: IncidentTracker, signals: Parameters<IncidentTracker['observe']>[0]) => {
+    const changes = tracker.observe(signals);
+    await tracker.flush(database.db);
+    return changes;
+  };
   const signal = (failing: boolean, t: number, dependency: string | null = null, service = 'svc') => ({ service, dependency, failing, at: at(t), cause: failing ? 'database is unreachable' : null });
 
   it('opens an incident only after the configured number of failing sweeps, dated at the first failure', async () => {
     const tracker = new IncidentTracker(3);
     await tracker.load(database.db);
-    expect((await tracker.observe(database.db, [signal(true, 0)])).opened).toHaveLength(0);
-    expect((await tracker.observe(database.db, [signal(true, 15_000)])).opened).toHaveLength(0);
-    const third = await tracker.observe(database.db, [signal(true, 30_000)]);
+    expect((await observed(tracker, [signal(true, 0)])).opened).toHaveLength(0);
+    expect((await observed(tracker, [signal(true, 15_000)])).opened).toHaveLength(0);
+    const third = await observed(tracker, [signal(true, 30_000)]);
     expect(third.opened).toHaveLength(1);
     expect(new Date(third.opened[0]!.opened_at).toISOString()).toBe(at(0).toISOString());
     expect(third.opened[0]).toMatchObject({ service: 'svc', dependency: null, cause: 'database is unreachable', resolved_at: null });
     // A fourth failing sweep does not open a second incident.
-    expect((await tracker.observe(database.db, [signal(true, 45_000)])).opened).toHaveLength(0);
+    expect((await observed(tracker, [signal(true, 45_000)])).opened).toHaveLength(0);
   });
 
   it('does not open an incident when a failure streak is broken by a success', async () => {
     const tracker = new IncidentTracker(2);
-    await tracker.observe(database.db, [signal(true, 0)]);
-    await tracker.observe(database.db, [signal(false, 15_000)]);
-    const r = await tracker.observe(database.db, [signal(true, 30_000)]);
+    await observed(tracker, [signal(true, 0)]);
+    await observed(tracker, [signal(false, 15_000)]);
+    const r = await observed(tracker, [signal(true, 30_000)]);
     expect(r.opened).toHaveLength(0);
     expect((await listIncidents(database.db, { limit: 10 })).incidents).toHaveLength(0);
   });
@@ -117,11 +123,11 @@ describe('incidents and MTTR', () => {
   it('resolves on the first successful sweep and computes MTTR as the mean repair time in the window', async () => {
     const tracker = new IncidentTracker(1);
     // Incident A: service down 0 → 60 s. Incident B: dependency failing 100 s → 400 s.
-    await tracker.observe(database.db, [signal(true, 0)]);
-    const a = await tracker.observe(database.db, [signal(false, 60_000)]);
+    await observed(tracker, [signal(true, 0)]);
+    const a = await observed(tracker, [signal(false, 60_000)]);
     expect(a.resolved).toHaveLength(1);
-    await tracker.observe(database.db, [signal(true, 100_000, 'queue')]);
-    await tracker.observe(database.db, [signal(false, 400_000, 'queue')]);
+    await observed(tracker, [signal(true, 100_000, 'queue')]);
+    await observed(tracker, [signal(false, 400_000, 'queue')]);
     const m = await mttr(database.db, at(0), at(3_600_000));
     expect(m).toEqual({ resolved: 2, mttrSeconds: 180 });
     // A window that holds only the second resolution.
@@ -138,21 +144,21 @@ describe('incidents and MTTR', () => {
 
   it('keeps service and dependency incidents apart, and a new tracker resumes open incidents from Postgres', async () => {
     const first = new IncidentTracker(1);
-    await first.observe(database.db, [signal(true, 0, null, 'a'), signal(true, 0, 'database', 'b')]);
+    await observed(first, [signal(true, 0, null, 'a'), signal(true, 0, 'database', 'b')]);
     const second = new IncidentTracker(1);
     await second.load(database.db);
     expect(second.openIncident('a', null)).toBeDefined();
     expect(second.openIncident('b', 'database')).toBeDefined();
     expect(second.openIncident('b', null)).toBeUndefined();
-    const r = await second.observe(database.db, [signal(false, 90_000, 'database', 'b')]);
+    const r = await observed(second, [signal(false, 90_000, 'database', 'b')]);
     expect(r.resolved.map((i) => [i.service, i.dependency])).toEqual([['b', 'database']]);
   });
 
   it('lists incidents newest first with filters and cursor pagination', async () => {
     const tracker = new IncidentTracker(1);
     for (let i = 0; i < 5; i++) {
-      await tracker.observe(database.db, [signal(true, i * 100_000, null, `s${i % 2}`)]);
-      if (i < 4) await tracker.observe(database.db, [signal(false, i * 100_000 + 50_000, null, `s${i % 2}`)]);
+      await observed(tracker, [signal(true, i * 100_000, null, `s${i % 2}`)]);
+      if (i < 4) await observed(tracker, [signal(false, i * 100_000 + 50_000, null, `s${i % 2}`)]);
     }
     const page1 = await listIncidents(database.db, { limit: 2 });
     expect(page1.incidents).toHaveLength(2);

@@ -162,7 +162,7 @@ export function registerApi(api: RestApi, deps: ApiDeps): void {
     tags: ['health'],
     handler: async (_input, req, res) => {
       const snap = deps.collector.snapshot;
-      const body = cache.get('mcp-health', snap.generatedAt, () =>
+      const body = cache.get('mcp-health', String(snap.revision), () =>
         JSON.stringify({
           generated_at: snap.generatedAt,
           last_sweep_at: snap.lastSweepAt,
@@ -193,7 +193,7 @@ export function registerApi(api: RestApi, deps: ApiDeps): void {
     tags: ['services'],
     handler: async (_input, req, res) => {
       const snap = deps.collector.snapshot;
-      const body = cache.get('services', snap.generatedAt, () =>
+      const body = cache.get('services', String(snap.revision), () =>
         JSON.stringify({
           factory_available: snap.available,
           services: snap.services.map((s) => ({

@@ -5,12 +5,18 @@ import { BadRequestError, z } from '@factory/base-server';
 import { queryIncidents, serviceDetail, type ApiDeps } from '../api/routes.js';
 import { BodyCache } from '../api/cached-body.js';
 import { CSS_ETAG, DASHBOARD_CSP, DASHBOARD_CSS, DASHBOARD_JS, JS_ETAG } from './assets.js';
-import { incidentsMain, layout, overviewMain, serviceMain, type Page } from './render.js';
+import { incidentsMain, layout, OVERVIEW_PAGE_SIZE, OVERVIEW_STATUSES, overviewMain, serviceMain, type OverviewView, type Page } from './render.js';
 
 const incidentsPageQuery = z.object({
   service: z.string().max(63).optional(),
   state: z.enum(['open', 'resolved']).optional(),
   cursor: z.string().regex(/^\d{1,19}$/).optional(),
+});
+
+// Pages past the last one show the last one; the cache holds at most one entry per real page.
+const overviewQuery = z.object({
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  status: z.enum(OVERVIEW_STATUSES).optional(),
 });
 
 function setPageHeaders(res: Response): void {
@@ -40,15 +46,22 @@ export function registerPages(app: Express, deps: ApiDeps, refreshMs: number): v
     fn(req, res).catch(next);
   };
 
-  // The overview is rendered (and compressed) once per snapshot and reused until the next one.
+  // The overview is rendered (and compressed) once per snapshot and page, and reused until the next one.
   const cache = new BodyCache();
   app.get(
     '/',
     wrap(async (req, res) => {
+      const q = overviewQuery.safeParse(req.query);
+      if (!q.success) throw new BadRequestError('validation_failed', `Invalid overview filter: use page=1.. and status=${OVERVIEW_STATUSES.join('|')}.`);
       const snap = deps.collector.snapshot;
+      const status = q.data.status ?? null;
+      const listed = status ? snap.services.filter((s) => s.status === status).length : snap.services.length;
+      const view: OverviewView = { page: Math.min(q.data.page, Math.max(1, Math.ceil(listed / OVERVIEW_PAGE_SIZE))), status };
       const partial = req.headers['x-partial'] === '1';
-      const main = () => overviewMain(snap);
-      const body = partial ? cache.get('overview-main', snap.generatedAt, main) : cache.get('overview', snap.generatedAt, () => layout('Overview', 'overview', refreshMs, main()));
+      const main = () => overviewMain(snap, view);
+      const key = `overview|${view.status ?? ''}|${view.page}`;
+      const version = String(snap.revision);
+      const body = partial ? cache.get(`${key}|main`, version, main) : cache.get(key, version, () => layout('Overview', 'overview', refreshMs, main()));
       setPageHeaders(res);
       cache.send(req, res, body, 'text/html; charset=utf-8');
     }),

@@ -96,12 +96,57 @@ function queueStats(q: QueueView): string {
   return `<div class="stat"><b>${q.waiting ?? 0} / ${q.active ?? 0} / ${q.delayed ?? 0} / ${q.failed ?? 0}</b><span>queue waiting / active / delayed / failed</span></div><div class="stat"><b>${e(age)}</b><span>oldest waiting job</span></div>`;
 }
 
-export function overviewMain(snap: Snapshot): string {
+/** Cards per overview page: the page stays small (about 2 KB a card) however many services are registered. */
+export const OVERVIEW_PAGE_SIZE = 60;
+export const OVERVIEW_STATUSES = ['up', 'degraded', 'not_ready', 'down', 'unknown'] as const;
+export type OverviewStatus = (typeof OVERVIEW_STATUSES)[number];
+
+export interface OverviewView {
+  /** 1-based. */
+  page: number;
+  /** Only the services in this status (null: all). */
+  status: OverviewStatus | null;
+}
+
+const overviewHref = (v: OverviewView) => {
+  const q = new URLSearchParams();
+  if (v.status) q.set('status', v.status);
+  if (v.page > 1) q.set('page', String(v.page));
+  const s = q.toString();
+  return s ? `/?${s}` : '/';
+};
+
+/** Counts per status (each a filter link) and the page's position, for fleets larger than one page. */
+function overviewNav(snap: Snapshot, view: OverviewView, shown: number, total: number, pages: number): string {
+  const counts = new Map<string, number>();
+  for (const s of snap.services) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+  const link = (label: string, status: OverviewStatus | null, n: number) =>
+    `<a href="${e(overviewHref({ page: 1, status }))}"${view.status === status ? ' class="active"' : ''} data-filter="${e(status ?? 'all')}">${e(label)} ${n.toLocaleString('en-US')}</a>`;
+  const filters = [link('All', null, snap.services.length), ...OVERVIEW_STATUSES.filter((st) => counts.has(st)).map((st) => link(STATUS_LABEL[st] ?? st, st, counts.get(st) ?? 0))].join(' · ');
+  const first = total === 0 ? 0 : (view.page - 1) * OVERVIEW_PAGE_SIZE + 1;
+  const pager =
+    pages > 1
+      ? `<span class="muted">${first.toLocaleString('en-US')}–${(first + shown - 1).toLocaleString('en-US')} of ${total.toLocaleString('en-US')}</span>${
+          view.page > 1 ? ` <a href="${e(overviewHref({ ...view, page: view.page - 1 }))}" rel="prev">← Previous</a>` : ''
+        }${view.page < pages ? ` <a href="${e(overviewHref({ ...view, page: view.page + 1 }))}" rel="next">Next →</a>` : ''}`
+      : '';
+  return `<p class="pager" id="overview-nav">${filters}${pager ? ` · ${pager}` : ''}</p>`;
+}
+
+export function overviewMain(snap: Snapshot, view: OverviewView = { page: 1, status: null }): string {
   const down = snap.services.filter((s) => s.required && s.ready === false).map((s) => s.name);
   const headline =
-    snap.available === null ? 'Waiting for the first sweep…' : snap.available ? 'Factory available' : `Factory unavailable: ${down.join(', ')} not ready`;
+    snap.available === null
+      ? 'Waiting for the first sweep…'
+      : snap.available
+        ? 'Factory available'
+        : `Factory unavailable: ${down.slice(0, 10).join(', ')}${down.length > 10 ? ` and ${down.length - 10} more` : ''} not ready`;
+  const listed = view.status ? snap.services.filter((s) => s.status === view.status) : snap.services;
+  const pages = Math.max(1, Math.ceil(listed.length / OVERVIEW_PAGE_SIZE));
+  const page = listed.slice((Math.min(view.page, pages) - 1) * OVERVIEW_PAGE_SIZE, Math.min(view.page, pages) * OVERVIEW_PAGE_SIZE);
+  const nav = snap.services.length > OVERVIEW_PAGE_SIZE || view.status ? overviewNav(snap, { ...view, page: Math.min(view.page, pages) }, page.length, listed.length, pages) : '';
   const up = snap.services.filter((s) => s.ready === true).length;
-  return `<div class="banner ${snap.available === null ? '' : snap.available ? 'ok' : 'bad'}" id="availability" data-available="${String(snap.available)}"><span class="headline">${e(headline)}</span><div class="stat"><b>${up} / ${snap.services.length}</b><span>services ready</span></div><div class="stat"><b>${snap.openIncidents}</b><span>open incidents</span></div><div class="stat"><b>${e(duration(snap.mttr24h))} / ${e(duration(snap.mttr30d))}</b><span>MTTR 24 h / 30 d</span></div>${queueStats(snap.queue)}<div class="stat"><b>${e(snap.lastSweepAt ? snap.lastSweepAt.slice(11, 19) : '–')} UTC</b><span>last sweep${snap.lastSweepMs === null ? '' : ` (${snap.lastSweepMs} ms)`}</span></div></div><div class="grid">${snap.services.map(serviceCard).join('')}</div>`;
+  return `<div class="banner ${snap.available === null ? '' : snap.available ? 'ok' : 'bad'}" id="availability" data-available="${String(snap.available)}"><span class="headline">${e(headline)}</span><div class="stat"><b>${up} / ${snap.services.length}</b><span>services ready</span></div><div class="stat"><b>${snap.openIncidents}</b><span>open incidents</span></div><div class="stat"><b>${e(duration(snap.mttr24h))} / ${e(duration(snap.mttr30d))}</b><span>MTTR 24 h / 30 d</span></div>${queueStats(snap.queue)}<div class="stat"><b>${e(snap.lastSweepAt ? snap.lastSweepAt.slice(11, 19) : '–')} UTC</b><span>last sweep${snap.lastSweepMs === null ? '' : ` (${snap.lastSweepMs} ms)`}</span></div></div>${nav}<div class="grid">${page.map(serviceCard).join('')}</div>`;
 }
 
 export interface ServicePageData {

@@ -33,10 +33,13 @@ export interface ServiceView {
   sparkline: Array<number | null>;
   catalog: { toolCount: number; writeMode: Catalog['writeMode']; tokenCost: number; fetchedAt: string; error: string | null } | null;
   probe: { tool: string; success: boolean; latencyMs: number | null; at: string; message: string | null } | null;
-  openIncident: { id: string; dependency: string | null; openedAt: string; cause: string } | null;
+  /** `id` is null while the incident is not written to Postgres yet (the database is down). */
+  openIncident: { id: string | null; dependency: string | null; openedAt: string; cause: string } | null;
 }
 
 export interface Snapshot {
+  /** Grows with every rebuild: cached bodies are keyed on it. */
+  revision: number;
   generatedAt: string;
   lastSweepAt: string | null;
   lastSweepMs: number | null;
@@ -46,6 +49,8 @@ export interface Snapshot {
   openIncidents: number;
   mttr24h: number | null;
   mttr30d: number | null;
+  /** When uptime, bars, sparklines and MTTR were last read from Postgres. */
+  historyAt: string | null;
   queue: QueueView;
 }
 
@@ -66,7 +71,20 @@ export function factoryAvailable(services: readonly ServiceEntry[], latest: Read
 
 const EMPTY_UPTIME: UptimeWindows = { '24h': null, '7d': null, '30d': null, '90d': null };
 
-export async function buildSnapshot(db: Kysely<Database>, input: SnapshotInputs, now: Date): Promise<Snapshot> {
+/** What the snapshot takes from Postgres: read in the background, reused while the database is down. */
+export interface History {
+  /** When it was read; null for the empty history of a fresh start. */
+  readAt: Date | null;
+  uptime: ReadonlyMap<string, UptimeWindows>;
+  days: ReadonlyMap<string, ServiceView['days']>;
+  sparkline: ReadonlyMap<string, ServiceView['sparkline']>;
+  mttr24h: number | null;
+  mttr30d: number | null;
+}
+
+export const EMPTY_HISTORY: History = { readAt: null, uptime: new Map(), days: new Map(), sparkline: new Map(), mttr24h: null, mttr30d: null };
+
+export async function loadHistory(db: Kysely<Database>, now: Date): Promise<History> {
   const firstDay = bucketStart(new Date(now.getTime() - (DAY_BARS - 1) * 86_400_000), 'day');
   const firstMinute = bucketStart(new Date(now.getTime() - (SPARKLINE_MINUTES - 1) * 60_000), 'minute');
   const [uptime, dayRows, minuteRows, m24, m30] = await Promise.all([
@@ -82,29 +100,41 @@ export async function buildSnapshot(db: Kysely<Database>, input: SnapshotInputs,
     mttr(db, new Date(now.getTime() - 86_400_000), now),
     mttr(db, new Date(now.getTime() - 30 * 86_400_000), now),
   ]);
-  const days = new Map<string, Map<number, number>>();
+  const dayLabels = Array.from({ length: DAY_BARS }, (_, i) => new Date(firstDay.getTime() + i * 86_400_000).toISOString().slice(0, 10));
+  const days = new Map<string, ServiceView['days']>();
   for (const r of dayRows) {
     const idx = Math.round((new Date(r.bucket).getTime() - firstDay.getTime()) / 86_400_000);
-    let m = days.get(r.service);
-    if (!m) days.set(r.service, (m = new Map()));
-    if (r.checks > 0) m.set(idx, r.successes / r.checks);
+    let d = days.get(r.service);
+    if (!d) days.set(r.service, (d = dayLabels.map((day) => ({ day, uptime: null }))));
+    const slot = d[idx];
+    if (slot && r.checks > 0) slot.uptime = r.successes / r.checks;
   }
-  const minutes = new Map<string, Map<number, number>>();
+  const sparkline = new Map<string, ServiceView['sparkline']>();
   for (const r of minuteRows) {
     const idx = Math.round((new Date(r.bucket).getTime() - firstMinute.getTime()) / 60_000);
-    let m = minutes.get(r.service);
-    if (!m) minutes.set(r.service, (m = new Map()));
-    if (r.latency_count > 0) m.set(idx, r.latency_sum / r.latency_count);
+    let m = sparkline.get(r.service);
+    if (!m) sparkline.set(r.service, (m = new Array<number | null>(SPARKLINE_MINUTES).fill(null)));
+    if (idx >= 0 && idx < SPARKLINE_MINUTES && r.latency_count > 0) m[idx] = Math.round(r.latency_sum / r.latency_count);
   }
-  const dayLabels = Array.from({ length: DAY_BARS }, (_, i) => new Date(firstDay.getTime() + i * 86_400_000).toISOString().slice(0, 10));
+  return { readAt: now, uptime, days, sparkline, mttr24h: m24.mttrSeconds, mttr30d: m30.mttrSeconds };
+}
 
+const emptyDays = (now: Date): ServiceView['days'] => {
+  const firstDay = bucketStart(new Date(now.getTime() - (DAY_BARS - 1) * 86_400_000), 'day');
+  return Array.from({ length: DAY_BARS }, (_, i) => ({ day: new Date(firstDay.getTime() + i * 86_400_000).toISOString().slice(0, 10), uptime: null }));
+};
+const EMPTY_SPARKLINE: ServiceView['sparkline'] = new Array<number | null>(SPARKLINE_MINUTES).fill(null);
+
+/** The view from memory only (latest polls, incidents, catalogs) plus the last history read. */
+let revisions = 0;
+
+export function buildSnapshot(input: SnapshotInputs, history: History, now: Date): Snapshot {
+  const noDays = emptyDays(now);
   const services: ServiceView[] = input.services.map((s) => {
     const p = input.latest.get(s.name);
     const c = input.catalogs.get(s.name);
     const pr = input.probes.get(s.name);
     const openForService = input.tracker.openIncident(s.name, null) ?? firstOpenDependencyIncident(input, s.name, p);
-    const d = days.get(s.name);
-    const mm = minutes.get(s.name);
     return {
       name: s.name,
       url: s.url,
@@ -119,28 +149,27 @@ export async function buildSnapshot(db: Kysely<Database>, input: SnapshotInputs,
       readyLatencyMs: p?.readyLatencyMs ?? null,
       error: p?.error ?? null,
       checks: p?.checks ?? {},
-      uptime: uptime.get(s.name) ?? EMPTY_UPTIME,
-      days: dayLabels.map((day, i) => ({ day, uptime: d?.get(i) ?? null })),
-      sparkline: Array.from({ length: SPARKLINE_MINUTES }, (_, i) => {
-        const v = mm?.get(i);
-        return v === undefined ? null : Math.round(v);
-      }),
+      uptime: history.uptime.get(s.name) ?? EMPTY_UPTIME,
+      days: history.days.get(s.name) ?? noDays,
+      sparkline: history.sparkline.get(s.name) ?? EMPTY_SPARKLINE,
       catalog: c ? { toolCount: c.toolCount, writeMode: c.writeMode, tokenCost: c.tokenCost, fetchedAt: c.fetchedAt.toISOString(), error: c.error } : null,
       probe: pr ? { tool: pr.tool, success: pr.success, latencyMs: pr.latencyMs, at: pr.at.toISOString(), message: pr.message } : null,
       openIncident: openForService
-        ? { id: String(openForService.id), dependency: openForService.dependency, openedAt: new Date(openForService.opened_at).toISOString(), cause: openForService.cause }
+        ? { id: openForService.id === null ? null : String(openForService.id), dependency: openForService.dependency, openedAt: new Date(openForService.opened_at).toISOString(), cause: openForService.cause }
         : null,
     };
   });
   return {
+    revision: ++revisions,
     generatedAt: now.toISOString(),
     lastSweepAt: input.lastSweep?.at.toISOString() ?? null,
     lastSweepMs: input.lastSweep?.ms ?? null,
     available: factoryAvailable(input.services, input.latest),
     services,
     openIncidents: input.tracker.openCount,
-    mttr24h: m24.mttrSeconds,
-    mttr30d: m30.mttrSeconds,
+    mttr24h: history.mttr24h,
+    mttr30d: history.mttr30d,
+    historyAt: history.readAt?.toISOString() ?? null,
     queue: input.queue,
   };
 }

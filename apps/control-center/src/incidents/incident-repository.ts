@@ -6,16 +6,63 @@ export async function openIncidents(db: Kysely<Database>): Promise<Incident[]> {
   return db.selectFrom('incidents').selectAll().where('resolved_at', 'is', null).execute();
 }
 
-export async function insertIncident(db: Kysely<Database>, incident: { service: string; dependency: string | null; openedAt: Date; cause: string }): Promise<Incident> {
-  return db
-    .insertInto('incidents')
-    .values({ service: incident.service, dependency: incident.dependency, opened_at: incident.openedAt, cause: incident.cause.slice(0, 500) })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+/** An opening (dated at its first failure) or a resolution, as the tracker decided it in memory. */
+export interface IncidentEvent {
+  kind: 'open' | 'resolve';
+  service: string;
+  dependency: string | null;
+  at: Date;
+  cause: string;
 }
 
-export async function resolveIncident(db: Kysely<Database>, id: string, resolvedAt: Date): Promise<Incident | undefined> {
-  return db.updateTable('incidents').set({ resolved_at: resolvedAt }).where('id', '=', id).where('resolved_at', 'is', null).returningAll().executeTakeFirst();
+/**
+ * Writes openings and resolutions in their order, in one transaction of few statements: events are cut
+ * into rounds in which each (service, dependency) appears once, and each round is one insert of its
+ * openings and one update of its resolutions. Returns the new incident id for each opening (null for
+ * resolutions and for openings that were already open).
+ */
+export async function writeIncidentEvents(db: Kysely<Database>, events: readonly IncidentEvent[]): Promise<Array<string | null>> {
+  const ids = new Array<string | null>(events.length).fill(null);
+  const rounds: number[][] = [];
+  let seen = new Set<string>();
+  let round: number[] = [];
+  events.forEach((e, i) => {
+    const key = JSON.stringify([e.service, e.dependency]);
+    if (seen.has(key)) {
+      rounds.push(round);
+      round = [];
+      seen = new Set();
+    }
+    seen.add(key);
+    round.push(i);
+  });
+  if (round.length) rounds.push(round);
+  await db.transaction().execute(async (trx) => {
+    for (const r of rounds) {
+      const opens = r.filter((i) => events[i]?.kind === 'open');
+      const resolves = r.filter((i) => events[i]?.kind === 'resolve');
+      const col = <T>(list: number[], f: (e: IncidentEvent) => T) => list.map((i) => f(events[i] as IncidentEvent));
+      if (opens.length) {
+        const { rows } = await sql<{ id: string; service: string; dependency: string | null }>`
+          insert into incidents (service, dependency, opened_at, cause)
+          select * from unnest(${col(opens, (e) => e.service)}::text[], ${col(opens, (e) => e.dependency)}::text[], ${col(opens, (e) => e.at)}::timestamptz[], ${col(opens, (e) => e.cause.slice(0, 500))}::text[])
+          on conflict do nothing
+          returning id, service, dependency`.execute(trx);
+        const byKey = new Map(rows.map((row) => [JSON.stringify([row.service, row.dependency]), String(row.id)]));
+        for (const i of opens) {
+          const e = events[i] as IncidentEvent;
+          ids[i] = byKey.get(JSON.stringify([e.service, e.dependency])) ?? null;
+        }
+      }
+      if (resolves.length) {
+        await sql`
+          update incidents as i set resolved_at = v.at
+          from unnest(${col(resolves, (e) => e.service)}::text[], ${col(resolves, (e) => e.dependency)}::text[], ${col(resolves, (e) => e.at)}::timestamptz[]) as v(service, dependency, at)
+          where i.service = v.service and i.dependency is not distinct from v.dependency and i.resolved_at is null`.execute(trx);
+      }
+    }
+  });
+  return ids;
 }
 
 export interface IncidentFilter {
