@@ -82,6 +82,7 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
     intervalMs: config.POLL_INTERVAL_MS,
     jitter: config.POLL_JITTER,
     concurrency: config.POLL_CONCURRENCY,
+    maxInFlight: config.POLL_MAX_IN_FLIGHT,
     healthTimeoutMs: config.HEALTH_TIMEOUT_MS,
     readyTimeoutMs: config.READY_TIMEOUT_MS,
     sweepDeadlineMs: sweepDeadlineMs(config),

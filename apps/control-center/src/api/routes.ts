@@ -1,7 +1,7 @@
 // JSON API of the control center. Every read comes from the collector's snapshot or from Postgres;
 // no request ever triggers a check or names a URL to fetch.
 import type { Kysely } from 'kysely';
-import { NotFoundError, reply, z, type RestApi, type Service } from '@factory/base-server';
+import { NotFoundError, reply, ServiceUnavailableError, z, type RestApi, type Service } from '@factory/base-server';
 import type { ServiceEntry } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { HealthCollector } from '../health/collector.js';
@@ -33,13 +33,40 @@ const incidentsQuery = z.object({
 });
 export type IncidentsQuery = z.output<typeof incidentsQuery>;
 
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03']);
+
+/** True for errors that mean Postgres cannot be reached (not a bad query): refused, reset, timed out, shutting down. */
+export function isDatabaseOutage(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (CONNECTION_CODES.has(code) || code.startsWith('08')) return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/i.test(message);
+}
+
+/** Runs a read from Postgres; while the database is down the request answers 503 with Retry-After. */
+export async function fromDatabase<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (isDatabaseOutage(err)) {
+      throw new ServiceUnavailableError('database_unavailable', 'database unavailable, retry shortly', { cause: err, headers: { 'Retry-After': '5' } });
+    }
+    throw err;
+  }
+}
+
 export function findService(services: readonly ServiceEntry[], name: string): ServiceEntry {
   const s = services.find((x) => x.name === name);
   if (!s) throw new NotFoundError('service_not_found', `No registered service is named "${name}". GET /api/services lists them.`);
   return s;
 }
 
-export async function queryIncidents(deps: ApiDeps, q: IncidentsQuery) {
+export function queryIncidents(deps: ApiDeps, q: IncidentsQuery) {
+  return fromDatabase(() => readIncidents(deps, q));
+}
+
+async function readIncidents(deps: ApiDeps, q: IncidentsQuery) {
   const now = deps.now();
   const page = await listIncidents(deps.db, { service: q.service, dependency: q.dependency, state: q.state, from: q.from, to: q.to, limit: q.limit, before: q.cursor });
   const windowFrom = q.from ?? new Date(now.getTime() - 30 * 86_400_000);
@@ -52,8 +79,12 @@ export async function queryIncidents(deps: ApiDeps, q: IncidentsQuery) {
   };
 }
 
-export async function serviceDetail(deps: ApiDeps, name: string) {
+export function serviceDetail(deps: ApiDeps, name: string) {
   const entry = findService(deps.services, name);
+  return fromDatabase(() => readServiceDetail(deps, name, entry));
+}
+
+async function readServiceDetail(deps: ApiDeps, name: string, entry: ServiceEntry) {
   const now = deps.now();
   const view = deps.collector.snapshot.services.find((s) => s.name === name);
   const day = 86_400_000;

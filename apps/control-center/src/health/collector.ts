@@ -36,7 +36,10 @@ export interface CollectorOptions {
   logger: Logger;
   intervalMs: number;
   jitter: number;
+  /** Probes actively waiting for an answer at once (stalled ones do not count). */
   concurrency: number;
+  /** Probes in flight at once, stalled ones included: bounds the sockets (two per probe). */
+  maxInFlight: number;
   healthTimeoutMs: number;
   readyTimeoutMs: number;
   /** Hard bound of a sweep's probe phase. */
@@ -76,6 +79,7 @@ export class HealthCollector {
   }
   private lastPrune = 0;
   private readonly lastElapsed = new Map<string, number>();
+  private stallMs = 250;
   private readonly unwritten: Observation[][] = [];
   private unwrittenCount = 0;
   /** Observations dropped because the buffer was full (Postgres was down too long). */
@@ -209,9 +213,11 @@ export class HealthCollector {
     this.watchdog.begin();
     void this.single('queue view', () => this.o.queue.refresh(startedAt).then(() => undefined));
     const total = this.o.services.length;
-    const { polls, cutOff } = await probeAll({
+    const { polls, cutOff, stallMs } = await probeAll({
       services: this.o.services,
       concurrency: this.o.concurrency,
+      maxInFlight: this.o.maxInFlight,
+      stallMs: this.stallMs,
       healthTimeoutMs: this.o.healthTimeoutMs,
       readyTimeoutMs: this.o.readyTimeoutMs,
       deadlineMs: this.o.sweepDeadlineMs,
@@ -220,6 +226,7 @@ export class HealthCollector {
       now: this.now,
       onProgress: (finished) => this.watchdog.detail(`${total - finished} of ${total} probes still running`),
     });
+    this.stallMs = stallMs;
     if (cutOff.length > 0) this.o.logger.warn({ services: cutOff.slice(0, 20), count: cutOff.length, deadlineMs: this.o.sweepDeadlineMs }, 'probes cut off by the sweep deadline');
     const durationMs = Math.round(performance.now() - t0);
     this.watchdog.step('applying results');

@@ -1,16 +1,20 @@
-// One sweep's probe phase under a hard deadline: every probe starts as soon as a slot is free (slots
-// bound the sockets in flight), each gets only the time left before the deadline, and when the
-// deadline passes the sweep ends at once, counting the probes still unfinished as timed out.
+// One sweep's probe phase under a hard deadline: probes start as slots free up (see probeAll), each
+// gets only the time left before the deadline, and when the deadline passes the sweep ends at once,
+// counting the probes still unfinished as timed out.
 import { performance } from 'node:perf_hooks';
 import { DeadlineExceeded, withDeadline, type Dispatcher } from '@factory/base-server';
 import type { ServiceEntry } from '../config.js';
-import { mapWithConcurrency, probeService } from './service-probe.js';
+import { probeService } from './service-probe.js';
 import type { ServicePoll } from './types.js';
 
 export interface SweepPlan {
   services: readonly ServiceEntry[];
-  /** Services probed at once (each holds at most two sockets: /health and /ready). */
+  /** Probes actively waiting for an answer at once. */
   concurrency: number;
+  /** Probes in flight at once, stalled ones included (each holds at most two sockets). */
+  maxInFlight: number;
+  /** A probe unanswered this long stops counting against `concurrency`. */
+  stallMs: number;
   healthTimeoutMs: number;
   readyTimeoutMs: number;
   /** Hard bound of the whole probe phase. */
@@ -28,6 +32,8 @@ export interface SweepOutcome {
   polls: ServicePoll[];
   /** Services whose probe was still running when the deadline passed. */
   cutOff: string[];
+  /** The stall threshold for the next sweep, from this one's answer times. */
+  stallMs: number;
 }
 
 function cutOffPoll(s: ServiceEntry, at: Date, deadlineMs: number): ServicePoll {
@@ -45,34 +51,79 @@ function cutOffPoll(s: ServiceEntry, at: Date, deadlineMs: number): ServicePoll 
   };
 }
 
+/**
+ * Adaptive concurrency: at most `concurrency` probes are actively waiting for an answer, but a probe
+ * still unanswered after `stallMs` stops counting against that limit (it is waiting out a timeout, not
+ * using the CPU), so hanging services never hold back healthy ones. Services that were that slow last
+ * time start at once, outside the limit, and so get their full timeout. `maxInFlight` bounds the
+ * sockets: at most two per probe.
+ */
 export async function probeAll(plan: SweepPlan): Promise<SweepOutcome> {
   const startedAt = plan.now();
   const t0 = performance.now();
-  const deadlineAt = t0 + plan.deadlineMs;
-  // Longest first: services that were slow (or hung) last sweep start at once and wait out their
-  // timeouts in parallel while the fast ones share the remaining slots.
-  const ordered = [...plan.services].sort((a, b) => (plan.lastElapsed.get(b.name) ?? 0) - (plan.lastElapsed.get(a.name) ?? 0));
+  // Probes must be done a little before the hard deadline, so their own timeouts (which name what did
+  // not answer) fire before the backstop that cuts off whatever is left.
+  const probesEndBy = t0 + plan.deadlineMs - Math.min(100, Math.round(plan.deadlineMs * 0.02));
+  const stallMs = plan.stallMs;
+  const slow = plan.services.filter((s) => (plan.lastElapsed.get(s.name) ?? 0) >= stallMs);
+  const fast = plan.services.filter((s) => (plan.lastElapsed.get(s.name) ?? 0) < stallMs);
   const results = new Map<string, ServicePoll>();
+  const answered: number[] = [];
+
+  const run = (signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      let active = 0;
+      let inFlight = 0;
+      let nextSlow = 0;
+      let nextFast = 0;
+      const total = plan.services.length;
+      let settled = 0;
+      const finish = () => {
+        if (settled === total) resolve();
+      };
+      const start = (s: ServiceEntry, counted: boolean) => {
+        inFlight++;
+        if (counted) active++;
+        let holding = counted;
+        const release = () => {
+          if (!holding) return;
+          holding = false;
+          active--;
+          pump();
+        };
+        const stall = counted ? setTimeout(release, stallMs) : undefined;
+        const t = performance.now();
+        const left = Math.floor(probesEndBy - t);
+        const probe =
+          left <= 0 || signal.aborted
+            ? Promise.resolve(undefined)
+            : probeService(s, { healthMs: Math.min(plan.healthTimeoutMs, left), readyMs: Math.min(plan.readyTimeoutMs, left) }, { dispatcher: plan.dispatcher, signal, now: plan.now });
+        void probe.then((poll) => {
+          clearTimeout(stall);
+          const elapsed = performance.now() - t;
+          plan.lastElapsed.set(s.name, elapsed);
+          if (poll && !signal.aborted) {
+            results.set(s.name, poll);
+            if (poll.status !== 'down') answered.push(elapsed);
+            plan.onProgress?.(results.size);
+          }
+          inFlight--;
+          settled++;
+          release();
+          pump();
+          finish();
+        });
+      };
+      const pump = () => {
+        while (nextSlow < slow.length && inFlight < plan.maxInFlight) start(slow[nextSlow++] as ServiceEntry, false);
+        while (nextFast < fast.length && active < plan.concurrency && inFlight < plan.maxInFlight) start(fast[nextFast++] as ServiceEntry, true);
+      };
+      pump();
+      finish();
+    });
+
   try {
-    await withDeadline(
-      plan.deadlineMs,
-      (signal) =>
-        mapWithConcurrency(ordered, plan.concurrency, async (s) => {
-          const t = performance.now();
-          const left = Math.floor(deadlineAt - t);
-          if (left <= 0 || signal.aborted) return;
-          const poll = await probeService(
-            s,
-            { healthMs: Math.min(plan.healthTimeoutMs, left), readyMs: Math.min(plan.readyTimeoutMs, left) },
-            { dispatcher: plan.dispatcher, signal, now: plan.now },
-          );
-          plan.lastElapsed.set(s.name, performance.now() - t);
-          if (signal.aborted) return;
-          results.set(s.name, poll);
-          plan.onProgress?.(results.size);
-        }),
-      { message: `the sweep did not finish within ${plan.deadlineMs} ms` },
-    );
+    await withDeadline(plan.deadlineMs, run, { message: `the sweep did not finish within ${plan.deadlineMs} ms` });
   } catch (err) {
     if (!(err instanceof DeadlineExceeded)) throw err;
   }
@@ -85,5 +136,14 @@ export async function probeAll(plan: SweepPlan): Promise<SweepOutcome> {
     plan.lastElapsed.set(s.name, plan.deadlineMs);
     return cutOffPoll(s, startedAt, plan.deadlineMs);
   });
-  return { polls, cutOff };
+  return { polls, cutOff, stallMs: nextStallMs(answered, plan.healthTimeoutMs) };
+}
+
+/** Next sweep's stall threshold: 4x the 90th percentile of this sweep's answered probes, within [50 ms, /health timeout / 2]. */
+export function nextStallMs(answeredMs: number[], healthTimeoutMs: number): number {
+  const upper = Math.max(50, healthTimeoutMs / 2);
+  if (answeredMs.length === 0) return Math.min(250, upper);
+  const sorted = [...answeredMs].sort((a, b) => a - b);
+  const p90 = sorted[Math.floor(sorted.length * 0.9)] ?? sorted[sorted.length - 1] ?? 0;
+  return Math.round(Math.min(upper, Math.max(50, p90 * 4)));
 }

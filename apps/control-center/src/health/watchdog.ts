@@ -12,11 +12,17 @@ export interface WatchdogOptions {
 }
 
 export class SweepWatchdog {
-  private createdAt = performance.now();
+  private createdAt: number;
   private lastCompleted: number | undefined;
   private current: { step: SweepStep; since: number; startedAt: number; detail: string } | undefined;
 
-  constructor(private readonly o: WatchdogOptions) {}
+  /** `clock` is milliseconds on a monotonic clock (tests pass their own). */
+  constructor(
+    private readonly o: WatchdogOptions,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.createdAt = clock();
+  }
 
   /** The longest time two completed sweeps may be apart when nothing is wrong. */
   get expectedGapMs(): number {
@@ -25,18 +31,18 @@ export class SweepWatchdog {
 
   /** The schedule (re)starts: age counts from now until the first sweep completes. */
   restart(): void {
-    this.createdAt = performance.now();
+    this.createdAt = this.clock();
     this.lastCompleted = undefined;
     this.current = undefined;
   }
 
   begin(): void {
-    const now = performance.now();
+    const now = this.clock();
     this.current = { step: 'probing services', since: now, startedAt: now, detail: '' };
   }
 
   step(step: SweepStep, detail = ''): void {
-    if (this.current) Object.assign(this.current, { step, since: performance.now(), detail });
+    if (this.current) Object.assign(this.current, { step, since: this.clock(), detail });
   }
 
   /** Extra words about the current step (how many probes are still running). */
@@ -45,13 +51,13 @@ export class SweepWatchdog {
   }
 
   complete(): void {
-    this.lastCompleted = performance.now();
+    this.lastCompleted = this.clock();
     this.current = undefined;
   }
 
   /** Seconds since the last completed sweep (since start-up before the first one). */
   ageSeconds(): number {
-    return (performance.now() - (this.lastCompleted ?? this.createdAt)) / 1000;
+    return (this.clock() - (this.lastCompleted ?? this.createdAt)) / 1000;
   }
 
   /** ok while sweeps keep up; warning after one missed interval, error after three, naming the stuck step. */
@@ -62,7 +68,7 @@ export class SweepWatchdog {
     if (ageMs <= gap) return {};
     const c = this.current;
     const where = c
-      ? `the sweep started ${Math.round((performance.now() - c.startedAt) / 1000)} s ago is stuck in "${c.step}"${c.detail ? ` (${c.detail})` : ''} for ${Math.round((performance.now() - c.since) / 1000)} s`
+      ? `the sweep started ${Math.round((this.clock() - c.startedAt) / 1000)} s ago is stuck in "${c.step}"${c.detail ? ` (${c.detail})` : ''} for ${Math.round((this.clock() - c.since) / 1000)} s`
       : 'no sweep is running: the schedule itself is stuck';
     const since = this.lastCompleted === undefined ? 'since start-up' : `for ${Math.round(ageMs / 1000)} s`;
     return {
