@@ -1,6 +1,7 @@
 // One sweep's probe phase under a hard deadline: probes start as slots free up (see probeAll), each
 // gets only the time left before the deadline, and when the deadline passes the sweep ends at once,
 // counting the probes still unfinished as timed out.
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { DeadlineExceeded, withDeadline, type Dispatcher } from '@factory/base-server';
 import type { ServiceEntry } from '../config.js';
@@ -72,6 +73,8 @@ export async function probeAll(plan: SweepPlan): Promise<SweepOutcome> {
 
   const run = (signal: AbortSignal) =>
     new Promise<void>((resolve) => {
+      // Every probe in flight listens on the sweep's signal (and lets go when it ends).
+      setMaxListeners(0, signal);
       let active = 0;
       let inFlight = 0;
       let nextSlow = 0;
