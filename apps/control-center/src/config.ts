@@ -88,7 +88,7 @@ export const configSchema = z.object({
   /** Probes actively waiting for an answer at once; a probe unanswered past the stall threshold stops counting. */
   POLL_CONCURRENCY: envInt(50, 1, 1000),
   /** Probes in flight at once, stalled ones included; each holds at most two sockets (/health and /ready). */
-  POLL_MAX_IN_FLIGHT: envInt(2_500, 1, 50_000),
+  POLL_MAX_IN_FLIGHT: envInt(1_000, 1, 50_000),
   HEALTH_TIMEOUT_MS: envInt(1_000, 50, 60_000),
   READY_TIMEOUT_MS: envInt(5_000, 50, 60_000),
   /** Hard bound of a sweep's probe phase (default: READY_TIMEOUT_MS + 10 %); probes still running then count as timed out. */

@@ -56,9 +56,12 @@ function cutOffPoll(s: ServiceEntry, at: Date, deadlineMs: number): ServicePoll 
  * Adaptive concurrency: at most `concurrency` probes are actively waiting for an answer, but a probe
  * still unanswered after `stallMs` stops counting against that limit (it is waiting out a timeout, not
  * using the CPU), so hanging services never hold back healthy ones. Services that were that slow last
- * time start at once, outside the limit, and so get their full timeout. `maxInFlight` bounds the
+ * time start first, each holding its slot only briefly, and so get (nearly) their full timeout. `maxInFlight` bounds the
  * sockets: at most two per probe.
  */
+/** How long a probe of a service known to be slow holds its slot before it stops counting. */
+const SLOW_STALL_MS = 5;
+
 export async function probeAll(plan: SweepPlan): Promise<SweepOutcome> {
   const startedAt = plan.now();
   const t0 = performance.now();
@@ -84,17 +87,17 @@ export async function probeAll(plan: SweepPlan): Promise<SweepOutcome> {
       const finish = () => {
         if (settled === total) resolve();
       };
-      const start = (s: ServiceEntry, counted: boolean) => {
+      const start = (s: ServiceEntry, holdMs: number) => {
         inFlight++;
-        if (counted) active++;
-        let holding = counted;
+        active++;
+        let holding = true;
         const release = () => {
           if (!holding) return;
           holding = false;
           active--;
           pump();
         };
-        const stall = counted ? setTimeout(release, stallMs) : undefined;
+        const stall = setTimeout(release, holdMs);
         const t = performance.now();
         const left = Math.floor(probesEndBy - t);
         const probe =
@@ -118,8 +121,10 @@ export async function probeAll(plan: SweepPlan): Promise<SweepOutcome> {
         });
       };
       const pump = () => {
-        while (nextSlow < slow.length && inFlight < plan.maxInFlight) start(slow[nextSlow++] as ServiceEntry, false);
-        while (nextFast < fast.length && active < plan.concurrency && inFlight < plan.maxInFlight) start(fast[nextFast++] as ServiceEntry, true);
+        // Slow ones first, still paced by the limit (each lets go of its slot after a short stall), so a
+        // host that was merely overloaded last sweep does not get thousands of connections at once.
+        while (nextSlow < slow.length && active < plan.concurrency && inFlight < plan.maxInFlight) start(slow[nextSlow++] as ServiceEntry, SLOW_STALL_MS);
+        while (nextSlow >= slow.length && nextFast < fast.length && active < plan.concurrency && inFlight < plan.maxInFlight) start(fast[nextFast++] as ServiceEntry, stallMs);
       };
       pump();
       finish();
