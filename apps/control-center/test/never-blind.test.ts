@@ -81,8 +81,8 @@ describe('its own Postgres outage', () => {
       expect(cc.collector.backlog).toEqual({ sweeps: 0, observations: 0, incidentEvents: 0 });
       const incidents = await cc.database.db.selectFrom('incidents').selectAll().orderBy('dependency', 'desc').execute();
       expect(incidents.map((i) => [i.service, i.dependency, new Date(i.opened_at).toISOString(), i.resolved_at && new Date(i.resolved_at).toISOString()])).toEqual([
-        ['memory', null, failing.startedAt.toISOString(), recovered.startedAt.toISOString()],
-        ['memory', 'database', failing.startedAt.toISOString(), recovered.startedAt.toISOString()],
+        ['memory', null, failing.polls[0]?.checkedAt.toISOString(), recovered.polls[0]?.checkedAt.toISOString()],
+        ['memory', 'database', failing.polls[0]?.checkedAt.toISOString(), recovered.polls[0]?.checkedAt.toISOString()],
       ]);
       const rows = await cc.database.db.selectFrom('check_results').select(['checked_at', 'success']).where('dependency', '=', '').orderBy('checked_at').execute();
       expect(rows.map((r) => r.success)).toEqual([false, true]);

@@ -69,8 +69,10 @@ export async function probeAll(plan: SweepPlan): Promise<SweepOutcome> {
   // not answer) fire before the backstop that cuts off whatever is left.
   const probesEndBy = t0 + plan.deadlineMs - Math.min(100, Math.round(plan.deadlineMs * 0.02));
   const stallMs = plan.stallMs;
-  const slow = plan.services.filter((s) => (plan.lastElapsed.get(s.name) ?? 0) >= stallMs);
-  const fast = plan.services.filter((s) => (plan.lastElapsed.get(s.name) ?? 0) < stallMs);
+  const elapsed = (s: ServiceEntry) => plan.lastElapsed.get(s.name) ?? 0;
+  // Longest first: the services that hung last time wait out their timeouts from the very start.
+  const slow = plan.services.filter((s) => elapsed(s) >= stallMs).sort((a, b) => elapsed(b) - elapsed(a));
+  const fast = plan.services.filter((s) => elapsed(s) < stallMs);
   const results = new Map<string, ServicePoll>();
   const answered: number[] = [];
 
