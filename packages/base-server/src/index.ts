@@ -57,4 +57,5 @@ export { createDatabase, runMigrations, DEFAULT_DATABASE_TIMEOUTS, type Database
 export { fetchWithOwnSignal, requestsFollowing } from './clients/own-signal-fetch.js';
 export { createRedis, redisCheck, closeRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, type RedisRole, type RedisClientOptions } from './clients/redis.js';
 export { compositeKey, parseCompositeKey } from './keys.js';
+export { withDeadline, DeadlineExceeded, boundedAgent, type DeadlineOptions, type BoundedAgentOptions, type Agent, type Dispatcher } from './clients/deadline.js';
 export { z } from 'zod';
