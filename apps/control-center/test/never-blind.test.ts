@@ -64,7 +64,7 @@ describe('its own Postgres outage', () => {
       svc.setFailing('database', true);
       const failing = await cc.collector.sweep();
       // The sweep is seen at once: the incident is open in memory and on the page, not yet written.
-      expect(cc.collector.snapshot.services[0]).toMatchObject({ status: 'not_ready', openIncident: { id: null, dependency: null } });
+      expect(cc.collector.snapshot.services[0]).toMatchObject({ status: 'not_ready', openIncident: { id: null, status: 'not_ready', dependencies: ['database'] } });
       expect(cc.collector.backlog.sweeps).toBe(1);
       const api = await authed(`${url}/api/incidents`);
       expect(api.status).toBe(503);
@@ -79,10 +79,10 @@ describe('its own Postgres outage', () => {
       await pg.start();
       await cc.collector.persist();
       expect(cc.collector.backlog).toEqual({ sweeps: 0, observations: 0, incidentEvents: 0 });
-      const incidents = await cc.database.db.selectFrom('incidents').selectAll().orderBy('dependency', 'desc').execute();
-      expect(incidents.map((i) => [i.service, i.dependency, new Date(i.opened_at).toISOString(), i.resolved_at && new Date(i.resolved_at).toISOString()])).toEqual([
-        ['memory', null, failing.polls[0]?.checkedAt.toISOString(), recovered.polls[0]?.checkedAt.toISOString()],
-        ['memory', 'database', failing.polls[0]?.checkedAt.toISOString(), recovered.polls[0]?.checkedAt.toISOString()],
+      // One incident for the service's outage, with the dependency that failed in it.
+      const incidents = await cc.database.db.selectFrom('incidents').selectAll().execute();
+      expect(incidents.map((i) => [i.service, i.status, i.dependencies, new Date(i.opened_at).toISOString(), i.resolved_at && new Date(i.resolved_at).toISOString()])).toEqual([
+        ['memory', 'not_ready', ['database'], failing.polls[0]?.checkedAt.toISOString(), recovered.polls[0]?.checkedAt.toISOString()],
       ]);
       const rows = await cc.database.db.selectFrom('check_results').select(['checked_at', 'success']).where('dependency', '=', '').orderBy('checked_at').execute();
       expect(rows.map((r) => r.success)).toEqual([false, true]);

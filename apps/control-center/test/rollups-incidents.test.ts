@@ -226,14 +226,14 @@ describe('migration 20261201_0002_service_incidents', () => {
     const old = await createDatabase<Database>({ url: PG_URL, schema: migrationSchema, logger });
     try {
       const first = migrations['20261122_0001_initial']!;
-      await old.migrate({ '20261122_0001_initial': first });
+      await old.migrate({ '20261122_0001_initial': first }, SERVICE_NAME);
       const row = (service: string, dependency: string | null, openedMs: number, resolvedMs: number | null) =>
         sql`insert into incidents (service, dependency, opened_at, resolved_at, cause) values (${service}, ${dependency}, ${at(openedMs)}, ${resolvedMs === null ? null : at(resolvedMs)}, ${'old cause'})`.execute(old.db);
       await row('deploy-mcp', null, 1_000, null);
       await row('deploy-mcp', 'aws_connectivity', 0, null);
       await row('deploy-mcp', 'ecs_permissions', 2_000, null);
       await row('memory', 'queue', 0, 60_000);
-      await old.migrate(migrations);
+      await old.migrate(migrations, SERVICE_NAME);
       const rows = await old.db.selectFrom('incidents').selectAll().orderBy('service').execute();
       expect(rows.map((r) => [r.service, r.resolved_at === null ? 'open' : 'resolved', [...r.dependencies].sort()])).toEqual([
         ['deploy-mcp', 'open', ['aws_connectivity', 'ecs_permissions']],
