@@ -195,6 +195,29 @@ describe('incidents and MTTR', () => {
     expect(r.resolved.map((i) => i.service)).toEqual(['a']);
   });
 
+  it('writes what it tracked while Postgres was down in one flush: openings, changes and resolutions in order, one incident per outage', async () => {
+    const tracker = new IncidentTracker(1);
+    const queueDown: Failure = { status: 'not_ready', cause: 'queue check failed: no answer', dependencies: ['queue'] };
+    // Nothing is written between these sweeps: the outage opens, changes twice, ends, and a second one opens.
+    const [first] = tracker.observe([signal(down, 0, 'w')]).opened;
+    expect(tracker.observe([signal(queueDown, 15_000, 'w')]).updated).toHaveLength(1);
+    tracker.observe([signal({ ...queueDown, status: 'down', cause: 'w is down', dependencies: [] }, 30_000, 'w')]);
+    tracker.observe([signal(null, 45_000, 'w')]);
+    const [second] = tracker.observe([signal(down, 60_000, 'w')]).opened;
+    expect(tracker.unwritten).toBe(5);
+    expect(first?.id).toBeNull();
+    await tracker.flush(database.db);
+    expect(tracker.unwritten).toBe(0);
+    const rows = await database.db.selectFrom('incidents').selectAll().where('service', '=', 'w').orderBy(sql`id::bigint`).execute();
+    expect(rows.map((r) => [r.status, r.cause, r.dependencies, new Date(r.opened_at).toISOString(), r.resolved_at && new Date(r.resolved_at).toISOString()])).toEqual([
+      ['down', 'w is down', ['database', 'queue'], at(0).toISOString(), at(45_000).toISOString()],
+      ['not_ready', down.cause, ['database'], at(60_000).toISOString(), null],
+    ]);
+    // The ids of both openings are known in memory once written.
+    expect([first?.id, second?.id]).toEqual(rows.map((r) => String(r.id)));
+    expect(tracker.openIncident('w')?.id).toBe(String(rows[1]?.id));
+  });
+
   it('lists incidents newest first with filters and cursor pagination', async () => {
     const tracker = new IncidentTracker(1);
     for (let i = 0; i < 5; i++) {
