@@ -5,8 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { parseControlCenterConfig } from '../../apps/control-center/dist/config.js';
 import { createControlCenter } from '../../apps/control-center/dist/app.js';
 import { seedRollups } from './control-center-seed.mjs';
-import { dropSchema } from '@factory/base-server/testing';
-import { answerMemoryProbe } from './memory-probe.mjs';
+import { serveUntilSigterm } from './control-center-ready.mjs';
 
 const count = Number(process.env.FLEET_SIZE ?? 200);
 const services = Array.from({ length: count }, (_, i) => ({ name: `svc-${i}`, url: `${process.env.FLEET_URL}/s/${i}`, mcp: false, required: i % 4 !== 0 }));
@@ -24,12 +23,6 @@ const cc = await createControlCenter(config, { schema });
 const { port } = await cc.service.start();
 const require = createRequire(new URL('../../apps/control-center/package.json', import.meta.url));
 const { sql } = await import(pathToFileURL(require.resolve('kysely')).href);
-await seedRollups(cc.database.db, sql, services.map((s) => s.name));
+await seedRollups(cc.database.db, sql, services.map((s) => s.name), count > 1000 ? { deps: [''], hourDays: 1 } : {});
 await cc.collector.sweep();
-process.send?.({ port });
-answerMemoryProbe();
-process.on('SIGTERM', async () => {
-  await cc.service.stop();
-  await dropSchema(config.DATABASE_URL, schema);
-  process.exit(0);
-});
+serveUntilSigterm(cc, port, config.DATABASE_URL, schema);

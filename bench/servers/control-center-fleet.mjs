@@ -34,7 +34,8 @@ const server = createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' }).end(body);
 });
 server.keepAliveTimeout = 65_000;
-server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));
+// A deep accept backlog: a sweep opens up to two connections per simulated service at once.
+server.listen({ port: 0, host: '127.0.0.1', backlog: 65535 }, () => process.send?.({ port: server.address().port }));
 process.on('SIGTERM', () => {
   for (const r of held) r.destroy();
   server.closeAllConnections();

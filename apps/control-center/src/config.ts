@@ -8,7 +8,11 @@ export const serviceEntrySchema = z.object({
     .regex(/^[a-z][a-z0-9-]{0,62}$/, 'service names are lower-case letters, digits and dashes')
     .describe('Service name, used in URLs, metrics and readiness check names (mcp-<name>)'),
   url: z.url().describe('Base URL; /health, /ready and /mcp are appended'),
-  apiKey: z.string().min(1).optional().describe('Bearer key for /mcp (defaults to SERVICES_API_KEY); never logged'),
+  apiKey: z.string().min(1).optional().describe('Bearer key for /mcp; never logged'),
+  sharedApiKey: z
+    .boolean()
+    .default(false)
+    .describe('Send SERVICES_API_KEY to this server when it has no apiKey of its own (off unless the entry opts in, so the shared key never reaches a server nobody chose to trust with it)'),
   required: z.boolean().default(true).describe('Whether the factory is unavailable while this service is not ready'),
   mcp: z.boolean().default(true).describe('Whether the service serves MCP at POST /mcp'),
   probe: z
@@ -19,10 +23,10 @@ export const serviceEntrySchema = z.object({
 export type ServiceEntryInput = z.input<typeof serviceEntrySchema>;
 
 export const DEFAULT_SERVICES: ServiceEntryInput[] = [
-  { name: 'github-mcp', url: 'http://127.0.0.1:3001', required: true, mcp: true },
-  { name: 'deploy-mcp', url: 'http://127.0.0.1:3002', required: true, mcp: true },
-  { name: 'observability-mcp', url: 'http://127.0.0.1:3003', required: true, mcp: true },
-  { name: 'memory', url: 'http://127.0.0.1:3004', required: true, mcp: true },
+  { name: 'github-mcp', url: 'http://127.0.0.1:3001', required: true, mcp: true, sharedApiKey: true },
+  { name: 'deploy-mcp', url: 'http://127.0.0.1:3002', required: true, mcp: true, sharedApiKey: true },
+  { name: 'observability-mcp', url: 'http://127.0.0.1:3003', required: true, mcp: true, sharedApiKey: true },
+  { name: 'memory', url: 'http://127.0.0.1:3004', required: true, mcp: true, sharedApiKey: true },
   { name: 'memory-worker', url: 'http://127.0.0.1:3005', required: false, mcp: false },
 ];
 
@@ -39,7 +43,8 @@ const servicesSetting = z
         return z.NEVER;
       }
     }
-    const parsed = z.array(serviceEntrySchema).max(1000).safeParse(value);
+    // No fixed cap: the poller is measured at 5,000 services (README, bench/control-center.bench.mjs).
+    const parsed = z.array(serviceEntrySchema).safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       ctx.addIssue({ code: 'custom', message: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}` });
@@ -80,9 +85,17 @@ export const configSchema = z.object({
   SERVICES_API_KEY: z.string().min(1).optional(),
   POLL_INTERVAL_MS: envInt(15_000, 200, 3_600_000),
   POLL_JITTER: fraction(0.2),
+  /** Probes actively waiting for an answer at once; a probe unanswered past the stall threshold stops counting. */
   POLL_CONCURRENCY: envInt(50, 1, 1000),
+  /** Probes in flight at once, stalled ones included; each holds at most two sockets (/health and /ready). */
+  POLL_MAX_IN_FLIGHT: envInt(1_000, 1, 50_000),
   HEALTH_TIMEOUT_MS: envInt(1_000, 50, 60_000),
   READY_TIMEOUT_MS: envInt(5_000, 50, 60_000),
+  /** Hard bound of a sweep's probe phase (default: READY_TIMEOUT_MS + 10 %); probes still running then count as timed out. */
+  POLL_SWEEP_DEADLINE_MS: envInt(0, 0, 600_000),
+  /** Observations kept in memory while Postgres cannot take them; past this the oldest sweeps are dropped (counted). */
+  POLL_BUFFER_OBSERVATIONS: envInt(200_000, 1_000, 10_000_000),
+  QUEUE_VIEW_TIMEOUT_MS: envInt(2_000, 50, 60_000),
   INCIDENT_FAILURE_THRESHOLD: envInt(2, 1, 100),
   RAW_RETENTION_HOURS: envInt(48, 1, 24 * 90),
   CATALOG_INTERVAL_MS: envInt(300_000, 1_000),
@@ -98,6 +111,9 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** POLL_SWEEP_DEADLINE_MS, or the /ready timeout + 10 % when unset (0). */
+export const sweepDeadlineMs = (c: Pick<Config, 'POLL_SWEEP_DEADLINE_MS' | 'READY_TIMEOUT_MS'>): number => c.POLL_SWEEP_DEADLINE_MS || Math.round(c.READY_TIMEOUT_MS * 1.1);
 export type ServiceEntry = Config['SERVICES'][number];
 
 /** Parses settings (tests pass their own env); throws ConfigError naming the bad variable. */

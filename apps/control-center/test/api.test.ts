@@ -26,7 +26,7 @@ describe('control-center API', () => {
     await queue.add('compress', { n: 3 }, { jobId: 'later', delay: 3_600_000 });
     cc = await buildControlCenter({
       SERVICES: services([
-        { name: 'github-mcp', url: github.url, probe: { tool: 'list_things', arguments: { limit: 2 } } },
+        { name: 'github-mcp', url: github.url, sharedApiKey: true, probe: { tool: 'list_things', arguments: { limit: 2 } } },
         { name: 'memory', url: memory.url, mcp: false },
         { name: 'memory-worker', url: await deadUrl(), mcp: false, required: false },
       ]),
@@ -129,7 +129,7 @@ describe('control-center API', () => {
 
   it('refuses to probe a tool that is not read-only', async () => {
     const { runProbe } = await import('../src/catalog/mcp-catalog.js');
-    const entry = { name: 'github-mcp', url: github.url, required: true, mcp: true, probe: { tool: 'delete_thing', arguments: { id: 'x' } } };
+    const entry = { name: 'github-mcp', url: github.url, required: true, mcp: true, sharedApiKey: true, probe: { tool: 'delete_thing', arguments: { id: 'x' } } };
     const r = await runProbe(entry, undefined, 5_000, cc.collector.catalogs.get('github-mcp'));
     expect(r).toMatchObject({ success: false, message: 'probe tool delete_thing is not read-only; configure a read-only tool' });
   });

@@ -39,7 +39,7 @@ describe('dashboard in a browser', () => {
       fixtures.set(name, f);
     }
     cc = await buildControlCenter({
-      SERVICES: services(NAMES.map((name) => ({ name, url: fixtures.get(name)?.url, mcp: name !== 'memory-worker', required: name !== 'memory-worker' }))),
+      SERVICES: services(NAMES.map((name) => ({ name, url: fixtures.get(name)?.url, mcp: name !== 'memory-worker', sharedApiKey: true, required: name !== 'memory-worker' }))),
       POLLER_ENABLED: 'true',
       POLL_INTERVAL_MS: '1000',
       POLL_JITTER: '0',

@@ -20,7 +20,7 @@ describe('configuration', () => {
     const c = parseControlCenterConfig({
       SERVICES: services([{ name: 'a', url: 'http://10.0.0.1:80', apiKey: 'k', required: false, probe: { tool: 'list', arguments: { x: 1 } } }]),
     });
-    expect(c.SERVICES).toEqual([{ name: 'a', url: 'http://10.0.0.1:80', apiKey: 'k', required: false, mcp: true, probe: { tool: 'list', arguments: { x: 1 } } }]);
+    expect(c.SERVICES).toEqual([{ name: 'a', url: 'http://10.0.0.1:80', apiKey: 'k', sharedApiKey: false, required: false, mcp: true, probe: { tool: 'list', arguments: { x: 1 } } }]);
   });
 
   it.each([

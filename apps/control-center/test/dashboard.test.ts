@@ -82,8 +82,8 @@ describe('dashboard pages', () => {
     worker = await startFixture('memory-worker', { deps: [{ name: 'database', required: true }] });
     cc = await buildControlCenter({
       SERVICES: services([
-        { name: 'github-mcp', url: github.url },
-        { name: 'memory', url: memory.url },
+        { name: 'github-mcp', url: github.url, sharedApiKey: true },
+        { name: 'memory', url: memory.url, sharedApiKey: true },
         { name: 'memory-worker', url: worker.url, mcp: false, required: true },
       ]),
       INCIDENT_FAILURE_THRESHOLD: '1',

@@ -1,6 +1,7 @@
 // Test helpers: real HTTP services (built on base-server, as every Factory service is), a hanging
 // server, and a control center built in-process against the real Postgres.
 import { createServer, type Server, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { createLogger, createService, defineTool, parseConfig, baseConfigSchema, z, type Service } from '@factory/base-server';
 import { captureLogs, dropSchema, uniqueSchema } from '@factory/base-server/testing';
@@ -157,3 +158,66 @@ export const services = (list: Array<Record<string, unknown>>) => JSON.stringify
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 export const json = (res: Response): Promise<Json> => res.json() as Promise<Json>;
+
+/**
+ * A fleet of simulated Factory services behind one port, in a child process (so it does not share the
+ * control center's event loop): the same fleet the benchmark polls, bench/servers/control-center-fleet.mjs.
+ * Indexes in `hang` never answer /ready (mode 'ready') or anything (mode 'all').
+ */
+export async function startFleet(opts: { hang?: ReadonlySet<number>; mode?: 'ready' | 'all' } = {}) {
+  const { fork } = await import('node:child_process');
+  const child = fork(fileURLToPath(new URL('../../../bench/servers/control-center-fleet.mjs', import.meta.url)), [], {
+    env: { ...process.env, NODE_OPTIONS: '', HANG: [...(opts.hang ?? [])].join(','), HANG_MODE: opts.mode ?? 'ready' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('message', (m) => resolve((m as { port: number }).port));
+  });
+  return {
+    url: (i: number) => `http://127.0.0.1:${port}/s/${i}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/**
+ * A TCP proxy in front of a real server whose `hang()` keeps every connection open but stops
+ * forwarding in both directions (a network partition: no error, no answer); `heal()` resumes.
+ */
+export async function startPartitionableProxy(targetPort: number) {
+  const pairs = new Set<[Socket, Socket]>();
+  let hanging = false;
+  const server = createServer((client) => {
+    const upstream = new (client.constructor as typeof Socket)();
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      pairs.delete(pair);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    upstream.connect(targetPort, '127.0.0.1', () => {
+      client.on('data', (d) => void (hanging || upstream.write(d)));
+      upstream.on('data', (d) => void (hanging || client.write(d)));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    hang: () => void (hanging = true),
+    heal: () => void (hanging = false),
+    stop: async () => {
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mapWithConcurrency, probeService } from '../src/health/service-probe.js';
 import { deadUrl, startFixture, startHangingServer, type Fixture } from './helpers.js';
 
-const entry = (name: string, url: string) => ({ name, url, required: true, mcp: false });
+const entry = (name: string, url: string) => ({ name, url, required: true, mcp: false, sharedApiKey: false });
 const timeouts = { healthMs: 1_000, readyMs: 2_000 };
 
 describe('probing one service', () => {

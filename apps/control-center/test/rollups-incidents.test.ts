@@ -91,6 +91,12 @@ describe('rollups', () => {
 });
 
 describe('incidents and MTTR', () => {
+  // Detection is in memory; each test writes what the tracker decided, as the collector does after a sweep.
+  const observed = async (tracker: IncidentTracker, signals: Parameters<IncidentTracker['observe']>[0]) => {
+    const changes = tracker.observe(signals);
+    await tracker.flush(database.db);
+    return changes;
+  };
   type Failure = NonNullable<HealthSignal['failure']>;
   const down: Failure = { status: 'not_ready', cause: 'database check failed: database is unreachable', dependencies: ['database'] };
   const signal = (failure: Failure | null, t: number, service = 'svc', silenced = false): HealthSignal => ({ service, at: at(t), failure, silenced });
@@ -98,21 +104,21 @@ describe('incidents and MTTR', () => {
   it('opens an incident only after the configured number of failing sweeps, dated at the first failure', async () => {
     const tracker = new IncidentTracker(3);
     await tracker.load(database.db);
-    expect((await tracker.observe(database.db, [signal(down, 0)])).opened).toHaveLength(0);
-    expect((await tracker.observe(database.db, [signal(down, 15_000)])).opened).toHaveLength(0);
-    const third = await tracker.observe(database.db, [signal(down, 30_000)]);
+    expect((await observed(tracker, [signal(down, 0)])).opened).toHaveLength(0);
+    expect((await observed(tracker, [signal(down, 15_000)])).opened).toHaveLength(0);
+    const third = await observed(tracker, [signal(down, 30_000)]);
     expect(third.opened).toHaveLength(1);
     expect(new Date(third.opened[0]!.opened_at).toISOString()).toBe(at(0).toISOString());
     expect(third.opened[0]).toMatchObject({ service: 'svc', status: 'not_ready', dependencies: ['database'], cause: down.cause, resolved_at: null, acknowledged_at: null });
     // A fourth failing sweep does not open a second incident.
-    expect((await tracker.observe(database.db, [signal(down, 45_000)])).opened).toHaveLength(0);
+    expect((await observed(tracker, [signal(down, 45_000)])).opened).toHaveLength(0);
   });
 
   it('does not open an incident when a failure streak is broken by a success', async () => {
     const tracker = new IncidentTracker(2);
-    await tracker.observe(database.db, [signal(down, 0)]);
-    await tracker.observe(database.db, [signal(null, 15_000)]);
-    const r = await tracker.observe(database.db, [signal(down, 30_000)]);
+    await observed(tracker, [signal(down, 0)]);
+    await observed(tracker, [signal(null, 15_000)]);
+    const r = await observed(tracker, [signal(down, 30_000)]);
     expect(r.opened).toHaveLength(0);
     expect((await listIncidents(database.db, { limit: 10 })).incidents).toHaveLength(0);
   });
@@ -120,14 +126,14 @@ describe('incidents and MTTR', () => {
   it('keeps one incident per service outage, gathering every failing dependency and updating its cause while open', async () => {
     const tracker = new IncidentTracker(1);
     const both: Failure = { status: 'not_ready', cause: 'aws_connectivity check failed: timeout', dependencies: ['aws_connectivity', 'ecs_permissions'] };
-    const opened = await tracker.observe(database.db, [signal(both, 0)]);
+    const opened = await observed(tracker, [signal(both, 0)]);
     expect(opened.opened).toHaveLength(1);
     // The failure changes: the service is now down. Same incident, cause and status updated, dependencies kept.
-    const changed = await tracker.observe(database.db, [signal({ status: 'down', cause: '/health refused the connection: is the service running?', dependencies: [] }, 15_000)]);
+    const changed = await observed(tracker, [signal({ status: 'down', cause: '/health refused the connection: is the service running?', dependencies: [] }, 15_000)]);
     expect(changed.opened).toHaveLength(0);
     expect(changed.updated).toHaveLength(1);
     // An unchanged failure writes nothing.
-    expect((await tracker.observe(database.db, [signal({ status: 'down', cause: '/health refused the connection: is the service running?', dependencies: [] }, 30_000)])).updated).toHaveLength(0);
+    expect((await observed(tracker, [signal({ status: 'down', cause: '/health refused the connection: is the service running?', dependencies: [] }, 30_000)])).updated).toHaveLength(0);
     const { incidents } = await listIncidents(database.db, { limit: 10 });
     expect(incidents).toHaveLength(1);
     expect(incidents[0]).toMatchObject({ status: 'down', cause: '/health refused the connection: is the service running?', dependencies: ['aws_connectivity', 'ecs_permissions'] });
@@ -138,11 +144,11 @@ describe('incidents and MTTR', () => {
   it('resolves on the first successful sweep and computes MTTR as the mean repair time in the window', async () => {
     const tracker = new IncidentTracker(1);
     // Incident A: 0 → 60 s. Incident B: 100 s → 400 s.
-    await tracker.observe(database.db, [signal(down, 0)]);
-    const a = await tracker.observe(database.db, [signal(null, 60_000)]);
+    await observed(tracker, [signal(down, 0)]);
+    const a = await observed(tracker, [signal(null, 60_000)]);
     expect(a.resolved).toHaveLength(1);
-    await tracker.observe(database.db, [signal(down, 100_000)]);
-    await tracker.observe(database.db, [signal(null, 400_000)]);
+    await observed(tracker, [signal(down, 100_000)]);
+    await observed(tracker, [signal(null, 400_000)]);
     const m = await mttr(database.db, at(0), at(3_600_000));
     expect(m).toEqual({ resolved: 2, mttrSeconds: 180 });
     // A window that holds only the second resolution.
@@ -159,25 +165,25 @@ describe('incidents and MTTR', () => {
 
   it('opens no incident for a service in maintenance, and resolves one that was already open', async () => {
     const tracker = new IncidentTracker(1);
-    expect((await tracker.observe(database.db, [signal(down, 0, 'quiet', true)])).opened).toHaveLength(0);
-    expect((await tracker.observe(database.db, [signal(down, 15_000, 'quiet', true)])).opened).toHaveLength(0);
-    await tracker.observe(database.db, [signal(down, 0, 'loud')]);
-    const r = await tracker.observe(database.db, [signal(down, 15_000, 'loud', true), signal(null, 30_000, 'quiet', true)]);
+    expect((await observed(tracker, [signal(down, 0, 'quiet', true)])).opened).toHaveLength(0);
+    expect((await observed(tracker, [signal(down, 15_000, 'quiet', true)])).opened).toHaveLength(0);
+    await observed(tracker, [signal(down, 0, 'loud')]);
+    const r = await observed(tracker, [signal(down, 15_000, 'loud', true), signal(null, 30_000, 'quiet', true)]);
     expect(r.opened).toHaveLength(0);
-    expect((await tracker.observe(database.db, [signal(null, 30_000, 'loud', true)])).resolved.map((i) => i.service)).toEqual(['loud']);
+    expect((await observed(tracker, [signal(null, 30_000, 'loud', true)])).resolved.map((i) => i.service)).toEqual(['loud']);
     expect((await listIncidents(database.db, { limit: 10 })).incidents.map((i) => i.service)).toEqual(['loud']);
   });
 
   it('acknowledges an open incident once, never a resolved one, and a new tracker resumes open incidents from Postgres', async () => {
     const first = new IncidentTracker(1);
-    const { opened } = await first.observe(database.db, [signal(down, 0, 'a'), signal(down, 0, 'b')]);
+    const { opened } = await observed(first, [signal(down, 0, 'a'), signal(down, 0, 'b')]);
     const [a, b] = opened;
-    const acked = await first.acknowledge(database.db, a!.id, 'alice', at(5_000));
+    const acked = await first.acknowledge(database.db, a!.id!, 'alice', at(5_000));
     expect(acked).toMatchObject({ acknowledged_by: 'alice' });
-    expect(await first.acknowledge(database.db, a!.id, 'bob', at(6_000))).toMatchObject({ acknowledged_by: 'alice' });
+    expect(await first.acknowledge(database.db, a!.id!, 'bob', at(6_000))).toMatchObject({ acknowledged_by: 'alice' });
     expect(first.openIncident('a')).toMatchObject({ acknowledged_by: 'alice' });
-    await first.observe(database.db, [signal(null, 10_000, 'b')]);
-    expect(await first.acknowledge(database.db, b!.id, 'bob', at(11_000))).toMatchObject({ acknowledged_at: null });
+    await observed(first, [signal(null, 10_000, 'b')]);
+    expect(await first.acknowledge(database.db, b!.id!, 'bob', at(11_000))).toMatchObject({ acknowledged_at: null });
     expect((await listIncidents(database.db, { limit: 10, state: 'acknowledged' })).incidents.map((i) => i.service)).toEqual(['a']);
     expect((await listIncidents(database.db, { limit: 10, state: 'unacknowledged' })).incidents).toHaveLength(0);
 
@@ -185,15 +191,38 @@ describe('incidents and MTTR', () => {
     await second.load(database.db);
     expect(second.openIncident('a')).toBeDefined();
     expect(second.openIncident('b')).toBeUndefined();
-    const r = await second.observe(database.db, [signal(null, 90_000, 'a')]);
+    const r = await observed(second, [signal(null, 90_000, 'a')]);
     expect(r.resolved.map((i) => i.service)).toEqual(['a']);
+  });
+
+  it('writes what it tracked while Postgres was down in one flush: openings, changes and resolutions in order, one incident per outage', async () => {
+    const tracker = new IncidentTracker(1);
+    const queueDown: Failure = { status: 'not_ready', cause: 'queue check failed: no answer', dependencies: ['queue'] };
+    // Nothing is written between these sweeps: the outage opens, changes twice, ends, and a second one opens.
+    const [first] = tracker.observe([signal(down, 0, 'w')]).opened;
+    expect(tracker.observe([signal(queueDown, 15_000, 'w')]).updated).toHaveLength(1);
+    tracker.observe([signal({ ...queueDown, status: 'down', cause: 'w is down', dependencies: [] }, 30_000, 'w')]);
+    tracker.observe([signal(null, 45_000, 'w')]);
+    const [second] = tracker.observe([signal(down, 60_000, 'w')]).opened;
+    expect(tracker.unwritten).toBe(5);
+    expect(first?.id).toBeNull();
+    await tracker.flush(database.db);
+    expect(tracker.unwritten).toBe(0);
+    const rows = await database.db.selectFrom('incidents').selectAll().where('service', '=', 'w').orderBy(sql`id::bigint`).execute();
+    expect(rows.map((r) => [r.status, r.cause, r.dependencies, new Date(r.opened_at).toISOString(), r.resolved_at && new Date(r.resolved_at).toISOString()])).toEqual([
+      ['down', 'w is down', ['database', 'queue'], at(0).toISOString(), at(45_000).toISOString()],
+      ['not_ready', down.cause, ['database'], at(60_000).toISOString(), null],
+    ]);
+    // The ids of both openings are known in memory once written.
+    expect([first?.id, second?.id]).toEqual(rows.map((r) => String(r.id)));
+    expect(tracker.openIncident('w')?.id).toBe(String(rows[1]?.id));
   });
 
   it('lists incidents newest first with filters and cursor pagination', async () => {
     const tracker = new IncidentTracker(1);
     for (let i = 0; i < 5; i++) {
-      await tracker.observe(database.db, [signal(down, i * 100_000, `s${i % 2}`)]);
-      if (i < 4) await tracker.observe(database.db, [signal(null, i * 100_000 + 50_000, `s${i % 2}`)]);
+      await observed(tracker, [signal(down, i * 100_000, `s${i % 2}`)]);
+      if (i < 4) await observed(tracker, [signal(null, i * 100_000 + 50_000, `s${i % 2}`)]);
     }
     const page1 = await listIncidents(database.db, { limit: 2 });
     expect(page1.incidents).toHaveLength(2);
@@ -220,14 +249,14 @@ describe('migration 20261201_0002_service_incidents', () => {
     const old = await createDatabase<Database>({ url: PG_URL, schema: migrationSchema, logger });
     try {
       const first = migrations['20261122_0001_initial']!;
-      await old.migrate({ '20261122_0001_initial': first });
+      await old.migrate({ '20261122_0001_initial': first }, SERVICE_NAME);
       const row = (service: string, dependency: string | null, openedMs: number, resolvedMs: number | null) =>
         sql`insert into incidents (service, dependency, opened_at, resolved_at, cause) values (${service}, ${dependency}, ${at(openedMs)}, ${resolvedMs === null ? null : at(resolvedMs)}, ${'old cause'})`.execute(old.db);
       await row('deploy-mcp', null, 1_000, null);
       await row('deploy-mcp', 'aws_connectivity', 0, null);
       await row('deploy-mcp', 'ecs_permissions', 2_000, null);
       await row('memory', 'queue', 0, 60_000);
-      await old.migrate(migrations);
+      await old.migrate(migrations, SERVICE_NAME);
       const rows = await old.db.selectFrom('incidents').selectAll().orderBy('service').execute();
       expect(rows.map((r) => [r.service, r.resolved_at === null ? 'open' : 'resolved', [...r.dependencies].sort()])).toEqual([
         ['deploy-mcp', 'open', ['aws_connectivity', 'ecs_permissions']],

@@ -3,7 +3,6 @@ import { describe, expect, it } from '@jest/globals';
 import { parseMemoryConfig, parseWorkerConfig } from '../src/config.js';
 import { CircuitOpenError, createCircuitBreaker } from '../src/compression/circuit-breaker.js';
 import { compressionJobId } from '../src/compression/job-id.js';
-import { estimateTokens } from '../src/turns/tokens.js';
 import { createAgentScope } from '../src/access/agent-scope.js';
 
 describe('configuration', () => {

@@ -1,8 +1,9 @@
 // The dependency-check framework behind GET /ready.
-// Checks run in parallel, each bounded by its own timeout through an AbortSignal *and* a race (so a
-// check that ignores its signal still cannot hang the answer); concurrent callers share one evaluation.
+// Checks run in parallel, each bounded by its own timeout through withDeadline: an AbortSignal *and* a
+// race (so a check that ignores its signal still cannot hang the answer); concurrent callers share one evaluation.
 import { performance } from 'node:perf_hooks';
 import { CHECK_STATUS_VALUE, type ServiceMetrics } from './metrics.js';
+import { withDeadline } from './clients/deadline.js';
 
 export type CheckStatus = 'ok' | 'warning' | 'error' | 'not_configured';
 
@@ -145,32 +146,23 @@ export class Readiness {
   private async runOne(check: ReadinessCheck): Promise<CheckResult> {
     const timeoutMs = Math.min(check.timeoutMs ?? this.options.defaultTimeoutMs, MAX_READY_MS);
     const warnMs = check.warnLatencyMs ?? this.options.defaultWarnLatencyMs;
-    const controller = new AbortController();
     const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<CheckResult>((resolve) => {
-      timer = setTimeout(() => {
-        controller.abort(new Error(`timed out after ${timeoutMs} ms`));
-        resolve({ status: 'error', message: `${check.name} did not answer within ${timeoutMs} ms` });
-      }, timeoutMs);
-    });
-    const ran = Promise.resolve()
-      .then(() => check.run(controller.signal))
-      .then(
-        (outcome): CheckResult => {
-          const result: CheckResult = { status: outcome?.status ?? 'ok' };
-          if (outcome?.message) result.message = outcome.message;
-          if (outcome?.details) result.details = outcome.details;
-          return result;
-        },
-        (err: unknown): CheckResult => ({ status: 'error', message: shortMessage(err) }),
-      );
-    let result: CheckResult;
-    try {
-      result = await Promise.race([ran, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const result = await withDeadline(
+      timeoutMs,
+      (signal) =>
+        Promise.resolve()
+          .then(() => check.run(signal))
+          .then(
+            (outcome): CheckResult => {
+              const result: CheckResult = { status: outcome?.status ?? 'ok' };
+              if (outcome?.message) result.message = outcome.message;
+              if (outcome?.details) result.details = outcome.details;
+              return result;
+            },
+            (err: unknown): CheckResult => ({ status: 'error', message: shortMessage(err) }),
+          ),
+      { message: `timed out after ${timeoutMs} ms` },
+    ).catch((): CheckResult => ({ status: 'error', message: `${check.name} did not answer within ${timeoutMs} ms` }));
     const latency = Math.round(performance.now() - started);
     if (result.status !== 'not_configured') result.latency_ms = latency;
     if (result.status === 'ok' && latency > warnMs) {

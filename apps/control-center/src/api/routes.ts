@@ -61,6 +61,8 @@ export function findService(services: readonly ServiceEntry[], name: string): Se
   return s;
 }
 
+// Reads from Postgres need no outage handling of their own: while the database is down the error
+// boundary of base-server answers 503 database_unavailable with Retry-After.
 export async function queryIncidents(deps: ApiDeps, q: IncidentsQuery) {
   const now = deps.now();
   const page = await listIncidents(deps.db, { service: q.service, dependency: q.dependency, state: q.state, from: q.from, to: q.to, limit: q.limit, before: q.cursor });
@@ -186,7 +188,7 @@ export function registerApi(api: RestApi, deps: ApiDeps): void {
     tags: ['health'],
     handler: async (_input, req, res) => {
       const snap = deps.collector.snapshot;
-      const body = cache.get('mcp-health', snap.generatedAt, () =>
+      const body = cache.get('mcp-health', String(snap.revision), () =>
         JSON.stringify({
           generated_at: snap.generatedAt,
           last_sweep_at: snap.lastSweepAt,
@@ -217,7 +219,7 @@ export function registerApi(api: RestApi, deps: ApiDeps): void {
     tags: ['services'],
     handler: async (_input, req, res) => {
       const snap = deps.collector.snapshot;
-      const body = cache.get('services', snap.generatedAt, () =>
+      const body = cache.get('services', String(snap.revision), () =>
         JSON.stringify({
           factory_available: snap.available,
           services: snap.services.map((s) => ({

@@ -3,6 +3,8 @@
 import { performance } from 'node:perf_hooks';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { countTokens } from 'gpt-tokenizer';
+import { fetch as undiciFetch } from 'undici';
+import { withDeadline, type Dispatcher } from '@factory/base-server';
 import type { ServiceEntry } from '../config.js';
 import type { CatalogTool } from '../db/schema.js';
 
@@ -35,40 +37,54 @@ function shortError(err: unknown): string {
   return (line || 'request failed').slice(0, 300);
 }
 
-async function withClient<T>(entry: ServiceEntry, apiKey: string | undefined, timeoutMs: number, fn: (client: Client) => Promise<T>): Promise<T> {
+/** A fetch for the MCP transport that goes through `dispatcher` (its socket timeouts bound every request). */
+const fetchVia = (dispatcher: Dispatcher | undefined): typeof fetch | undefined =>
+  dispatcher ? (((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch) : undefined;
+
+async function withClient<T>(
+  entry: ServiceEntry,
+  apiKey: string | undefined,
+  timeoutMs: number,
+  dispatcher: Dispatcher | undefined,
+  fn: (client: Client, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   // Speaks the 2026-07-28 revision first (server/discover) and falls back to initialize for 2025-era servers.
   const client = new Client({ name: 'factory-control-center', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
   const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
+  const via = fetchVia(dispatcher);
   const transport = new StreamableHTTPClientTransport(new URL(`${entry.url.replace(/\/+$/, '')}/mcp`), {
     requestInit: { headers, redirect: 'error' },
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${entry.name} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    ...(via ? { fetch: via } : {}),
   });
   try {
-    return await Promise.race([
-      (async () => {
-        await client.connect(transport, { timeout: timeoutMs });
-        return fn(client);
-      })(),
-      deadline,
-    ]);
+    return await withDeadline(
+      timeoutMs,
+      async (signal) => {
+        await client.connect(transport, { timeout: timeoutMs, signal });
+        return fn(client, signal);
+      },
+      { message: `${entry.name} did not answer within ${timeoutMs} ms` },
+    );
   } finally {
-    clearTimeout(timer);
     await client.close().catch(() => undefined);
   }
 }
 
-export async function fetchCatalog(entry: ServiceEntry, apiKey: string | undefined, timeoutMs: number, now: () => Date = () => new Date()): Promise<Catalog> {
+export async function fetchCatalog(
+  entry: ServiceEntry,
+  apiKey: string | undefined,
+  timeoutMs: number,
+  now: () => Date = () => new Date(),
+  dispatcher?: Dispatcher,
+): Promise<Catalog> {
   const fetchedAt = now();
   try {
-    const result = await withClient(entry, apiKey, timeoutMs, async (client) => {
+    const result = await withClient(entry, apiKey, timeoutMs, dispatcher, async (client, signal) => {
       const tools = [];
       let cursor: string | undefined;
       const pages = [];
       do {
-        const page = await client.listTools(cursor ? { cursor } : {}, { timeout: timeoutMs });
+        const page = await client.listTools(cursor ? { cursor } : {}, { timeout: timeoutMs, signal });
         pages.push(page);
         tools.push(...page.tools);
         cursor = page.nextCursor;
@@ -110,6 +126,7 @@ export async function runProbe(
   timeoutMs: number,
   catalog: Catalog | undefined,
   now: () => Date = () => new Date(),
+  dispatcher?: Dispatcher,
 ): Promise<ProbeResult | undefined> {
   if (!entry.probe) return undefined;
   const at = now();
@@ -127,7 +144,9 @@ export async function runProbe(
   }
   const started = performance.now();
   try {
-    const result = await withClient(entry, apiKey, timeoutMs, (client) => client.callTool({ name: tool, arguments: entry.probe?.arguments ?? {} }, { timeout: timeoutMs }));
+    const result = await withClient(entry, apiKey, timeoutMs, dispatcher, (client, signal) =>
+      client.callTool({ name: tool, arguments: entry.probe?.arguments ?? {} }, { timeout: timeoutMs, signal }),
+    );
     const latencyMs = Math.round(performance.now() - started);
     if (result.isError) {
       const first = Array.isArray(result.content) ? (result.content[0] as { text?: string } | undefined)?.text : undefined;

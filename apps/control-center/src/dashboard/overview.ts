@@ -33,7 +33,8 @@ function incidentLine(s: ServiceView): SafeHtml | string {
   const i = s.openIncident;
   if (!i) return '';
   const ack = i.acknowledgedBy ? html` · acknowledged by ${i.acknowledgedBy}` : '';
-  return html`<p class="incident"><a href="/incidents?service=${s.name}&amp;state=open">Incident #${i.id}</a> open since ${i.openedAt.slice(11, 19)} UTC${ack}</p>`;
+  // The id is null while Postgres is down: the incident is known in memory only until it is written.
+  return html`<p class="incident"><a href="/incidents?service=${s.name}&amp;state=open">${i.id === null ? 'Incident (not recorded yet)' : `Incident #${i.id}`}</a> open since ${i.openedAt.slice(11, 19)} UTC${ack}</p>`;
 }
 
 /** One service's card; `detailed` (the service page) gives every uptime bar its own hover text. */
@@ -65,12 +66,55 @@ export function headline(snap: Snapshot): string {
   const failing = snap.services
     .filter((s) => s.required && !s.maintenance && (s.status === 'down' || s.status === 'not_ready'))
     .map((s) => `${s.name} ${s.status === 'down' ? 'down' : 'not ready'}`);
-  return `Factory unavailable: ${failing.join(', ')}`;
+  // At most ten names: the headline stays one line however many services fail.
+  return `Factory unavailable: ${failing.slice(0, 10).join(', ')}${failing.length > 10 ? ` and ${failing.length - 10} more` : ''}`;
 }
 
-export function overviewMain(snap: Snapshot): SafeHtml {
+/** Cards per overview page: the page stays small (about 2 KB a card) however many services are registered. */
+export const OVERVIEW_PAGE_SIZE = 60;
+export const OVERVIEW_STATUSES = ['up', 'degraded', 'not_ready', 'down', 'not_configured', 'unknown'] as const;
+export type OverviewStatus = (typeof OVERVIEW_STATUSES)[number];
+
+export interface OverviewView {
+  /** 1-based. */
+  page: number;
+  /** Only the services in this status (null: all). */
+  status: OverviewStatus | null;
+}
+
+const overviewHref = (v: OverviewView) => {
+  const q = new URLSearchParams();
+  if (v.status) q.set('status', v.status);
+  if (v.page > 1) q.set('page', String(v.page));
+  const s = q.toString();
+  return s ? `/?${s}` : '/';
+};
+
+/** Counts per status (each a filter link) and the page's position, for fleets larger than one page. */
+function overviewNav(snap: Snapshot, view: OverviewView, shown: number, total: number, pages: number): SafeHtml {
+  const counts = new Map<string, number>();
+  for (const s of snap.services) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+  const link = (label: string, status: OverviewStatus | null, n: number) =>
+    html`<a href="${overviewHref({ page: 1, status })}"${view.status === status ? html` class="active"` : ''} data-filter="${status ?? 'all'}">${label} ${n.toLocaleString('en-US')}</a>`;
+  const filters = join([link('All', null, snap.services.length), ...OVERVIEW_STATUSES.filter((st) => counts.has(st)).map((st) => link(STATUS_LABEL[st] ?? st, st, counts.get(st) ?? 0))], ' · ');
+  const first = total === 0 ? 0 : (view.page - 1) * OVERVIEW_PAGE_SIZE + 1;
+  const pager =
+    pages > 1
+      ? html`<span class="muted">${first.toLocaleString('en-US')}–${(first + shown - 1).toLocaleString('en-US')} of ${total.toLocaleString('en-US')}</span>${
+          view.page > 1 ? html` <a href="${overviewHref({ ...view, page: view.page - 1 })}" rel="prev">← Previous</a>` : ''
+        }${view.page < pages ? html` <a href="${overviewHref({ ...view, page: view.page + 1 })}" rel="next">Next →</a>` : ''}`
+      : '';
+  return html`<p class="pager" id="overview-nav">${filters}${pager ? html` · ${pager}` : ''}</p>`;
+}
+
+export function overviewMain(snap: Snapshot, view: OverviewView = { page: 1, status: null }): SafeHtml {
+  const listed = view.status ? snap.services.filter((s) => s.status === view.status) : snap.services;
+  const pages = Math.max(1, Math.ceil(listed.length / OVERVIEW_PAGE_SIZE));
+  const shownPage = Math.min(view.page, pages);
+  const page = listed.slice((shownPage - 1) * OVERVIEW_PAGE_SIZE, shownPage * OVERVIEW_PAGE_SIZE);
+  const nav = snap.services.length > OVERVIEW_PAGE_SIZE || view.status ? overviewNav(snap, { ...view, page: shownPage }, page.length, listed.length, pages) : '';
   const up = snap.services.filter((s) => s.ready === true).length;
   const configured = snap.services.filter((s) => s.status !== 'not_configured').length;
   const cls = snap.available === null ? '' : snap.available ? 'ok' : 'bad';
-  return html`<div class="banner ${cls}" id="availability" data-available="${String(snap.available)}"><span class="headline">${headline(snap)}</span><div class="stat"><b>${up} / ${configured}</b><span>configured services ready</span></div><div class="stat"><b>${snap.openIncidents}</b><span>open incidents</span></div><div class="stat"><b>${duration(snap.mttr24h)} / ${duration(snap.mttr30d)}</b><span>MTTR 24 h / 30 d</span></div>${queueStats(snap.queue)}<div class="stat"><b>${snap.lastSweepAt ? snap.lastSweepAt.slice(11, 19) : '–'} UTC</b><span>last sweep${snap.lastSweepMs === null ? '' : ` (${snap.lastSweepMs} ms)`}</span></div></div><div class="grid">${snap.services.map((s) => serviceCard(s))}</div>`;
+  return html`<div class="banner ${cls}" id="availability" data-available="${String(snap.available)}"><span class="headline">${headline(snap)}</span><div class="stat"><b>${up} / ${configured}</b><span>configured services ready</span></div><div class="stat"><b>${snap.openIncidents}</b><span>open incidents</span></div><div class="stat"><b>${duration(snap.mttr24h)} / ${duration(snap.mttr30d)}</b><span>MTTR 24 h / 30 d</span></div>${queueStats(snap.queue)}<div class="stat"><b>${snap.lastSweepAt ? snap.lastSweepAt.slice(11, 19) : '–'} UTC</b><span>last sweep${snap.lastSweepMs === null ? '' : ` (${snap.lastSweepMs} ms)`}</span></div></div>${nav}<div class="grid">${page.map((s) => serviceCard(s))}</div>`;
 }

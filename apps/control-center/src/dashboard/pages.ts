@@ -11,7 +11,7 @@ import { CSS_ETAG, DASHBOARD_CSP, DASHBOARD_CSS, DASHBOARD_JS, JS_ETAG } from '.
 import type { SafeHtml } from './html.js';
 import { incidentsMain } from './incidents-page.js';
 import { layout, notFoundPage, type Page } from './layout.js';
-import { overviewMain } from './overview.js';
+import { OVERVIEW_PAGE_SIZE, OVERVIEW_STATUSES, overviewMain, type OverviewView } from './overview.js';
 import { serviceMain } from './service-page.js';
 
 const incidentsPageQuery = z.object({
@@ -25,6 +25,12 @@ const incidentsPageQuery = z.object({
 const servicePageQuery = z.object({ range: z.enum(LATENCY_RANGES).default('24h') });
 /** A path on this site to come back to after a form, never another origin. */
 const returnPath = (v: unknown, fallback: string) => (typeof v === 'string' && /^\/(?![/\\])[\w\-/.?=&%]*$/.test(v) ? v : fallback);
+
+// Pages past the last one show the last one; the cache holds at most one entry per real page.
+const overviewQuery = z.object({
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  status: z.enum(OVERVIEW_STATUSES).optional(),
+});
 
 function setPageHeaders(res: Response): void {
   res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
@@ -61,17 +67,22 @@ export function registerPages(app: Express, deps: ApiDeps, refreshMs: number): v
   };
   const form = express.urlencoded({ extended: false, limit: 4096 });
 
-  // The overview is rendered (and compressed) once per snapshot and reused until the next one.
+  // The overview is rendered (and compressed) once per snapshot and page, and reused until the next one.
   const cache = new BodyCache();
   app.get(
     '/',
     wrap(async (req, res) => {
+      const q = overviewQuery.safeParse(req.query);
+      if (!q.success) throw new BadRequestError('validation_failed', `Invalid overview filter: use page=1.. and status=${OVERVIEW_STATUSES.join('|')}.`);
       const snap = deps.collector.snapshot;
+      const status = q.data.status ?? null;
+      const listed = status ? snap.services.filter((s) => s.status === status).length : snap.services.length;
+      const view: OverviewView = { page: Math.min(q.data.page, Math.max(1, Math.ceil(listed / OVERVIEW_PAGE_SIZE))), status };
       const partial = req.headers['x-partial'] === '1';
-      const main = () => String(overviewMain(snap));
-      const body = partial
-        ? cache.get('overview-main', snap.generatedAt, main)
-        : cache.get('overview', snap.generatedAt, () => String(layout('Overview', 'overview', refreshMs, overviewMain(snap))));
+      const key = `overview|${view.status ?? ''}|${view.page}`;
+      const version = String(snap.revision);
+      const main = () => String(overviewMain(snap, view));
+      const body = partial ? cache.get(`${key}|main`, version, main) : cache.get(key, version, () => String(layout('Overview', 'overview', refreshMs, overviewMain(snap, view))));
       setPageHeaders(res);
       cache.send(req, res, body, 'text/html; charset=utf-8');
     }),

@@ -1,37 +1,53 @@
-// The collector: scheduled sweeps over every registered service (bounded concurrency, jittered
-// interval, never overlapping), the MCP catalog and synthetic probes on their own schedules, and
-// everything derived from them (raw results, rollups, incidents, metrics, the dashboard snapshot).
+// The collector: scheduled sweeps over every registered service, the MCP catalog and synthetic probes
+// on their own schedules, and everything derived from them (raw results, rollups, incidents, metrics,
+// the dashboard snapshot).
+//
+// A sweep never waits on anything that can hang: its probe phase ends by a hard deadline, and what it
+// learns is applied in memory (latest polls, incident detection, gauges, the live snapshot) before the
+// next one is due. Postgres writes, the history read, the queue view and CloudWatch run beside it,
+// each single-flight and bounded; while Postgres is down the sweep's results wait in a bounded buffer
+// (oldest dropped, counted) and are written when it answers.
 import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
-import type { Logger } from '@factory/base-server';
+import { boundedAgent, type Agent, type Logger } from '@factory/base-server';
 import type { ServiceEntry } from '../config.js';
 import type { Database, Incident, Maintenance } from '../db/schema.js';
 import { fetchCatalog, runProbe, type Catalog, type ProbeResult } from '../catalog/mcp-catalog.js';
 import { IncidentTracker, type HealthSignal, type IncidentChanges } from '../incidents/incident-tracker.js';
-import { mttr } from '../incidents/incident-repository.js';
 import { activeMaintenance, endMaintenance, inMaintenance, setMaintenance } from '../incidents/maintenance.js';
 import type { CloudWatchEmitter } from '../metrics/cloudwatch-emitter.js';
 import type { FactoryGauges } from '../metrics/prometheus.js';
 import type { MemoryQueueMonitor } from '../queue/memory-queue.js';
-import { mapWithConcurrency, probeService } from './service-probe.js';
+import { mapWithConcurrency } from './service-probe.js';
 import { pruneOldData, recordObservations, type Observation } from './rollups.js';
-import { buildSnapshot, factoryAvailable, type Snapshot } from './snapshot.js';
+import { buildSnapshot, EMPTY_HISTORY, factoryAvailable, loadHistory, type History, type Snapshot } from './snapshot.js';
 import { incidentSignal } from './signals.js';
+import { probeAll } from './sweep.js';
 import type { ServicePoll, SweepResult } from './types.js';
+import { SweepWatchdog } from './watchdog.js';
 
 export const PROBE_DEPENDENCY = 'synthetic_probe';
+/** The history (uptime, bars, sparklines, MTTR) is re-read at most this often. */
+export const HISTORY_REFRESH_MS = 30_000;
 
 export interface CollectorOptions {
   db: Kysely<Database>;
   services: readonly ServiceEntry[];
-  /** Bearer key for /mcp when an entry has none. */
+  /** Bearer key for /mcp, sent only to entries with `sharedApiKey: true` and no key of their own. */
   defaultApiKey: string | undefined;
   logger: Logger;
   intervalMs: number;
   jitter: number;
+  /** Probes actively waiting for an answer at once (stalled ones do not count). */
   concurrency: number;
+  /** Probes in flight at once, stalled ones included: bounds the sockets (two per probe). */
+  maxInFlight: number;
   healthTimeoutMs: number;
   readyTimeoutMs: number;
+  /** Hard bound of a sweep's probe phase. */
+  sweepDeadlineMs: number;
+  /** Observations kept while Postgres cannot take them; past this the oldest sweeps are dropped. */
+  bufferObservations: number;
   incidentThreshold: number;
   rawRetentionHours: number;
   catalogIntervalMs: number;
@@ -44,6 +60,8 @@ export interface CollectorOptions {
   random?: () => number;
 }
 
+type Task = () => Promise<void>;
+
 export class HealthCollector {
   readonly latest = new Map<string, ServicePoll>();
   readonly catalogs = new Map<string, Catalog>();
@@ -51,23 +69,39 @@ export class HealthCollector {
   /** Active maintenance silences by service. */
   readonly maintenance = new Map<string, Maintenance>();
   readonly tracker: IncidentTracker;
+  readonly watchdog: SweepWatchdog;
   private snapshotValue: Snapshot | undefined;
+  private history: History = EMPTY_HISTORY;
   private lastSweep: { at: Date; ms: number } | null = null;
   private sweepInFlight: Promise<SweepResult> | undefined;
-  private catalogInFlight: Promise<void> | undefined;
-  private probeInFlight: Promise<void> | undefined;
+  private readonly inFlight = new Map<string, Promise<void>>();
   private readonly catalogRefreshing = new Map<string, Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private running = false;
+  /** Whether the schedules run (start() was called and stop() not yet). */
+  get scheduled(): boolean {
+    return this.running;
+  }
   private lastPrune = 0;
   private readonly lastElapsed = new Map<string, number>();
+  private stallMs = 250;
+  private readonly unwritten: Observation[][] = [];
+  private unwrittenCount = 0;
+  /** Observations dropped because the buffer was full (Postgres was down too long). */
+  droppedObservations = 0;
+  private readonly dispatcher: Agent;
+  private readonly mcpDispatcher: Agent;
   private readonly now: () => Date;
   private readonly random: () => number;
 
   constructor(private readonly o: CollectorOptions) {
     this.tracker = new IncidentTracker(o.incidentThreshold);
+    this.watchdog = new SweepWatchdog({ intervalMs: o.intervalMs, jitter: o.jitter, deadlineMs: o.sweepDeadlineMs });
     this.now = o.now ?? (() => new Date());
     this.random = o.random ?? Math.random;
+    // Probe sockets time out on their own at the longest probe bound; idle ones live across sweeps.
+    this.dispatcher = boundedAgent({ timeoutMs: Math.max(o.healthTimeoutMs, o.readyTimeoutMs), keepAliveTimeoutMs: Math.max(4_000, o.intervalMs * 2) });
+    this.mcpDispatcher = boundedAgent({ timeoutMs: o.mcpTimeoutMs });
   }
 
   /** Loads open incidents and the stored catalog, and builds the first snapshot. */
@@ -89,7 +123,7 @@ export class HealthCollector {
         error: r.error,
       });
     }
-    await this.rebuildSnapshot();
+    await this.refreshHistory(true);
   }
 
   /** The last built view; page views and API reads use only this. */
@@ -98,32 +132,39 @@ export class HealthCollector {
     return this.snapshotValue;
   }
 
+  /** Sweeps whose results are waiting for Postgres, and how many observations they hold. */
+  get backlog(): { sweeps: number; observations: number; incidentEvents: number } {
+    return { sweeps: this.unwritten.length, observations: this.unwrittenCount, incidentEvents: this.tracker.unwritten };
+  }
+
   apiKeyFor(entry: ServiceEntry): string | undefined {
-    return entry.apiKey ?? this.o.defaultApiKey;
+    return entry.apiKey ?? (entry.sharedApiKey ? this.o.defaultApiKey : undefined);
   }
 
   /** Starts the schedules: a sweep at once, then every interval ± jitter; catalog and probes likewise. */
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop('sweep', () => this.sweep().then(() => undefined), () => this.jittered(this.o.intervalMs), 0);
+    this.watchdog.restart();
+    this.loop('sweep', () => this.sweepAndApply().then(() => undefined), () => this.jittered(this.o.intervalMs), 0);
     this.loop('catalog', () => this.refreshCatalogs(), () => this.jittered(this.o.catalogIntervalMs), 0);
     this.loop('probe', () => this.runProbes(), () => this.jittered(this.o.probeIntervalMs), this.jittered(Math.min(this.o.probeIntervalMs, 5_000)));
   }
 
-  /** Stops scheduling and waits for work in flight. */
+  /** Stops scheduling and waits for work in flight (a write that cannot finish is left behind). */
   async stop(): Promise<void> {
     this.running = false;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    await Promise.allSettled([this.sweepInFlight, this.catalogInFlight, this.probeInFlight, ...this.catalogRefreshing.values()]);
+    await Promise.allSettled([this.sweepInFlight, ...this.inFlight.values(), ...this.catalogRefreshing.values()]);
+    await Promise.all([this.dispatcher.destroy(), this.mcpDispatcher.destroy()]).catch(() => undefined);
   }
 
   private jittered(ms: number): number {
     return Math.max(0, Math.round(ms * (1 + (this.random() * 2 - 1) * this.o.jitter)));
   }
 
-  private loop(name: string, task: () => Promise<void>, nextDelay: () => number, firstDelay: number): void {
+  private loop(name: string, task: Task, nextDelay: () => number, firstDelay: number): void {
     const schedule = (delay: number) => {
       const t = setTimeout(() => {
         this.timers.delete(t);
@@ -141,8 +182,31 @@ export class HealthCollector {
     schedule(firstDelay);
   }
 
-  /** One sweep over every service; concurrent callers share the sweep in flight. */
-  sweep(): Promise<SweepResult> {
+  /** Runs `task` unless one of the same name is still running (then that one is returned). */
+  private single(name: string, task: Task): Promise<void> {
+    let p = this.inFlight.get(name);
+    if (!p) {
+      p = task()
+        .catch((err: unknown) => this.o.logger.warn({ err: { message: (err as Error)?.message } }, `${name} failed`))
+        .finally(() => this.inFlight.delete(name));
+      this.inFlight.set(name, p);
+    }
+    return p;
+  }
+
+  /**
+   * One sweep over every service, then its results written, as far as Postgres lets them (tests and
+   * benchmarks call this). Concurrent callers share the sweep in flight.
+   */
+  async sweep(): Promise<SweepResult> {
+    const result = await this.sweepAndApply();
+    await this.persist();
+    await this.single('history', () => this.refreshHistory(true));
+    return result;
+  }
+
+  /** The scheduled part: probe under the deadline and apply in memory; writes start beside it. */
+  private sweepAndApply(): Promise<SweepResult> {
     this.sweepInFlight ??= this.sweepNow().finally(() => {
       this.sweepInFlight = undefined;
     });
@@ -152,26 +216,26 @@ export class HealthCollector {
   private async sweepNow(): Promise<SweepResult> {
     const startedAt = this.now();
     const t0 = performance.now();
-    // Longest first: services that were slow (or hung) last sweep start at once, so they wait out their
-    // timeouts in parallel while the fast ones share the remaining slots; the sweep then ends close to
-    // the /ready timeout instead of a multiple of it.
-    const ordered = [...this.o.services].sort((a, b) => (this.lastElapsed.get(b.name) ?? 0) - (this.lastElapsed.get(a.name) ?? 0));
-    // A sweep ends by the /ready timeout: a service that only gets a slot late (a saturated sweep, the
-    // first sweep without ordering history) waits for the time left, but never less than the /health timeout.
-    const deadline = t0 + this.o.readyTimeoutMs;
-    const [unordered] = await Promise.all([
-      mapWithConcurrency(ordered, this.o.concurrency, async (s) => {
-        const t = performance.now();
-        const readyMs = Math.max(this.o.healthTimeoutMs, Math.min(this.o.readyTimeoutMs, Math.round(deadline - t)));
-        const poll = await probeService(s, { healthMs: this.o.healthTimeoutMs, readyMs }, this.now);
-        this.lastElapsed.set(s.name, performance.now() - t);
-        return poll;
-      }),
-      this.o.queue.refresh(startedAt),
-    ]);
-    const byName = new Map(unordered.map((p) => [p.service, p]));
-    const polls = this.o.services.map((s) => byName.get(s.name)).filter((p): p is ServicePoll => p !== undefined);
+    this.watchdog.begin();
+    void this.single('queue view', () => this.o.queue.refresh(startedAt).then(() => undefined));
+    const total = this.o.services.length;
+    const { polls, cutOff, stallMs } = await probeAll({
+      services: this.o.services,
+      concurrency: this.o.concurrency,
+      maxInFlight: this.o.maxInFlight,
+      stallMs: this.stallMs,
+      healthTimeoutMs: this.o.healthTimeoutMs,
+      readyTimeoutMs: this.o.readyTimeoutMs,
+      deadlineMs: this.o.sweepDeadlineMs,
+      dispatcher: this.dispatcher,
+      lastElapsed: this.lastElapsed,
+      now: this.now,
+      onProgress: (finished) => this.watchdog.detail(`${total - finished} of ${total} probes still running`),
+    });
+    this.stallMs = stallMs;
+    if (cutOff.length > 0) this.o.logger.warn({ services: cutOff.slice(0, 20), count: cutOff.length, deadlineMs: this.o.sweepDeadlineMs }, 'probes cut off by the sweep deadline');
     const durationMs = Math.round(performance.now() - t0);
+    this.watchdog.step('applying results');
     // A service that is back (live again, or ready again) gets its tool catalog at once, not at the next refresh.
     const recovered = polls.filter((p) => {
       const before = this.latest.get(p.service);
@@ -180,13 +244,14 @@ export class HealthCollector {
     for (const p of polls) this.latest.set(p.service, p);
     this.refreshCatalogsOf(recovered.map((p) => p.service));
     this.lastSweep = { at: startedAt, ms: durationMs };
-    const result = { startedAt, durationMs, polls };
-    await this.record(polls);
-    return result;
+    this.apply(polls);
+    this.watchdog.complete();
+    void this.persist();
+    return { startedAt, durationMs, polls };
   }
 
-  private async record(polls: readonly ServicePoll[]): Promise<void> {
-    const { db } = this.o;
+  /** Everything a sweep changes in memory: incidents, gauges, the live snapshot; writes are queued. */
+  private apply(polls: readonly ServicePoll[]): void {
     const now = this.now();
     const observations: Observation[] = [];
     const signals: HealthSignal[] = [];
@@ -201,19 +266,64 @@ export class HealthCollector {
         observations.push({ service: p.service, dependency: dep, at: p.checkedAt, success: c.success, status: c.status, latencyMs: c.latency_ms, message: c.message, neutral: depNeutral });
       }
     }
-    await recordObservations(db, observations);
-    const changes = await this.tracker.observe(db, signals);
+    this.buffer(observations);
+    const changes = this.tracker.observe(signals);
     this.logChanges(changes);
     for (const [service, m] of this.maintenance) if (new Date(m.ends_at).getTime() <= now.getTime()) this.maintenance.delete(service);
-    if (now.getTime() - this.lastPrune > 10 * 60_000) {
-      this.lastPrune = now.getTime();
-      await pruneOldData(db, now, { rawHours: this.o.rawRetentionHours });
-    }
     const available = factoryAvailable(this.o.services, this.latest, this.maintenance, now);
-    const m30 = await mttr(db, new Date(now.getTime() - 30 * 86_400_000), now);
-    this.o.gauges.update(polls, available, m30.mttrSeconds);
-    await this.emitCloudWatch(polls, available ?? false, changes, now);
-    await this.rebuildSnapshot();
+    this.o.gauges.update(polls, available, this.history.mttr30d);
+    if (this.o.cloudwatch) void this.single('cloudwatch', () => this.emitCloudWatch(polls, available ?? false, changes, now));
+    this.rebuildSnapshot();
+  }
+
+  private buffer(observations: Observation[]): void {
+    if (observations.length === 0) return;
+    this.unwritten.push(observations);
+    this.unwrittenCount += observations.length;
+    while (this.unwrittenCount > this.o.bufferObservations && this.unwritten.length > 1) {
+      const dropped = this.unwritten.shift() ?? [];
+      this.unwrittenCount -= dropped.length;
+      this.droppedObservations += dropped.length;
+      this.o.logger.warn({ observations: dropped.length }, 'Postgres has not taken sweep results for too long: the oldest sweep is dropped');
+    }
+  }
+
+  /** Writes buffered sweeps and incident changes; on failure they stay buffered for the next try. */
+  persist(): Promise<void> {
+    return this.single('write', async () => {
+      const { db } = this.o;
+      while (this.unwritten.length > 0 || this.tracker.unwritten > 0) {
+        await this.tracker.flush(db);
+        // Every buffered sweep in one transaction (two statements): catching up costs one round trip.
+        const batch = this.unwritten.slice();
+        await recordObservations(db, batch.flat());
+        for (const b of batch) {
+          const i = this.unwritten.indexOf(b);
+          if (i >= 0) {
+            this.unwritten.splice(i, 1);
+            this.unwrittenCount -= b.length;
+          }
+        }
+      }
+      const now = this.now();
+      if (now.getTime() - this.lastPrune > 10 * 60_000) {
+        this.lastPrune = now.getTime();
+        await pruneOldData(db, now, { rawHours: this.o.rawRetentionHours });
+      }
+      if (!this.history.readAt || now.getTime() - this.history.readAt.getTime() >= HISTORY_REFRESH_MS) void this.single('history', () => this.refreshHistory(false));
+    });
+  }
+
+  /** Re-reads the history from Postgres; when it cannot, the last one is kept. */
+  private async refreshHistory(force: boolean): Promise<void> {
+    const now = this.now();
+    if (force || !this.history.readAt || now.getTime() - this.history.readAt.getTime() >= HISTORY_REFRESH_MS) {
+      try {
+        this.history = await loadHistory(this.o.db, now);
+      } finally {
+        this.rebuildSnapshot();
+      }
+    }
   }
 
   private logChanges(changes: IncidentChanges): void {
@@ -238,10 +348,7 @@ export class HealthCollector {
 
   /** Re-reads every MCP server's tool catalog and stores it. */
   refreshCatalogs(): Promise<void> {
-    this.catalogInFlight ??= this.fetchCatalogs(this.o.services.filter((s) => s.mcp)).finally(() => {
-      this.catalogInFlight = undefined;
-    });
-    return this.catalogInFlight;
+    return this.single('catalog', () => this.fetchCatalogs(this.o.services.filter((s) => s.mcp)));
   }
 
   /** Re-reads the catalogs of the named MCP servers in the background (one fetch in flight per server). */
@@ -261,63 +368,68 @@ export class HealthCollector {
     await Promise.allSettled([...this.catalogRefreshing.values()]);
   }
 
+  /** Fetches the catalogs of `entries`, applies them in memory, then stores them in one statement. */
   private async fetchCatalogs(entries: readonly ServiceEntry[]): Promise<void> {
-    const catalogs = await mapWithConcurrency(entries, Math.min(this.o.concurrency, 10), (s) => fetchCatalog(s, this.apiKeyFor(s), this.o.mcpTimeoutMs, this.now));
-    for (const c of catalogs) {
+    const catalogs = await mapWithConcurrency(entries, Math.min(this.o.concurrency, 10), (s) => fetchCatalog(s, this.apiKeyFor(s), this.o.mcpTimeoutMs, this.now, this.mcpDispatcher));
+    const kept = catalogs.map((c) => {
       // A failed fetch keeps the last good tool list but records the error.
       const previous = this.catalogs.get(c.service);
-      const kept = c.error && previous && !previous.error ? { ...previous, error: c.error, fetchedAt: c.fetchedAt } : c;
-      this.catalogs.set(c.service, kept);
-      await this.o.db
-        .insertInto('mcp_catalog')
-        .values({
-          service: kept.service,
-          fetched_at: kept.fetchedAt,
-          tools: JSON.stringify(kept.tools),
-          tool_count: kept.toolCount,
-          write_mode: kept.writeMode,
-          token_cost: kept.tokenCost,
-          error: kept.error,
-        })
-        .onConflict((oc) =>
-          oc.column('service').doUpdateSet((eb) => ({
-            fetched_at: eb.ref('excluded.fetched_at'),
-            tools: eb.ref('excluded.tools'),
-            tool_count: eb.ref('excluded.tool_count'),
-            write_mode: eb.ref('excluded.write_mode'),
-            token_cost: eb.ref('excluded.token_cost'),
-            error: eb.ref('excluded.error'),
-          })),
-        )
-        .execute();
-    }
-    await this.rebuildSnapshot();
+      const k = c.error && previous && !previous.error ? { ...previous, error: c.error, fetchedAt: c.fetchedAt } : c;
+      this.catalogs.set(c.service, k);
+      return k;
+    });
+    this.rebuildSnapshot();
+    if (kept.length === 0) return;
+    await this.o.db
+      .insertInto('mcp_catalog')
+      .values(
+        kept.map((k) => ({
+          service: k.service,
+          fetched_at: k.fetchedAt,
+          tools: JSON.stringify(k.tools),
+          tool_count: k.toolCount,
+          write_mode: k.writeMode,
+          token_cost: k.tokenCost,
+          error: k.error,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.column('service').doUpdateSet((eb) => ({
+          fetched_at: eb.ref('excluded.fetched_at'),
+          tools: eb.ref('excluded.tools'),
+          tool_count: eb.ref('excluded.tool_count'),
+          write_mode: eb.ref('excluded.write_mode'),
+          token_cost: eb.ref('excluded.token_cost'),
+          error: eb.ref('excluded.error'),
+        })),
+      )
+      .execute();
   }
 
   /** Calls each configured read-only probe tool and records success and latency. */
   runProbes(): Promise<void> {
-    this.probeInFlight ??= (async () => {
+    return this.single('probe', async () => {
       const targets = this.o.services.filter((s) => s.mcp && s.probe);
       if (targets.length === 0) return;
-      const results = await mapWithConcurrency(targets, Math.min(this.o.concurrency, 10), (s) => runProbe(s, this.apiKeyFor(s), this.o.mcpTimeoutMs, this.catalogs.get(s.name), this.now));
+      const results = await mapWithConcurrency(targets, Math.min(this.o.concurrency, 10), (s) =>
+        runProbe(s, this.apiKeyFor(s), this.o.mcpTimeoutMs, this.catalogs.get(s.name), this.now, this.mcpDispatcher),
+      );
       const observations: Observation[] = [];
       for (const r of results) {
         if (!r) continue;
         this.probes.set(r.service, r);
         observations.push({ service: r.service, dependency: PROBE_DEPENDENCY, at: r.at, success: r.success, status: r.success ? 'ok' : 'error', latencyMs: r.latencyMs, message: r.message });
       }
-      await recordObservations(this.o.db, observations);
-      await this.rebuildSnapshot();
-    })().finally(() => {
-      this.probeInFlight = undefined;
+      this.rebuildSnapshot();
+      this.buffer(observations);
+      await this.persist();
     });
-    return this.probeInFlight;
   }
 
   /** Acknowledges an incident (the open one in memory too) and rebuilds the snapshot. */
   async acknowledge(id: string, by: string): Promise<Incident | undefined> {
     const i = await this.tracker.acknowledge(this.o.db, id, by, this.now());
-    if (i) await this.rebuildSnapshot();
+    if (i) this.rebuildSnapshot();
     return i;
   }
 
@@ -326,20 +438,19 @@ export class HealthCollector {
     const startsAt = this.now();
     const m = await setMaintenance(this.o.db, { service, startsAt, endsAt: new Date(startsAt.getTime() + minutes * 60_000), reason, by });
     this.maintenance.set(service, m);
-    await this.rebuildSnapshot();
+    this.rebuildSnapshot();
     return m;
   }
 
   async endMaintenance(service: string): Promise<boolean> {
     const ended = await endMaintenance(this.o.db, service);
     this.maintenance.delete(service);
-    await this.rebuildSnapshot();
+    this.rebuildSnapshot();
     return ended;
   }
 
-  async rebuildSnapshot(): Promise<Snapshot> {
-    this.snapshotValue = await buildSnapshot(
-      this.o.db,
+  rebuildSnapshot(): Snapshot {
+    this.snapshotValue = buildSnapshot(
       {
         services: this.o.services,
         latest: this.latest,
@@ -350,8 +461,10 @@ export class HealthCollector {
         queue: this.o.queue.latest,
         lastSweep: this.lastSweep,
       },
+      this.history,
       this.now(),
     );
     return this.snapshotValue;
   }
 }
+

@@ -52,9 +52,10 @@ export function p95FromHistogram(hist: readonly number[]): number | null {
   return null;
 }
 
-const CHUNK = 1000;
-
-/** Writes raw results and folds them into the three rollups, in one transaction. */
+/**
+ * Writes raw results and folds them into the three rollups: one transaction of two statements whatever
+ * the number of observations (each column travels as one array parameter through unnest).
+ */
 export async function recordObservations(db: Kysely<Database>, observations: readonly Observation[]): Promise<void> {
   if (observations.length === 0) return;
   // Merge observations that fall in the same bucket (one statement may not update a row twice).
@@ -63,7 +64,7 @@ export async function recordObservations(db: Kysely<Database>, observations: rea
     if (o.neutral) continue;
     for (const granularity of GRANULARITIES) {
       const bucket = bucketStart(o.at, granularity);
-      const key = `${granularity}|${bucket.getTime()}|${o.service}|${o.dependency}`;
+      const key = JSON.stringify([granularity, bucket.getTime(), o.service, o.dependency]);
       let row = merged.get(key);
       if (!row) {
         row = { granularity, bucket, service: o.service, dependency: o.dependency, checks: 0, successes: 0, latency_count: 0, latency_sum: 0, latency_hist: new Array<number>(BUCKETS).fill(0) };
@@ -79,39 +80,26 @@ export async function recordObservations(db: Kysely<Database>, observations: rea
       }
     }
   }
+  const obs = (f: (o: Observation) => unknown) => observations.map(f);
+  const rows = [...merged.values()];
+  const roll = (f: (r: (typeof rows)[number]) => unknown) => rows.map(f);
   await db.transaction().execute(async (trx) => {
-    for (let i = 0; i < observations.length; i += CHUNK) {
-      await trx
-        .insertInto('check_results')
-        .values(
-          observations.slice(i, i + CHUNK).map((o) => ({
-            service: o.service,
-            dependency: o.dependency,
-            checked_at: o.at,
-            success: o.success,
-            status: o.status,
-            latency_ms: o.latencyMs,
-            message: o.message,
-          })),
-        )
-        .execute();
-    }
-    const rows = [...merged.values()];
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      await trx
-        .insertInto('rollups')
-        .values(rows.slice(i, i + CHUNK))
-        .onConflict((oc) =>
-          oc.columns(['granularity', 'service', 'dependency', 'bucket']).doUpdateSet({
-            checks: sql`rollups.checks + excluded.checks`,
-            successes: sql`rollups.successes + excluded.successes`,
-            latency_count: sql`rollups.latency_count + excluded.latency_count`,
-            latency_sum: sql`rollups.latency_sum + excluded.latency_sum`,
-            latency_hist: sql`(select array_agg(coalesce(a, 0) + coalesce(b, 0) order by i) from unnest(rollups.latency_hist, excluded.latency_hist) with ordinality as t(a, b, i))`,
-          }),
-        )
-        .execute();
-    }
+    await sql`
+      insert into check_results (service, dependency, checked_at, success, status, latency_ms, message)
+      select * from unnest(${obs((o) => o.service)}::text[], ${obs((o) => o.dependency)}::text[], ${obs((o) => o.at)}::timestamptz[],
+        ${obs((o) => o.success)}::boolean[], ${obs((o) => o.status)}::text[], ${obs((o) => o.latencyMs)}::integer[], ${obs((o) => o.message)}::text[])`.execute(trx);
+    await sql`
+      insert into rollups (granularity, bucket, service, dependency, checks, successes, latency_count, latency_sum, latency_hist)
+      select g, b, s, d, c, ok, n, total, h::integer[]
+      from unnest(${roll((r) => r.granularity)}::text[], ${roll((r) => r.bucket)}::timestamptz[], ${roll((r) => r.service)}::text[], ${roll((r) => r.dependency)}::text[],
+        ${roll((r) => r.checks)}::integer[], ${roll((r) => r.successes)}::integer[], ${roll((r) => r.latency_count)}::integer[], ${roll((r) => r.latency_sum)}::double precision[],
+        ${roll((r) => `{${r.latency_hist.join(',')}}`)}::text[]) as v(g, b, s, d, c, ok, n, total, h)
+      on conflict (granularity, service, dependency, bucket) do update set
+        checks = rollups.checks + excluded.checks,
+        successes = rollups.successes + excluded.successes,
+        latency_count = rollups.latency_count + excluded.latency_count,
+        latency_sum = rollups.latency_sum + excluded.latency_sum,
+        latency_hist = (select array_agg(coalesce(a, 0) + coalesce(b, 0) order by i) from unnest(rollups.latency_hist, excluded.latency_hist) with ordinality as t(a, b, i))`.execute(trx);
   });
 }
 
@@ -147,44 +135,35 @@ const WINDOWS: Array<[keyof UptimeWindows, number]> = [
  * (hour rollups for the partial first day are not mixed in: day buckets are counted whole).
  */
 export async function uptimeByService(db: Kysely<Database>, now: Date, service?: string): Promise<Map<string, UptimeWindows>> {
+  // Summed in Postgres, one row per service: the fleet size does not multiply the rows read back.
+  const since = (span: number) => new Date(now.getTime() - span - 86_400_000);
+  const day = (span: number, col: 'successes' | 'checks') => sql<string | null>`sum(${sql.ref(col)}) filter (where granularity = 'day' and bucket > ${since(span)})`;
+  const hour = (col: 'successes' | 'checks') => sql<string | null>`sum(${sql.ref(col)}) filter (where granularity = 'hour')`;
   let q = db
     .selectFrom('rollups')
-    .select(['service', 'granularity', 'bucket', 'checks', 'successes'])
+    .select([
+      'service',
+      hour('successes').as('ok_24h'),
+      hour('checks').as('n_24h'),
+      ...WINDOWS.filter(([name]) => name !== '24h').flatMap(([name, span]) => [day(span, 'successes').as(`ok_${name}`), day(span, 'checks').as(`n_${name}`)]),
+    ])
     .where('dependency', '=', '')
     .where((eb) =>
       eb.or([
         eb.and([eb('granularity', '=', 'hour'), eb('bucket', '>=', new Date(now.getTime() - 86_400_000 + 1))]),
         eb.and([eb('granularity', '=', 'day'), eb('bucket', '>=', bucketStart(new Date(now.getTime() - 89 * 86_400_000), 'day'))]),
       ]),
-    );
+    )
+    .groupBy('service');
   if (service) q = q.where('service', '=', service);
-  const rows = await q.execute();
-  const acc = new Map<string, Record<keyof UptimeWindows, [number, number]>>();
-  for (const r of rows) {
-    let a = acc.get(r.service);
-    if (!a) {
-      a = { '24h': [0, 0], '7d': [0, 0], '30d': [0, 0], '90d': [0, 0] };
-      acc.set(r.service, a);
-    }
-    const bucket = new Date(r.bucket).getTime();
-    if (r.granularity === 'hour') {
-      a['24h'][0] += r.successes;
-      a['24h'][1] += r.checks;
-      continue;
-    }
-    for (const [name, span] of WINDOWS) {
-      if (name === '24h') continue;
-      // A day bucket belongs to the window when the day overlaps it (the current day is always in).
-      if (bucket + 86_400_000 > now.getTime() - span) {
-        a[name][0] += r.successes;
-        a[name][1] += r.checks;
-      }
-    }
-  }
+  const rows = (await q.execute()) as Array<Record<string, string | null> & { service: string }>;
   const out = new Map<string, UptimeWindows>();
-  for (const [s, a] of acc) {
-    const ratio = ([ok, n]: [number, number]) => (n === 0 ? null : ok / n);
-    out.set(s, { '24h': ratio(a['24h']), '7d': ratio(a['7d']), '30d': ratio(a['30d']), '90d': ratio(a['90d']) });
+  for (const r of rows) {
+    const ratio = (name: keyof UptimeWindows) => {
+      const n = Number(r[`n_${name}`] ?? 0);
+      return n === 0 ? null : Number(r[`ok_${name}`] ?? 0) / n;
+    };
+    out.set(r.service, { '24h': ratio('24h'), '7d': ratio('7d'), '30d': ratio('30d'), '90d': ratio('90d') });
   }
   return out;
 }

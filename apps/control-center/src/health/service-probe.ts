@@ -1,6 +1,7 @@
 // Fetches one service's /health (liveness) and /ready (readiness) under their own timeouts.
 import { performance } from 'node:perf_hooks';
-import { z } from '@factory/base-server';
+import { request, type Dispatcher } from 'undici';
+import { DeadlineExceeded, withDeadline, z } from '@factory/base-server';
 import type { ServiceEntry } from '../config.js';
 import { serviceStatus } from './status.js';
 import type { DependencyResult, ServicePoll } from './types.js';
@@ -29,57 +30,100 @@ export interface ProbeTimeouts {
   readyMs: number;
 }
 
+export interface ProbeOptions {
+  /** The undici dispatcher (boundedAgent) whose socket timeouts match the probe's bounds. */
+  dispatcher?: Dispatcher | undefined;
+  /** Aborted by the sweep's hard deadline. */
+  signal?: AbortSignal | undefined;
+  now?: () => Date;
+}
+
 function reason(err: unknown, what: string, timeoutMs: number): string {
-  const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
-  if (e?.name === 'TimeoutError') return `${what} did not answer within ${timeoutMs} ms`;
+  const e = err as { name?: string; code?: string; cause?: { code?: string; message?: string }; message?: string };
+  if (e instanceof DeadlineExceeded || e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return `${what} did not answer within ${timeoutMs} ms`;
+  }
   if (e?.name === 'AbortError') return `${what} was not checked because the service is not live`;
-  const code = e?.cause?.code;
+  const code = e?.code ?? e?.cause?.code;
   if (code === 'ECONNREFUSED') return `${what} refused the connection: is the service running?`;
   return `${what} failed: ${(code ?? e?.cause?.message ?? e?.message ?? 'request failed').slice(0, 200)}`;
 }
 
-async function readBody(res: Response): Promise<string> {
-  const text = await res.text();
-  return text.length > MAX_BODY_BYTES ? text.slice(0, MAX_BODY_BYTES) : text;
+interface Answer {
+  status: number;
+  text: string;
+  /** The body was longer than MAX_BODY_BYTES: reading stopped there. */
+  truncated: boolean;
+  latency: number;
+}
+
+/**
+ * GET `url` bounded by `timeoutMs` (deadline, and the dispatcher's own socket timeouts), reading at most
+ * MAX_BODY_BYTES of the body: past the cap the connection is dropped instead of read to its end.
+ */
+function get(url: string, timeoutMs: number, options: ProbeOptions, extraSignal?: AbortSignal): Promise<Answer> {
+  const started = performance.now();
+  return withDeadline(
+    timeoutMs,
+    async (signal) => {
+      const res = await request(url, {
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let truncated = false;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        const room = MAX_BODY_BYTES - size;
+        if (chunk.length > room) {
+          chunks.push(chunk.subarray(0, room));
+          truncated = true;
+          break; // leaving the loop destroys the body: nothing past the cap is read
+        }
+        chunks.push(chunk);
+        size += chunk.length;
+      }
+      return { status: res.statusCode, text: Buffer.concat(chunks).toString('utf8'), truncated, latency: Math.round(performance.now() - started) };
+    },
+    { signal: extraSignal ?? options.signal },
+  );
 }
 
 const clip = (s: string | undefined | null): string | null => (s ? (s.length > 300 ? `${s.slice(0, 297)}...` : s) : null);
 
 /** Polls one service. Never throws; a dead or hanging service becomes a `down` result within the timeouts. */
-export async function probeService(entry: ServiceEntry, timeouts: ProbeTimeouts, now: () => Date = () => new Date()): Promise<ServicePoll> {
-  const checkedAt = now();
+export async function probeService(entry: ServiceEntry, timeouts: ProbeTimeouts, options: ProbeOptions = {}): Promise<ServicePoll> {
+  const checkedAt = (options.now ?? (() => new Date()))();
   const base = entry.url.replace(/\/+$/, '');
   const liveAbort = new AbortController();
+  const onSweepAbort = () => liveAbort.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onSweepAbort, { once: true });
 
   const health = (async () => {
-    const started = performance.now();
     try {
-      const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(timeouts.healthMs), redirect: 'error' });
-      await readBody(res);
-      const latency = Math.round(performance.now() - started);
-      if (res.status !== 200) return { ok: false, latency, error: `/health answered ${res.status}` };
-      return { ok: true, latency, error: null };
+      const res = await get(`${base}/health`, timeouts.healthMs, options);
+      if (res.status !== 200) return { ok: false, latency: res.latency, error: `/health answered ${res.status}` };
+      return { ok: true, latency: res.latency, error: null };
     } catch (err) {
       return { ok: false, latency: null, error: reason(err, '/health', timeouts.healthMs) };
     }
   })();
 
   const ready = (async () => {
-    const started = performance.now();
     try {
-      const signal = AbortSignal.any([AbortSignal.timeout(timeouts.readyMs), liveAbort.signal]);
-      const res = await fetch(`${base}/ready`, { signal, redirect: 'error' });
-      const text = await readBody(res);
-      const latency = Math.round(performance.now() - started);
+      const res = await get(`${base}/ready`, timeouts.readyMs, options, liveAbort.signal);
+      if (res.truncated) return { latency: res.latency, body: null, error: `/ready answered ${res.status} with a body larger than ${MAX_BODY_BYTES / 1024} KiB` };
       let json: unknown;
       try {
-        json = JSON.parse(text);
+        json = JSON.parse(res.text);
       } catch {
-        return { latency, body: null, error: `/ready answered ${res.status} without a JSON body` };
+        return { latency: res.latency, body: null, error: `/ready answered ${res.status} without a JSON body` };
       }
       const parsed = readyBodySchema.safeParse(json);
-      if (!parsed.success) return { latency, body: null, error: `/ready answered ${res.status} with a body that does not follow the service contract` };
-      return { latency, body: parsed.data, status: res.status, error: null };
+      if (!parsed.success) return { latency: res.latency, body: null, error: `/ready answered ${res.status} with a body that does not follow the service contract` };
+      return { latency: res.latency, body: parsed.data, status: res.status, error: null };
     } catch (err) {
       return { latency: null, body: null, error: reason(err, '/ready', timeouts.readyMs) };
     }
@@ -87,8 +131,9 @@ export async function probeService(entry: ServiceEntry, timeouts: ProbeTimeouts,
 
   const h = await health;
   // A service that is not live cannot be ready: stop waiting for /ready.
-  if (!h.ok) liveAbort.abort();
+  if (!h.ok) liveAbort.abort(new DOMException('not live', 'AbortError'));
   const r = await ready;
+  options.signal?.removeEventListener('abort', onSweepAbort);
 
   const checks: Record<string, DependencyResult> = {};
   let ready_ = false;

@@ -39,10 +39,13 @@ export interface ServiceView {
   sparkline: Array<number | null>;
   catalog: { toolCount: number; writeMode: Catalog['writeMode']; tokenCost: number; fetchedAt: string; error: string | null } | null;
   probe: { tool: string; success: boolean; latencyMs: number | null; at: string; message: string | null } | null;
-  openIncident: { id: string; status: string; dependencies: string[]; openedAt: string; cause: string; acknowledgedAt: string | null; acknowledgedBy: string | null } | null;
+  /** `id` is null while the incident is not written to Postgres yet (the database is down). */
+  openIncident: { id: string | null; status: string; dependencies: string[]; openedAt: string; cause: string; acknowledgedAt: string | null; acknowledgedBy: string | null } | null;
 }
 
 export interface Snapshot {
+  /** Grows with every rebuild: cached bodies are keyed on it. */
+  revision: number;
   generatedAt: string;
   lastSweepAt: string | null;
   lastSweepMs: number | null;
@@ -52,6 +55,8 @@ export interface Snapshot {
   openIncidents: number;
   mttr24h: number | null;
   mttr30d: number | null;
+  /** When uptime, bars, sparklines and MTTR were last read from Postgres. */
+  historyAt: string | null;
   queue: QueueView;
 }
 
@@ -87,7 +92,20 @@ export function factoryAvailable(
 
 const EMPTY_UPTIME: UptimeWindows = { '24h': null, '7d': null, '30d': null, '90d': null };
 
-export async function buildSnapshot(db: Kysely<Database>, input: SnapshotInputs, now: Date): Promise<Snapshot> {
+/** What the snapshot takes from Postgres: read in the background, reused while the database is down. */
+export interface History {
+  /** When it was read; null for the empty history of a fresh start. */
+  readAt: Date | null;
+  uptime: ReadonlyMap<string, UptimeWindows>;
+  days: ReadonlyMap<string, ServiceView['days']>;
+  sparkline: ReadonlyMap<string, ServiceView['sparkline']>;
+  mttr24h: number | null;
+  mttr30d: number | null;
+}
+
+export const EMPTY_HISTORY: History = { readAt: null, uptime: new Map(), days: new Map(), sparkline: new Map(), mttr24h: null, mttr30d: null };
+
+export async function loadHistory(db: Kysely<Database>, now: Date): Promise<History> {
   const firstDay = bucketStart(new Date(now.getTime() - (DAY_BARS - 1) * 86_400_000), 'day');
   const firstMinute = bucketStart(new Date(now.getTime() - (SPARKLINE_MINUTES - 1) * 60_000), 'minute');
   const [uptime, dayRows, minuteRows, m24, m30] = await Promise.all([
@@ -103,30 +121,45 @@ export async function buildSnapshot(db: Kysely<Database>, input: SnapshotInputs,
     mttr(db, new Date(now.getTime() - 86_400_000), now),
     mttr(db, new Date(now.getTime() - 30 * 86_400_000), now),
   ]);
-  const days = new Map<string, Map<number, { uptime: number; checks: number }>>();
+  const dayLabels = Array.from({ length: DAY_BARS }, (_, i) => new Date(firstDay.getTime() + i * 86_400_000).toISOString().slice(0, 10));
+  const days = new Map<string, ServiceView['days']>();
   for (const r of dayRows) {
     const idx = Math.round((new Date(r.bucket).getTime() - firstDay.getTime()) / 86_400_000);
-    let m = days.get(r.service);
-    if (!m) days.set(r.service, (m = new Map()));
-    if (r.checks > 0) m.set(idx, { uptime: r.successes / r.checks, checks: r.checks });
+    let d = days.get(r.service);
+    if (!d) days.set(r.service, (d = dayLabels.map((day) => ({ day, uptime: null, checks: 0 }))));
+    const slot = d[idx];
+    if (slot && r.checks > 0) {
+      slot.uptime = r.successes / r.checks;
+      slot.checks = r.checks;
+    }
   }
-  const minutes = new Map<string, Map<number, number>>();
+  const sparkline = new Map<string, ServiceView['sparkline']>();
   for (const r of minuteRows) {
     const idx = Math.round((new Date(r.bucket).getTime() - firstMinute.getTime()) / 60_000);
-    let m = minutes.get(r.service);
-    if (!m) minutes.set(r.service, (m = new Map()));
-    if (r.latency_count > 0) m.set(idx, r.latency_sum / r.latency_count);
+    let m = sparkline.get(r.service);
+    if (!m) sparkline.set(r.service, (m = new Array<number | null>(SPARKLINE_MINUTES).fill(null)));
+    if (idx >= 0 && idx < SPARKLINE_MINUTES && r.latency_count > 0) m[idx] = Math.round(r.latency_sum / r.latency_count);
   }
-  const dayLabels = Array.from({ length: DAY_BARS }, (_, i) => new Date(firstDay.getTime() + i * 86_400_000).toISOString().slice(0, 10));
+  return { readAt: now, uptime, days, sparkline, mttr24h: m24.mttrSeconds, mttr30d: m30.mttrSeconds };
+}
 
+const emptyDays = (now: Date): ServiceView['days'] => {
+  const firstDay = bucketStart(new Date(now.getTime() - (DAY_BARS - 1) * 86_400_000), 'day');
+  return Array.from({ length: DAY_BARS }, (_, i) => ({ day: new Date(firstDay.getTime() + i * 86_400_000).toISOString().slice(0, 10), uptime: null, checks: 0 }));
+};
+const EMPTY_SPARKLINE: ServiceView['sparkline'] = new Array<number | null>(SPARKLINE_MINUTES).fill(null);
+
+let revisions = 0;
+
+/** The view from memory only (latest polls, incidents, catalogs, maintenance) plus the last history read. */
+export function buildSnapshot(input: SnapshotInputs, history: History, now: Date): Snapshot {
+  const noDays = emptyDays(now);
   const services: ServiceView[] = input.services.map((s) => {
     const p = input.latest.get(s.name);
     const c = input.catalogs.get(s.name);
     const pr = input.probes.get(s.name);
     const open = input.tracker.openIncident(s.name);
     const m = inMaintenance(input.maintenance, s.name, now) ? input.maintenance.get(s.name) : undefined;
-    const d = days.get(s.name);
-    const mm = minutes.get(s.name);
     return {
       name: s.name,
       url: s.url,
@@ -143,17 +176,14 @@ export async function buildSnapshot(db: Kysely<Database>, input: SnapshotInputs,
       checks: p?.checks ?? {},
       setup: p?.status === 'not_configured' ? setupHints(p.checks) : [],
       maintenance: m ? { endsAt: new Date(m.ends_at).toISOString(), reason: m.reason, by: m.created_by } : null,
-      uptime: uptime.get(s.name) ?? EMPTY_UPTIME,
-      days: dayLabels.map((day, i) => ({ day, uptime: d?.get(i)?.uptime ?? null, checks: d?.get(i)?.checks ?? 0 })),
-      sparkline: Array.from({ length: SPARKLINE_MINUTES }, (_, i) => {
-        const v = mm?.get(i);
-        return v === undefined ? null : Math.round(v);
-      }),
+      uptime: history.uptime.get(s.name) ?? EMPTY_UPTIME,
+      days: history.days.get(s.name) ?? noDays,
+      sparkline: history.sparkline.get(s.name) ?? EMPTY_SPARKLINE,
       catalog: c ? { toolCount: c.toolCount, writeMode: c.writeMode, tokenCost: c.tokenCost, fetchedAt: c.fetchedAt.toISOString(), error: c.error } : null,
       probe: pr ? { tool: pr.tool, success: pr.success, latencyMs: pr.latencyMs, at: pr.at.toISOString(), message: pr.message } : null,
       openIncident: open
         ? {
-            id: String(open.id),
+            id: open.id === null ? null : String(open.id),
             status: open.status,
             dependencies: open.dependencies,
             openedAt: new Date(open.opened_at).toISOString(),
@@ -165,14 +195,16 @@ export async function buildSnapshot(db: Kysely<Database>, input: SnapshotInputs,
     };
   });
   return {
+    revision: ++revisions,
     generatedAt: now.toISOString(),
     lastSweepAt: input.lastSweep?.at.toISOString() ?? null,
     lastSweepMs: input.lastSweep?.ms ?? null,
     available: factoryAvailable(input.services, input.latest, input.maintenance, now),
     services,
     openIncidents: input.tracker.openCount,
-    mttr24h: m24.mttrSeconds,
-    mttr30d: m30.mttrSeconds,
+    mttr24h: history.mttr24h,
+    mttr30d: history.mttr30d,
+    historyAt: history.readAt?.toISOString() ?? null,
     queue: input.queue,
   };
 }

@@ -1,4 +1,4 @@
-// Incidents in Postgres: open, update, acknowledge, resolve, list with filters and keyset pagination,
+// Incidents in Postgres: openings, updates and resolutions written in batches, acknowledge, list with filters and keyset pagination,
 // MTTR over a window.
 import { sql, type Kysely } from 'kysely';
 import type { Database, Incident, IncidentStatus } from '../db/schema.js';
@@ -13,40 +13,96 @@ export interface IncidentFacts {
   dependencies: readonly string[];
 }
 
-export async function insertIncident(db: Kysely<Database>, incident: IncidentFacts & { service: string; openedAt: Date }): Promise<Incident> {
-  return db
-    .insertInto('incidents')
-    .values({
-      service: incident.service,
-      dependency: null,
-      opened_at: incident.openedAt,
-      cause: incident.cause.slice(0, 500),
-      status: incident.status,
-      dependencies: JSON.stringify(incident.dependencies),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
+/**
+ * An opening (dated at its first failure), a change of what an open incident looks like (its cause,
+ * status and failing dependencies), or a resolution, as the tracker decided it in memory.
+ */
+export type IncidentEvent = { service: string } & (
+  | ({ kind: 'open'; at: Date } & IncidentFacts)
+  | ({ kind: 'update' } & IncidentFacts)
+  | { kind: 'resolve'; at: Date }
+);
 
-/** Records what an open incident looks like now (its cause, status and the dependencies failing in it). */
-export async function updateIncident(db: Kysely<Database>, id: string, facts: IncidentFacts): Promise<Incident | undefined> {
-  return db
-    .updateTable('incidents')
-    .set({ cause: facts.cause.slice(0, 500), status: facts.status, dependencies: JSON.stringify(facts.dependencies) })
-    .where('id', '=', id)
-    .where('resolved_at', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
+/**
+ * Writes openings, updates and resolutions in their order, in one transaction of few statements. An
+ * update is folded into the opening or update before it for the same service; the events are then cut
+ * into rounds in which each service appears once, and each round is one insert of its openings, one
+ * update of its changed incidents and one update of its resolutions. Returns the new incident id for
+ * each opening (null for other events and for openings of a service that already had one open).
+ */
+export async function writeIncidentEvents(db: Kysely<Database>, events: readonly IncidentEvent[]): Promise<Array<string | null>> {
+  const ids = new Array<string | null>(events.length).fill(null);
+  // Folding: `written[k]` is what is written, `origin[k]` the index of the event whose id it yields.
+  const written: IncidentEvent[] = [];
+  const origin: number[] = [];
+  const foldable = new Map<string, number>();
+  events.forEach((e, i) => {
+    const k = foldable.get(e.service);
+    const target = k === undefined ? undefined : written[k];
+    if (e.kind === 'update' && k !== undefined && target && target.kind !== 'resolve') {
+      written[k] = { ...target, status: e.status, cause: e.cause, dependencies: e.dependencies };
+      return;
+    }
+    if (e.kind === 'resolve') foldable.delete(e.service);
+    else foldable.set(e.service, written.length);
+    written.push(e);
+    origin.push(i);
+  });
+  const rounds: number[][] = [];
+  let seen = new Set<string>();
+  let round: number[] = [];
+  written.forEach((e, k) => {
+    if (seen.has(e.service)) {
+      rounds.push(round);
+      round = [];
+      seen = new Set();
+    }
+    seen.add(e.service);
+    round.push(k);
+  });
+  if (round.length) rounds.push(round);
+  await db.transaction().execute(async (trx) => {
+    for (const r of rounds) {
+      const of = <K extends IncidentEvent['kind']>(kind: K) => r.map((k) => written[k] as IncidentEvent).filter((e): e is Extract<IncidentEvent, { kind: K }> => e.kind === kind);
+      const opens = of('open');
+      const updates = of('update');
+      const resolves = of('resolve');
+      if (opens.length) {
+        const { rows } = await sql<{ id: string; service: string }>`
+          insert into incidents (service, dependency, opened_at, cause, status, dependencies)
+          select v.service, null, v.opened_at, v.cause, v.status, v.dependencies::jsonb
+          from unnest(${opens.map((e) => e.service)}::text[], ${opens.map((e) => e.at)}::timestamptz[], ${opens.map((e) => e.cause.slice(0, 500))}::text[],
+                      ${opens.map((e) => e.status)}::text[], ${opens.map((e) => JSON.stringify(e.dependencies))}::text[]) as v(service, opened_at, cause, status, dependencies)
+          on conflict do nothing
+          returning id, service`.execute(trx);
+        const byService = new Map(rows.map((row) => [row.service, String(row.id)]));
+        for (const k of r) {
+          const e = written[k] as IncidentEvent;
+          if (e.kind === 'open') ids[origin[k] as number] = byService.get(e.service) ?? null;
+        }
+      }
+      if (updates.length) {
+        await sql`
+          update incidents as i set cause = v.cause, status = v.status, dependencies = v.dependencies::jsonb
+          from unnest(${updates.map((e) => e.service)}::text[], ${updates.map((e) => e.cause.slice(0, 500))}::text[], ${updates.map((e) => e.status)}::text[],
+                      ${updates.map((e) => JSON.stringify(e.dependencies))}::text[]) as v(service, cause, status, dependencies)
+          where i.service = v.service and i.resolved_at is null`.execute(trx);
+      }
+      if (resolves.length) {
+        await sql`
+          update incidents as i set resolved_at = v.at
+          from unnest(${resolves.map((e) => e.service)}::text[], ${resolves.map((e) => e.at)}::timestamptz[]) as v(service, at)
+          where i.service = v.service and i.resolved_at is null`.execute(trx);
+      }
+    }
+  });
+  return ids;
 }
 
 /** Marks an open incident acknowledged by `by` (a key name); acknowledging twice keeps the first. Returns the row as it is now. */
 export async function acknowledgeIncident(db: Kysely<Database>, id: string, by: string, at: Date): Promise<Incident | undefined> {
   await db.updateTable('incidents').set({ acknowledged_at: at, acknowledged_by: by.slice(0, 200) }).where('id', '=', id).where('acknowledged_at', 'is', null).where('resolved_at', 'is', null).execute();
   return db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
-export async function resolveIncident(db: Kysely<Database>, id: string, resolvedAt: Date): Promise<Incident | undefined> {
-  return db.updateTable('incidents').set({ resolved_at: resolvedAt }).where('id', '=', id).where('resolved_at', 'is', null).returningAll().executeTakeFirst();
 }
 
 export const INCIDENT_STATES = ['open', 'unacknowledged', 'acknowledged', 'resolved'] as const;

@@ -1,10 +1,14 @@
 // One incident per service outage. An incident opens after N consecutive failing sweeps (dated at the
 // first failure), its status, cause and failing dependencies are kept current while it is open, and it
 // resolves on the first good sweep. A service in maintenance opens no incident (an open one stays
-// open and resolves normally). Streaks live in memory; open incidents are reloaded at start-up.
+// open and resolves normally).
+//
+// Detection works from memory only, so it goes on while Postgres is down: every opening, change and
+// resolution is queued and written by `flush` when the database answers (open incidents are reloaded
+// from Postgres at start-up).
 import type { Kysely } from 'kysely';
 import type { Database, Incident, IncidentStatus } from '../db/schema.js';
-import { acknowledgeIncident, insertIncident, openIncidents, resolveIncident, updateIncident, type IncidentFacts } from './incident-repository.js';
+import { acknowledgeIncident, openIncidents, writeIncidentEvents, type IncidentEvent, type IncidentFacts } from './incident-repository.js';
 
 export interface HealthSignal {
   service: string;
@@ -15,13 +19,19 @@ export interface HealthSignal {
   silenced: boolean;
 }
 
+/** An incident as the tracker knows it: `id` is null until its opening is written to Postgres. */
+export type TrackedIncident = Omit<Incident, 'id'> & { id: string | null };
+
 export interface IncidentChanges {
-  opened: Incident[];
-  updated: Incident[];
-  resolved: Incident[];
+  opened: TrackedIncident[];
+  updated: TrackedIncident[];
+  resolved: TrackedIncident[];
 }
 
-const sameFacts = (i: Incident, f: IncidentFacts) =>
+/** Unwritten openings, changes and resolutions kept while Postgres is down; past this the oldest are dropped. */
+export const MAX_PENDING_INCIDENT_EVENTS = 10_000;
+
+const sameFacts = (i: TrackedIncident, f: IncidentFacts) =>
   i.cause === f.cause.slice(0, 500) && i.status === f.status && JSON.stringify(i.dependencies) === JSON.stringify(f.dependencies);
 
 /** Dependencies already recorded, then the new ones, without repeats. */
@@ -29,7 +39,13 @@ const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a,
 
 export class IncidentTracker {
   private readonly streaks = new Map<string, { count: number; firstAt: Date; dependencies: string[] }>();
-  private readonly open = new Map<string, Incident>();
+  private readonly open = new Map<string, TrackedIncident>();
+  private pending: Array<IncidentEvent & { incident: TrackedIncident }> = [];
+  private flushing: Promise<void> | undefined;
+  /** How many events ever left the front of `pending` by being dropped (keeps a flush's bookkeeping right). */
+  private shifted = 0;
+  /** Events dropped because the buffer was full (the database was down too long). */
+  dropped = 0;
 
   constructor(private readonly threshold: number) {}
 
@@ -38,7 +54,7 @@ export class IncidentTracker {
     for (const i of await openIncidents(db)) this.open.set(i.service, i);
   }
 
-  openIncident(service: string): Incident | undefined {
+  openIncident(service: string): TrackedIncident | undefined {
     return this.open.get(service);
   }
 
@@ -46,33 +62,41 @@ export class IncidentTracker {
     return this.open.size;
   }
 
+  /** Openings, changes and resolutions not yet written to Postgres. */
+  get unwritten(): number {
+    return this.pending.length;
+  }
+
   async acknowledge(db: Kysely<Database>, id: string, by: string, at: Date): Promise<Incident | undefined> {
     const i = await acknowledgeIncident(db, id, by, at);
-    if (i && i.resolved_at === null && this.open.has(i.service)) this.open.set(i.service, i);
+    const open = i ? this.open.get(i.service) : undefined;
+    if (i && open && open.id === String(i.id)) {
+      open.acknowledged_at = i.acknowledged_at;
+      open.acknowledged_by = i.acknowledged_by;
+    }
     return i;
   }
 
-  async observe(db: Kysely<Database>, signals: readonly HealthSignal[]): Promise<IncidentChanges> {
+  observe(signals: readonly HealthSignal[]): IncidentChanges {
     const changes: IncidentChanges = { opened: [], updated: [], resolved: [] };
     for (const s of signals) {
       const incident = this.open.get(s.service);
       if (!s.failure) {
         this.streaks.delete(s.service);
         if (incident) {
-          const resolved = await resolveIncident(db, incident.id, s.at);
+          incident.resolved_at = s.at;
           this.open.delete(s.service);
-          if (resolved) changes.resolved.push(resolved);
+          this.queue({ kind: 'resolve', service: s.service, at: s.at, incident });
+          changes.resolved.push(incident);
         }
         continue;
       }
       if (incident) {
-        const facts = { status: s.failure.status, cause: s.failure.cause, dependencies: union(incident.dependencies, s.failure.dependencies) };
+        const facts = { status: s.failure.status, cause: s.failure.cause.slice(0, 500), dependencies: union(incident.dependencies, s.failure.dependencies) };
         if (sameFacts(incident, facts)) continue;
-        const updated = await updateIncident(db, incident.id, facts);
-        if (updated) {
-          this.open.set(s.service, updated);
-          changes.updated.push(updated);
-        }
+        Object.assign(incident, facts);
+        this.queue({ kind: 'update', service: s.service, ...facts, incident });
+        changes.updated.push(incident);
         continue;
       }
       if (s.silenced) {
@@ -84,12 +108,44 @@ export class IncidentTracker {
       streak.dependencies = union(streak.dependencies, s.failure.dependencies);
       this.streaks.set(s.service, streak);
       if (streak.count >= this.threshold) {
-        const opened = await insertIncident(db, { service: s.service, openedAt: streak.firstAt, status: s.failure.status, cause: s.failure.cause, dependencies: streak.dependencies });
+        const facts = { status: s.failure.status, cause: s.failure.cause.slice(0, 500), dependencies: streak.dependencies };
+        const opened: TrackedIncident = { id: null, service: s.service, dependency: null, opened_at: streak.firstAt, resolved_at: null, acknowledged_at: null, acknowledged_by: null, ...facts };
         this.streaks.delete(s.service);
         this.open.set(s.service, opened);
+        this.queue({ kind: 'open', service: s.service, at: streak.firstAt, ...facts, incident: opened });
         changes.opened.push(opened);
       }
     }
     return changes;
+  }
+
+  private queue(event: IncidentEvent & { incident: TrackedIncident }): void {
+    this.pending.push(event);
+    const over = this.pending.length - MAX_PENDING_INCIDENT_EVENTS;
+    if (over > 0) {
+      this.pending.splice(0, over);
+      this.dropped += over;
+      this.shifted += over;
+    }
+  }
+
+  /** Writes queued events in order; on failure they stay queued and the error is thrown. */
+  flush(db: Kysely<Database>): Promise<void> {
+    this.flushing ??= (async () => {
+      while (this.pending.length > 0) {
+        const batch = this.pending.slice();
+        const shiftedBefore = this.shifted;
+        const ids = await writeIncidentEvents(db, batch);
+        batch.forEach((e, i) => {
+          const id = ids[i];
+          if (e.kind === 'open' && id) e.incident.id = id;
+        });
+        // Events dropped meanwhile came off the front of this very batch.
+        this.pending.splice(0, Math.max(0, batch.length - (this.shifted - shiftedBefore)));
+      }
+    })().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
   }
 }

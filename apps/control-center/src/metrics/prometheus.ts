@@ -1,5 +1,6 @@
 // The control center's own Prometheus gauges, registered on the service's registry.
-import { Gauge, type ServiceMetrics } from '@factory/base-server';
+import { Counter, Gauge, type ServiceMetrics } from '@factory/base-server';
+import type { HealthCollector } from '../health/collector.js';
 import type { ServicePoll } from '../health/types.js';
 
 export interface FactoryGauges {
@@ -38,4 +39,36 @@ export function createFactoryGauges(metrics: ServiceMetrics): FactoryGauges {
       if (mttrSeconds !== null) mttr.set(mttrSeconds);
     },
   };
+}
+
+/** Read at scrape time from the collector's fields, so a stuck sweep cannot hold them back. */
+export function registerCollectorMetrics(metrics: ServiceMetrics, collector: HealthCollector): void {
+  const registers = [metrics.registry];
+  new Gauge({
+    name: 'factory_last_sweep_age_seconds',
+    help: 'Seconds since the last completed sweep (since the poller started, before the first one)',
+    registers,
+    collect() {
+      this.set(collector.scheduled ? collector.watchdog.ageSeconds() : 0);
+    },
+  });
+  new Gauge({
+    name: 'factory_unwritten_observations',
+    help: 'Sweep results held in memory because Postgres has not taken them yet',
+    registers,
+    collect() {
+      this.set(collector.backlog.observations);
+    },
+  });
+  let reported = 0;
+  new Counter({
+    name: 'factory_dropped_observations_total',
+    help: 'Sweep results dropped because Postgres was down longer than the buffer holds (POLL_BUFFER_OBSERVATIONS)',
+    registers,
+    collect() {
+      const now = collector.droppedObservations + collector.tracker.dropped;
+      if (now > reported) this.inc(now - reported);
+      reported = now;
+    },
+  });
 }

@@ -1,6 +1,7 @@
 // Read-only view of the memory compression queue (BullMQ): job counts and the age of the oldest waiting job.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { withDeadline } from '@factory/base-server';
 
 export interface QueueView {
   configured: boolean;
@@ -22,6 +23,7 @@ export class MemoryQueueMonitor {
     private readonly name: string,
     prefix: string,
     connection: Redis | undefined,
+    private readonly timeoutMs = 2_000,
   ) {
     this.queue = connection ? new Queue(name, { connection, prefix }) : undefined;
     this.view = { configured: !!connection, queue: name, checkedAt: null, waiting: null, active: null, delayed: null, failed: null, oldestWaitingAgeSeconds: null, error: connection ? 'not checked yet' : 'REDIS_URL is not set' };
@@ -32,12 +34,21 @@ export class MemoryQueueMonitor {
     return this.view;
   }
 
+  /** Bounded by `timeoutMs`: a hanging Redis makes the view an error, never a wait. */
   async refresh(now: Date = new Date()): Promise<QueueView> {
-    if (!this.queue) return this.view;
+    const queue = this.queue;
+    if (!queue) return this.view;
     try {
-      const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
-      // Waiting jobs are pushed on the left: the oldest is the last one, read ascending from the end.
-      const [oldest] = await this.queue.getJobs(['waiting'], 0, 0, true);
+      const [counts, oldest] = await withDeadline(
+        this.timeoutMs,
+        async () => {
+          const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+          // Waiting jobs are pushed on the left: the oldest is the last one, read ascending from the end.
+          const [o] = await queue.getJobs(['waiting'], 0, 0, true);
+          return [c, o] as const;
+        },
+        { message: `Redis did not answer within ${this.timeoutMs} ms` },
+      );
       this.view = {
         configured: true,
         queue: this.name,

@@ -1,6 +1,6 @@
 // deploy-mcp as an MCP client of observability-mcp: asks `check_alarms` whether guard alarms are firing.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { fetchWithOwnSignal, z } from '@factory/base-server';
+import { fetchWithOwnSignal, withDeadline, z } from '@factory/base-server';
 
 /** The structuredContent contract of observability-mcp's `check_alarms`. */
 export const checkAlarmsResultSchema = z.object({
@@ -64,9 +64,17 @@ export function createObservabilityClient(options: { url: string; apiKey?: strin
     await stale?.then((c) => c.close()).catch(() => undefined);
   };
 
-  async function callOnce(args: Record<string, unknown>, signal?: AbortSignal) {
-    const client = await connect(signal);
-    return client.callTool({ name: 'check_alarms', arguments: args }, { timeout: options.timeoutMs, ...(signal ? { signal } : {}) });
+  // Bounded by withDeadline as well as the SDK's own request timeout: a peer that accepts the
+  // connection and never answers ends the call on time.
+  function callOnce(args: Record<string, unknown>, signal?: AbortSignal) {
+    return withDeadline(
+      options.timeoutMs,
+      async (bounded) => {
+        const client = await connect(bounded);
+        return client.callTool({ name: 'check_alarms', arguments: args }, { timeout: options.timeoutMs, signal: bounded });
+      },
+      { signal, message: `observability-mcp did not answer within ${options.timeoutMs} ms` },
+    );
   }
 
   return {

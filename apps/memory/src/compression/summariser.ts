@@ -2,6 +2,7 @@
 // Ollama, vLLM, llama.cpp, LM Studio); `extractive` is a deterministic offline summariser used when no LLM
 // is configured, so the whole system works with nothing external.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DeadlineExceeded, withDeadline } from '@factory/base-server';
 import type { Role } from '../db/schema.js';
 import { estimateTokens } from '../turns/tokens.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
@@ -135,17 +136,21 @@ export function createOpenAiCompatibleSummariser(options: OpenAiCompatibleOption
         },
       ],
     };
-    const timeout = AbortSignal.timeout(options.timeoutMs);
     let res: Response;
     try {
-      res = await doFetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
-        body: JSON.stringify(body),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
+      res = await withDeadline(
+        options.timeoutMs,
+        (bounded) =>
+          doFetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
+            body: JSON.stringify(body),
+            signal: bounded,
+          }),
+        { signal },
+      );
     } catch (err) {
-      if (timeout.aborted) throw new LlmError(`LLM did not answer within ${options.timeoutMs} ms`, 'timeout', true, { cause: err });
+      if (err instanceof DeadlineExceeded) throw new LlmError(`LLM did not answer within ${options.timeoutMs} ms`, 'timeout', true, { cause: err });
       throw new LlmError(`LLM request failed: ${err instanceof Error ? err.message : String(err)}`, 'network', true, { cause: err });
     }
     if (!res.ok) {
