@@ -19,6 +19,16 @@ export const echoTool = defineTool({
   handler: async ({ message }, ctx) => ({ echoed: message, caller: ctx.principal.keyName }),
 });
 
+export const lyingTool = defineTool({
+  name: 'lie',
+  title: 'Lie',
+  description: 'Returns output that does not match its schema.',
+  inputSchema: z.object({}),
+  outputSchema: z.object({ count: z.number() }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handler: async () => ({ count: 'many' }) as unknown as { count: number },
+});
+
 export const failingTool = defineTool({
   name: 'explode',
   title: 'Explode',

@@ -4,17 +4,8 @@
 // byte-equal (status, content type, body), and the fast path must really have answered the plain calls.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { defineTool, z } from '../src/index.js';
-import { makeService, request, auth, echoTool, failingTool } from './helpers.js';
+import { lyingTool, makeService, request, auth, echoTool, failingTool } from './helpers.js';
 
-const lyingTool = defineTool({
-  name: 'lie',
-  title: 'Lie',
-  description: 'Returns output that does not match its schema.',
-  inputSchema: z.object({}),
-  outputSchema: z.object({ count: z.number() }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  handler: async () => ({ count: 'many' }) as unknown as { count: number },
-});
 const nullableTool = defineTool({
   name: 'maybe',
   title: 'Maybe',

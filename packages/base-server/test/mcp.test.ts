@@ -5,7 +5,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { defineTool, z } from '../src/index.js';
-import { makeService, KEY, request, auth, echoTool, failingTool } from './helpers.js';
+import { lyingTool, makeService, KEY, request, auth, echoTool, failingTool } from './helpers.js';
 
 const exporter = new InMemorySpanExporter();
 trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
@@ -26,15 +26,6 @@ const slowTool = defineTool({
   },
 });
 
-const lyingTool = defineTool({
-  name: 'lie',
-  title: 'Lie',
-  description: 'Returns output that does not match its schema.',
-  inputSchema: z.object({}),
-  outputSchema: z.object({ count: z.number() }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  handler: async () => ({ count: 'many' }) as unknown as { count: number },
-});
 
 // Its result is self-describing: tools/list leaves the output schema out, calls still validate against it.
 const unlistedSchemaTool = defineTool({
