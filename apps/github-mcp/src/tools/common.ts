@@ -139,6 +139,23 @@ export const pageOutput = {
   has_more: z.boolean().describe('True when a next page exists: call again with page + 1'),
 };
 
+const searchQuery = (description: string) => z.string().min(1).max(256).describe(description);
+
+/** The arguments of a GitHub search tool: the query in GitHub search syntax and the page. */
+export function searchArguments(queryDescription: string) {
+  return z.object({ query: searchQuery(queryDescription), ...pagination });
+}
+
+/** The same, with the sort keys GitHub offers for that search and their order. */
+export function sortedSearchArguments<const S extends readonly [string, ...string[]]>(queryDescription: string, sorts: S) {
+  return z.object({ query: searchQuery(queryDescription), sort: z.enum(sorts).optional().describe('Default: best match'), order: z.enum(['asc', 'desc']).default('desc'), ...pagination });
+}
+
+/** The answer of a GitHub search: the total, whether GitHub cut the search short, the items, the page. */
+export function searchResult<T extends z.ZodType>(item: T) {
+  return z.object({ total_count: z.number(), incomplete_results: z.boolean(), items: z.array(item), ...pageOutput });
+}
+
 /** Pagination facts from a list response's Link header. */
 export function pageInfo(args: { page: number; per_page: number }, headers: { link?: string | undefined }) {
   return { page: args.page, per_page: args.per_page, has_more: /rel="next"/.test(headers.link ?? '') };

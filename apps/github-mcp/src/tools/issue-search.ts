@@ -1,7 +1,7 @@
 // search_issues and search_pull_requests: GitHub's one issue search, narrowed to one kind each.
 import { z } from '@factory/base-server';
 import type { Toolset } from '../config.js';
-import { READ, githubTool, login, pageInfo, pageOutput, pagination, userOut, type GithubTool, type ToolDeps } from './common.js';
+import { READ, githubTool, login, pageInfo, searchResult, sortedSearchArguments, userOut, type GithubTool, type ToolDeps } from './common.js';
 
 const KIND_QUALIFIER = /(^|\s)(is|type):(issue|pr|pull-request)\b/i;
 
@@ -14,29 +14,19 @@ export function issueSearchTool({ octokit }: ToolDeps, toolset: Toolset, kind: '
       `Searches ${what} across GitHub with GitHub search syntax (is:${kind} is added unless the query names a kind), e.g. ` +
       (kind === 'issue' ? '"repo:octo/app is:open label:bug crash".' : '"repo:octo/app is:open review-requested:@me" or "author:octocat is:merged".') +
       ' Paginated (at most 1000 results).',
-    inputSchema: z.object({
-      query: z.string().min(1).max(256).describe('GitHub search query'),
-      sort: z.enum(['comments', 'reactions', 'created', 'updated']).optional().describe('Default: best match'),
-      order: z.enum(['asc', 'desc']).default('desc'),
-      ...pagination,
-    }),
-    outputSchema: z.object({
-      total_count: z.number(),
-      incomplete_results: z.boolean(),
-      items: z.array(
-        z.object({
-          repository: z.string(),
-          number: z.number(),
-          title: z.string(),
-          state: z.string(),
-          is_pull_request: z.boolean(),
-          user: userOut,
-          updated_at: z.string(),
-          html_url: z.string(),
-        }),
-      ),
-      ...pageOutput,
-    }),
+    inputSchema: sortedSearchArguments('GitHub search query', ['comments', 'reactions', 'created', 'updated']),
+    outputSchema: searchResult(
+      z.object({
+        repository: z.string(),
+        number: z.number(),
+        title: z.string(),
+        state: z.string(),
+        is_pull_request: z.boolean(),
+        user: userOut,
+        updated_at: z.string(),
+        html_url: z.string(),
+      }),
+    ),
     annotations: READ,
     handler: async (args) => {
       const { data, headers } = await octokit.rest.search.issuesAndPullRequests({

@@ -1,6 +1,6 @@
 // search toolset: code and repositories across GitHub; and commit search, which the repos toolset carries.
 import { z } from '@factory/base-server';
-import { READ, clip, githubTool, login, pageInfo, pageOutput, pagination, type GithubTool, type ToolDeps } from './common.js';
+import { READ, clip, githubTool, login, pageInfo, pageOutput, searchArguments, searchResult, sortedSearchArguments, type GithubTool, type ToolDeps } from './common.js';
 
 export function searchTools({ octokit }: ToolDeps): GithubTool[] {
   return [
@@ -9,13 +9,8 @@ export function searchTools({ octokit }: ToolDeps): GithubTool[] {
       title: 'Search code',
       description:
         'Searches file contents on the default branches of GitHub repositories with GitHub code search syntax, e.g. "createServer repo:octo/app language:ts" or "TODO path:src org:octo". Returns matching files with short matched fragments. Paginated.',
-      inputSchema: z.object({ query: z.string().min(1).max(256).describe('GitHub code search query'), ...pagination }),
-      outputSchema: z.object({
-        total_count: z.number(),
-        incomplete_results: z.boolean(),
-        items: z.array(z.object({ repository: z.string(), path: z.string(), sha: z.string(), html_url: z.string(), fragments: z.array(z.string()) })),
-        ...pageOutput,
-      }),
+      inputSchema: searchArguments('GitHub code search query'),
+      outputSchema: searchResult(z.object({ repository: z.string(), path: z.string(), sha: z.string(), html_url: z.string(), fragments: z.array(z.string()) })),
       annotations: READ,
       handler: async (args) => {
         const { data, headers } = await octokit.rest.search.code({
@@ -43,12 +38,7 @@ export function searchTools({ octokit }: ToolDeps): GithubTool[] {
       name: 'search_commits',
       title: 'Search commits',
       description: 'Finds commits on default branches with GitHub commit search syntax, e.g. "repo:octo/app fix login" or "author:octocat committer-date:>2026-01-01". Paginated.',
-      inputSchema: z.object({
-        query: z.string().min(1).max(256).describe('GitHub commit search query'),
-        sort: z.enum(['author-date', 'committer-date']).optional().describe('Default: best match'),
-        order: z.enum(['asc', 'desc']).default('desc'),
-        ...pagination,
-      }),
+      inputSchema: sortedSearchArguments('GitHub commit search query', ['author-date', 'committer-date']),
       outputSchema: z.object({
         total_count: z.number(),
         items: z.array(z.object({ repository: z.string(), sha: z.string(), message: z.string(), author: z.string().nullable(), date: z.string().nullable(), html_url: z.string() })),
@@ -76,28 +66,18 @@ export function searchTools({ octokit }: ToolDeps): GithubTool[] {
       name: 'search_repositories',
       title: 'Search repositories',
       description: 'Finds repositories with GitHub search syntax, e.g. "mcp server language:typescript stars:>100" or "org:octo topic:cli". Paginated.',
-      inputSchema: z.object({
-        query: z.string().min(1).max(256).describe('GitHub repository search query'),
-        sort: z.enum(['stars', 'forks', 'help-wanted-issues', 'updated']).optional().describe('Default: best match'),
-        order: z.enum(['asc', 'desc']).default('desc'),
-        ...pagination,
-      }),
-      outputSchema: z.object({
-        total_count: z.number(),
-        incomplete_results: z.boolean(),
-        items: z.array(
-          z.object({
-            full_name: z.string(),
-            description: z.string().nullable(),
-            language: z.string().nullable(),
-            stargazers_count: z.number(),
-            archived: z.boolean(),
-            updated_at: z.string(),
-            html_url: z.string(),
-          }),
-        ),
-        ...pageOutput,
-      }),
+      inputSchema: sortedSearchArguments('GitHub repository search query', ['stars', 'forks', 'help-wanted-issues', 'updated']),
+      outputSchema: searchResult(
+        z.object({
+          full_name: z.string(),
+          description: z.string().nullable(),
+          language: z.string().nullable(),
+          stargazers_count: z.number(),
+          archived: z.boolean(),
+          updated_at: z.string(),
+          html_url: z.string(),
+        }),
+      ),
       annotations: READ,
       handler: async (args) => {
         const { data, headers } = await octokit.rest.search.repos({

@@ -1,6 +1,6 @@
 // users toolset: finding people and the teams they work in (for reviewers, assignees, mentions).
 import { z } from '@factory/base-server';
-import { READ, githubTool, owner, pageInfo, pageOutput, pagination, type GithubTool, type ToolDeps } from './common.js';
+import { READ, githubTool, owner, pageInfo, pageOutput, pagination, searchArguments, type GithubTool, type ToolDeps } from './common.js';
 
 const teamSlug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, 'a team slug such as "platform-team"').describe('Team slug, e.g. "platform-team"');
 
@@ -10,7 +10,7 @@ export function userTools({ octokit }: ToolDeps): GithubTool[] {
       name: 'search_users',
       title: 'Search users',
       description: 'Finds GitHub users and organizations with GitHub search syntax, e.g. "jane in:name" or "location:berlin language:go". Paginated.',
-      inputSchema: z.object({ query: z.string().min(1).max(256).describe('GitHub user search query'), ...pagination }),
+      inputSchema: searchArguments('GitHub user search query'),
       outputSchema: z.object({ total_count: z.number(), items: z.array(z.object({ login: z.string(), type: z.string(), html_url: z.string() })), ...pageOutput }),
       annotations: READ,
       handler: async (args) => {
