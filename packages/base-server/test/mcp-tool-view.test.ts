@@ -83,12 +83,27 @@ describe('a tool view over stdio', () => {
   });
 });
 
-describe('a tool view is refused where it cannot be kept', () => {
+describe('a tool view with scopes and where it cannot be kept', () => {
   it('does not serve HTTP: another replica would show the caller other tools', async () => {
     const v = view();
     const { service } = makeService({ tools: [echoTool, revealTool(v)], toolView: v });
     await expect(service.start()).rejects.toThrow(ConfigError);
     await expect(makeService({ tools: [echoTool, revealTool(v)], toolView: v }).service.start()).rejects.toThrow(/served over stdio only/);
+  });
+
+  it('lists and calls a tool only when the view shows it and the caller holds its scope', async () => {
+    const logger = createLogger({ service: 't', version: '1', level: 'silent' });
+    const v = new ToolView(['reveal']);
+    const registry = new ToolRegistry({ name: 'test-mcp', version: '1' }, [echoTool, revealTool(v)], logger, undefined, { view: v });
+    const reader = { keyName: 'reader', authenticated: true, scopes: ['test:read'] };
+    const ctx = { principal: reader, requestId: 'r', logger, signal: new AbortController().signal, progress: async () => {} };
+    expect(registry.listFor(reader).tools.map((t) => t.name)).toEqual([]); // reveal needs test:write
+    expect((await registry.call('echo', { message: 'x' }, ctx)).isError).toBe(true);
+    v.show(['echo']);
+    expect(registry.listFor(reader).tools.map((t) => t.name)).toEqual(['echo']);
+    expect(registry.listFor({ keyName: 'all', authenticated: true }).tools.map((t) => t.name)).toEqual(['echo', 'reveal']);
+    expect(registry.missingScope('reveal', reader)).toBe('test:write');
+    expect((await registry.call('echo', { message: 'x' }, ctx)).structuredContent).toEqual({ echoed: 'x', caller: 'reader' });
   });
 
   it('names the tools a view holds that the registry does not have', () => {
