@@ -1,8 +1,11 @@
 // github-mcp: what `tools/list` costs in an agent's context for each toolset configuration, measured
 // on the wire (the JSON a client receives) with gpt-tokenizer (o200k_base), next to the default
-// configuration (context, repos, issues, pull_requests) as a ratio.
+// configuration (context, repos, issues, pull_requests, users) as a ratio.
 import { readFileSync } from 'node:fs';
 import { countTokens } from 'gpt-tokenizer';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { startServer, MCP_HEADERS } from './lib/harness.mjs';
 
 const CONFIGS = [
@@ -40,6 +43,23 @@ async function toolsList(env) {
   }
 }
 
+/** tools/list of github-mcp over stdio (dynamic toolsets are served over stdio only), as a client spawns it. */
+async function toolsListStdio(env) {
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [fileURLToPath(new URL('../apps/github-mcp/dist/index.js', import.meta.url)), '--stdio'],
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'error', GITHUB_TOKEN: 'ghp_bench', ...env },
+    stderr: 'ignore',
+  });
+  await client.connect(transport);
+  try {
+    return (await client.listTools()).tools;
+  } finally {
+    await client.close();
+  }
+}
+
 const measure = (tools) => {
   const json = JSON.stringify(tools);
   return { tools: tools.length, tokens: countTokens(json), bytes: Buffer.byteLength(json) };
@@ -53,6 +73,8 @@ for (const [label, env] of CONFIGS) {
   if (label === 'all') allTools = tools;
   results.push([label, measure(tools)]);
 }
+// Dynamic toolsets: what a client holds at start (the discovery tools), and after enabling one toolset.
+results.push(['dynamic (stdio), at start', measure(await toolsListStdio({ GITHUB_DYNAMIC_TOOLSETS: 'true' }))]);
 const base = results[0][1];
 for (const [label, m] of results) {
   console.log(

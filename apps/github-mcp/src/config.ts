@@ -50,6 +50,8 @@ export const githubConfigSchema = z
     GITHUB_TOOLS_ALLOW: envList([]),
     GITHUB_TOOLS_DENY: envList([]),
     GITHUB_READ_ONLY: envBoolean(false),
+    /** Start with the discovery tools only and enable toolsets on the model's request (stdio only). */
+    GITHUB_DYNAMIC_TOOLSETS: envBoolean(false),
     /** Retries for idempotent requests (GET, HEAD, PUT, DELETE) after 5xx/network errors; POST/PATCH are never retried. */
     GITHUB_MAX_RETRIES: envInt(2, 0, 5),
     /** A read that hits a rate limit waits and retries once when the limit resets within this many seconds. */

@@ -2,7 +2,7 @@
 // answered at the boundary by nock (only loopback traffic reaches the network).
 import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
 import nock from 'nock';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, InMemoryTransport, StreamableHTTPClientTransport, type Tool } from '@modelcontextprotocol/client';
 import { createLogger } from '@factory/base-server';
 import { captureLogs } from '@factory/base-server/testing';
 import { parseGithubConfig } from '../src/config.js';
@@ -58,6 +58,57 @@ export async function startGithub(env: Record<string, string> = {}, deps: Github
     client,
     url,
     logs,
+    async close() {
+      await client.close();
+      await service.stop();
+    },
+  };
+}
+
+export interface StdioHarness extends Omit<Harness, 'url'> {
+  /** Every tool list the client fetched because the server announced notifications/tools/list_changed. */
+  changes: Tool[][];
+  /** Resolves on the next announced change (after the client has re-listed). */
+  nextChange(): Promise<Tool[]>;
+}
+
+/**
+ * github-mcp served over stdio in-process: base-server's serveStdio (the SDK's stdio entry) on one end
+ * of an in-memory transport pair, a real SDK client on the other, so nock still answers GitHub.
+ * `era: 'modern'` makes the client negotiate 2026-07-28 (server/discover, subscriptions/listen).
+ */
+export async function startGithubStdio(env: Record<string, string> = {}, era: 'legacy' | 'modern' = 'legacy'): Promise<StdioHarness> {
+  const logs = captureLogs();
+  const config = testConfig(env);
+  const logger = createLogger({ service: 'github-mcp', version: 'test', level: config.LOG_LEVEL, destination: logs.stream });
+  const service = createGithubService(config, { logger, stdio: true });
+  const changes: Tool[][] = [];
+  let waiting: ((tools: Tool[]) => void) | undefined;
+  const client = new Client(
+    { name: 'github-mcp-stdio-test', version: '1.0.0' },
+    {
+      ...(era === 'modern' ? { versionNegotiation: { mode: 'auto' as const } } : {}),
+      listChanged: {
+        tools: {
+          debounceMs: 0,
+          onChanged: (err, tools) => {
+            if (err || !tools) return;
+            changes.push(tools);
+            waiting?.(tools);
+          },
+        },
+      },
+    },
+  );
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await service.serveStdio(serverSide);
+  await client.connect(clientSide);
+  return {
+    service,
+    client,
+    logs,
+    changes,
+    nextChange: () => new Promise((resolve) => (waiting = resolve)),
     async close() {
       await client.close();
       await service.stop();

@@ -49,6 +49,7 @@ export {
   type RequiredAnnotations,
   type CallToolResult,
 } from './mcp.js';
+export { ToolView } from './tool-view.js';
 export { RestApi, Reply, reply, type RouteSpec, type ApiRequest } from './rest.js';
 export { ShutdownRegistry, type Closer } from './lifecycle.js';
 export type { Principal } from './security.js';

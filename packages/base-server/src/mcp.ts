@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { trace, SpanStatusCode } from '@opentelemetry/api';
-import { Server, createMcpHandler, type AuthInfo, type CallToolResult, type ListToolsResult, type McpHttpHandler, type ToolAnnotations } from '@modelcontextprotocol/server';
+import { Server, createMcpHandler, type AuthInfo, type Transport, type CallToolResult, type ListToolsResult, type McpHttpHandler, type ToolAnnotations } from '@modelcontextprotocol/server';
 import { serveStdio as sdkServeStdio, type StdioServerHandle } from '@modelcontextprotocol/server/stdio';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { toNodeHandler, type NodeMcpRequestHandler } from '@modelcontextprotocol/node';
@@ -19,6 +19,7 @@ import type { Principal } from './security.js';
 import { SCOPE_TOKEN } from './config.js';
 import { compositeKey } from './keys.js';
 import { defaultScope, principalAllows, scopePrefixOf } from './scopes.js';
+import type { ToolView } from './tool-view.js';
 
 export type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
 
@@ -137,6 +138,12 @@ export interface ToolRegistryOptions {
   scopePrefix?: string;
   /** Callers may hold scopes (OAuth, scoped keys), so tools/list differs per caller and is cached `private`. */
   perCallerLists?: boolean;
+  /**
+   * The tools clients see, when that changes at run time (stdio only, see ToolView): tools/list and
+   * tools/call then serve only the view's tools, the servers advertise `tools.listChanged` and send
+   * `notifications/tools/list_changed` when the view changes, and tools/list is not cacheable.
+   */
+  view?: ToolView;
 }
 
 /** The per-process, shareable part of an MCP server: tool table, tools/list answer, validators. */
@@ -148,6 +155,7 @@ export class ToolRegistry {
   /** tools/list answers per distinct scope set (few: one per kind of key or token). */
   private readonly lists = new Map<string, ListToolsResult>();
   private readonly perCallerLists: boolean;
+  readonly view: ToolView | undefined;
   private readonly tracer = trace.getTracer('@factory/base-server');
   private readonly jsonSchemaValidator = new AjvJsonSchemaValidator();
   private readonly series = new Map<string, { calls: { inc(): void }; duration: { observe(v: number): void } }>();
@@ -172,6 +180,9 @@ export class ToolRegistry {
     this.tools = map;
     this.scopes = scopes;
     this.perCallerLists = options.perCallerLists ?? false;
+    this.view = options.view;
+    const unknown = this.view?.names().filter((n) => !map.has(n)) ?? [];
+    if (unknown.length > 0) throw new Error(`the tool view names unknown tools: ${unknown.join(', ')}`);
     // Labelled metric children resolved once per tool and outcome (label hashing is per-call cost).
     if (metrics) {
       for (const t of tools) {
@@ -195,8 +206,18 @@ export class ToolRegistry {
     };
   }
 
-  /** The tools/list answer for a caller: only the tools its scopes allow (all of them without a scope list). */
+  /** Whether clients can see and call `name` now (a registered tool, in the view if there is one). */
+  serves(name: string): boolean {
+    return this.tools.has(name) && (this.view === undefined || this.view.has(name));
+  }
+
+  /** The tools/list answer for a caller: only the tools its scopes allow (all of them without a scope list) and the view shows. */
   listFor(principal: Principal): ListToolsResult {
+    if (this.view) {
+      const view = this.view;
+      // Built per call: the view changes, and lists with a view are small and served over stdio only.
+      return { tools: this.listResult.tools.filter((t) => view.has(t.name) && principalAllows(principal, this.scopes.get(t.name) ?? '')) };
+    }
     const granted = principal.scopes;
     if (granted === undefined) return this.listResult;
     const key = compositeKey(...[...new Set(granted)].sort());
@@ -222,7 +243,7 @@ export class ToolRegistry {
 
   /** Runs one tool call: validation, handler, output check, metrics, span. Never throws. */
   async call(name: string, args: unknown, ctx: ToolContext): Promise<CallToolResult> {
-    const tool = this.tools.get(name);
+    const tool = this.serves(name) ? this.tools.get(name) : undefined;
     if (!tool) {
       return errorResult(`Unknown tool "${name}". Call tools/list to see the available tools.`);
     }
@@ -277,15 +298,29 @@ export class ToolRegistry {
     const server = new Server(
       { name: this.info.name, version: this.info.version },
       {
-        capabilities: { tools: { listChanged: false } },
+        capabilities: { tools: { listChanged: this.view !== undefined } },
         jsonSchemaValidator: this.jsonSchemaValidator,
-        // The tool list changes only with a deploy (2026-07-28 caching hints); it is the same for every
-        // caller unless callers hold scopes, and then only the caller may reuse its own.
-        cacheHints: { 'tools/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: this.perCallerLists ? 'private' : 'public' } },
+        // Without a view the tool list changes only with a deploy (2026-07-28 caching hints); it is the
+        // same for every caller unless callers hold scopes, and then only the caller may reuse its own.
+        // With a view it changes on request: not cacheable, so a client that does not listen for
+        // list_changed still sees the new tools when it lists again.
+        cacheHints: {
+          'tools/list': this.view
+            ? { ttlMs: 0, cacheScope: 'private' }
+            : { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: this.perCallerLists ? 'private' : 'public' },
+        },
         ...(this.info.instructions ? { instructions: this.info.instructions } : {}),
       },
     );
     server.setRequestHandler('tools/list', () => this.listFor(base.principal));
+    if (this.view) {
+      // 2025 era: a plain notification on the connection. 2026-07-28: the stdio entry delivers it on the
+      // client's subscriptions/listen streams that asked for toolsListChanged, and drops it otherwise.
+      const stop = this.view.onChange(() => {
+        server.sendToolListChanged().catch((err: unknown) => base.logger.debug({ err }, 'tools/list_changed not delivered'));
+      });
+      server.onclose = stop;
+    }
     server.setRequestHandler('tools/call', (request, extra) => {
       const progressToken = extra.mcpReq._meta?.progressToken;
       return this.call(request.params.name, request.params.arguments, {
@@ -354,8 +389,12 @@ export function createMcpEndpoint(registry: ToolRegistry, logger: Logger, option
   return { handle: toNodeHandler(handler, { onerror, maxRequestBodySize: options.maxRequestBodySize }), close: () => handler.close() };
 }
 
-/** Serves the same tools over stdio (both eras): for local MCP clients that spawn the server as a process. */
-export function serveStdio(registry: ToolRegistry, logger: Logger): StdioServerHandle {
+/**
+ * Serves the same tools over stdio (both eras): for local MCP clients that spawn the server as a process.
+ * `transport` replaces the process's stdin/stdout (the SDK's custom-transport option; tests use an
+ * in-memory pair).
+ */
+export function serveStdio(registry: ToolRegistry, logger: Logger, transport?: Transport): StdioServerHandle {
   const ctx: McpRequestContext = { principal: { keyName: 'stdio', authenticated: false }, requestId: 'stdio', logger };
-  return sdkServeStdio(() => registry.createServer(ctx), { onerror: (err) => logger.warn({ err }, 'stdio transport error') });
+  return sdkServeStdio(() => registry.createServer(ctx), { onerror: (err) => logger.warn({ err }, 'stdio transport error'), ...(transport ? { transport } : {}) });
 }

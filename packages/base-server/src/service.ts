@@ -18,6 +18,8 @@ import { createBrowserSessions } from './sessions.js';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { ToolRegistry, authInfoFor, createMcpEndpoint, serveStdio, type AnyTool } from './mcp.js';
 import { answerFastToolCall, fastToolCall } from './mcp-fast-call.js';
+import type { ToolView } from './tool-view.js';
+import type { Transport } from '@modelcontextprotocol/server';
 import { RestApi } from './rest.js';
 import { jsonBody, sendError } from './pipeline.js';
 import { ShutdownRegistry, type Closer } from './lifecycle.js';
@@ -56,6 +58,8 @@ export interface ServiceOptions {
   browserLogin?: boolean;
   /** The prefix of this service's scope names (`deploy` → `deploy:read`, `deploy:write`); default: its name less `-mcp`. */
   scopePrefix?: string;
+  /** Which tools clients see, when that changes at run time: served over stdio only (see ToolView). */
+  toolView?: ToolView;
 }
 
 export type ServiceState = 'created' | 'starting' | 'ready' | 'stopping' | 'stopped';
@@ -70,8 +74,8 @@ export interface Service extends ServiceContext {
   start(): Promise<{ port: number; url: string }>;
   /** Readiness flips to 503, the server stops accepting, in-flight requests finish, closers run. */
   stop(): Promise<boolean>;
-  /** Serves the MCP tools over stdio instead of HTTP. */
-  serveStdio(): Promise<void>;
+  /** Serves the MCP tools over stdio instead of HTTP (`transport` replaces stdin/stdout, for tests). */
+  serveStdio(transport?: Transport): Promise<void>;
   server: HttpServer | undefined;
 }
 
@@ -120,6 +124,7 @@ export function createService(options: ServiceOptions): Service {
     ? new ToolRegistry({ name, version, ...(options.instructions ? { instructions: options.instructions } : {}) }, options.tools, logger, metrics, {
         scopePrefix,
         perCallerLists: scopedCallers,
+        ...(options.toolView ? { view: options.toolView } : {}),
       })
     : undefined;
   const shutdown = new ShutdownRegistry(logger);
@@ -363,6 +368,8 @@ export function createService(options: ServiceOptions): Service {
     },
     async start() {
       if (state !== 'created') throw new Error(`${name} cannot start from state ${state}`);
+      // Any replica may serve any HTTP request: a view held in this process would show a caller different tools per request.
+      if (registry?.view) throw new ConfigError(`${name}: tools that change at run time (a tool view) are served over stdio only, not over HTTP`);
       state = 'starting';
       // Liveness is answered before express: constant work, never a dependency, 200 for as long as the
       // process runs (also while shutting down), and no framework cost on the path probes hit most.
@@ -415,11 +422,11 @@ export function createService(options: ServiceOptions): Service {
       state = 'stopped';
       return ok;
     },
-    async serveStdio() {
+    async serveStdio(transport?: Transport) {
       if (!registry) throw new Error(`${name} has no MCP tools to serve`);
       await options.onStart?.();
       state = 'ready';
-      const stdioServer = serveStdio(registry, logger);
+      const stdioServer = serveStdio(registry, logger, transport);
       shutdown.add({ name: 'mcp-stdio', close: () => stdioServer.close() });
     },
   };

@@ -90,44 +90,50 @@ export const CREATE_OR_CHANGE = { readOnlyHint: false, destructiveHint: true, id
 // resolves: get_issue {"owner":"..","repo":".."} would call GET /issues/1 with the server's token.
 const DOT_SEGMENT = /^\.{1,2}$/;
 
+/**
+ * A string the server checks by `rule` but lists to the model as a plain string. The identifiers below
+ * (logins, repository, branch and file names, SHAs) are copied from GitHub's own answers, so their
+ * character rules would tell the model nothing while costing context in every tool that takes them
+ * (about 35 tokens per owner/repo pair); a value that breaks a rule gets an error naming the rule.
+ */
+export const checkedString = (rule: (s: string) => boolean, message: string) => z.string().refine(rule, message);
+const matches = (pattern: RegExp) => (s: string) => pattern.test(s);
+
 /** A user or organization login: 1-39 letters, digits, "-" (and "_" of enterprise managed users), starting with a letter or digit. */
-export const owner = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,38}$/, 'a GitHub login: 1-39 letters, digits, "-" or "_", starting with a letter or digit')
-  .describe('Owner login');
+export const owner = checkedString(
+  matches(/^[A-Za-z0-9][A-Za-z0-9_-]{0,38}$/),
+  'a GitHub login: 1-39 letters, digits, "-" or "_", starting with a letter or digit',
+).describe('Owner login');
 /** A repository name: 1-100 letters, digits, "-", "_" or ".", never "." or "..". */
-export const repo = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a GitHub repository name: 1-100 letters, digits, "-", "_" or "."')
+export const repo = checkedString(matches(/^[A-Za-z0-9_.-]{1,100}$/), 'a GitHub repository name: 1-100 letters, digits, "-", "_" or "."')
   .refine((r) => !DOT_SEGMENT.test(r), 'a repository name cannot be "." or ".."')
   .describe('Repository name');
-/** A file or directory path inside a repository: no "." or ".." segments. */
-export const filePath = z
-  .string()
-  .max(1000)
+/** A file or directory path inside a repository: at most 1000 characters, no "." or ".." segments. */
+export const filePath = checkedString((p) => p.length <= 1000, 'at most 1000 characters')
   .refine((p) => !p.split('/').some((s) => DOT_SEGMENT.test(s)), 'must not contain "." or ".." segments')
   .describe('Path inside the repository, e.g. "src/index.ts"; "" for the root directory');
 /** A branch, tag or other ref name, by git's check-ref-format rules (so never a dot segment either). */
-export const gitRefName = z
-  .string()
-  .min(1)
-  .max(250)
-  .refine(
-    (b) => !/(\.\.|[\s~^:?*[\\\x7f]|@\{|\/\/|^\/|\/$|\.lock$|\.$|^-|(^|\/)\.)/.test(b) && b !== '@' && ![...b].some((c) => c.charCodeAt(0) < 0x20),
-    'not a valid git branch or tag name',
-  );
+export const gitRefName = checkedString(
+  (b) =>
+    b.length >= 1 &&
+    b.length <= 250 &&
+    !/(\.\.|[\s~^:?*[\\\x7f]|@\{|\/\/|^\/|\/$|\.lock$|\.$|^-|(^|\/)\.)/.test(b) &&
+    b !== '@' &&
+    ![...b].some((c) => c.charCodeAt(0) < 0x20),
+  'not a valid git branch or tag name (1-250 characters, git check-ref-format rules)',
+);
 export const branchName = gitRefName.describe('Branch name without "refs/heads/", e.g. "feature/login"');
 /** A branch, tag or commit SHA. */
 export const gitRef = gitRefName.describe('Branch, tag or commit SHA');
 /** A workflow file name such as "ci.yml". */
-export const workflowFile = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,200}$/, 'a workflow file name such as "ci.yml"')
-  .refine((f) => !DOT_SEGMENT.test(f), 'a workflow file name cannot be "." or ".."');
+export const workflowFile = checkedString(matches(/^[A-Za-z0-9_.-]{1,200}$/), 'a workflow file name such as "ci.yml"').refine(
+  (f) => !DOT_SEGMENT.test(f),
+  'a workflow file name cannot be "." or ".."',
+);
 export const repoArgs = { owner, repo };
 export const issueNumber = z.number().int().positive().describe('Issue number (the #123 shown on GitHub)');
 export const pullNumber = z.number().int().positive().describe('Pull request number');
-export const gitSha = z.string().regex(/^[0-9a-f]{40}$/i, 'a full 40-character commit SHA');
+export const gitSha = checkedString(matches(/^[0-9a-f]{40}$/i), 'a full 40-character commit SHA');
 
 export const pagination = {
   page: z.number().int().min(1).max(1000).default(1).describe('Page number, starting at 1'),

@@ -177,7 +177,7 @@ export function repoTools({ octokit }: ToolDeps): GithubTool[] {
         content: z.string().max(MAX_FILE_BYTES).describe('The complete new file text (UTF-8)'),
         message: z.string().min(1).max(5000).describe('Commit message'),
         branch: branchName.optional().describe('Branch to commit to (default: the default branch)'),
-        sha: z.string().regex(/^[0-9a-f]{40}$/i).optional().describe('Blob sha of the file being replaced; required to update an existing file'),
+        sha: gitSha.optional().describe('Blob sha of the file being replaced; required to update an existing file'),
       }),
       outputSchema: z.object({ path: z.string(), commit_sha: z.string(), content_sha: z.string().nullable(), html_url: z.string().nullable() }),
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },

@@ -1,8 +1,8 @@
 // users toolset: finding people and the teams they work in (for reviewers, assignees, mentions).
 import { z } from '@factory/base-server';
-import { READ, githubTool, owner, pageInfo, pageOutput, pagination, searchArguments, type GithubTool, type ToolDeps } from './common.js';
+import { READ, checkedString, githubTool, owner, pageInfo, pageOutput, pagination, searchArguments, type GithubTool, type ToolDeps } from './common.js';
 
-const teamSlug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, 'a team slug such as "platform-team"').describe('Team slug, e.g. "platform-team"');
+const teamSlug = checkedString((s) => /^[a-z0-9][a-z0-9_-]{0,99}$/.test(s), 'a team slug such as "platform-team"').describe('Team slug, e.g. "platform-team"');
 
 export function userTools({ octokit }: ToolDeps): GithubTool[] {
   return [
