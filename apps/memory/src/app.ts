@@ -69,7 +69,7 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
   const metrics = createMemoryMetrics(serviceMetrics.registry, () => queueRef.current?.counts() ?? Promise.resolve(undefined));
   // The cache has a connection of its own, apart from the queue's (on which BullMQ defines its Lua scripts).
   const cacheRedis = config.REDIS_URL ? createRedis({ url: config.REDIS_URL, role: 'client', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger, name: 'memory-api-cache' }) : undefined;
-  const cache = cacheRedis ? createRedisCache({ redis: cacheRedis, epochs: cacheEpochs(database.db), prefix: config.CACHE_PREFIX, ttlSeconds: config.CACHE_TTL_SECONDS, logger }) : noCache;
+  const cache = cacheRedis ? createRedisCache({ redis: cacheRedis, epochs: cacheEpochs(database), prefix: config.CACHE_PREFIX, ttlSeconds: config.CACHE_TTL_SECONDS, logger }) : noCache;
   const llm = createLlm(config, { metrics, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.summariser ? { summariser: deps.summariser } : {}), ...(redis ? { publishTo: redis } : {}) });
   const queue = redis
     ? createBullmqQueue({ redis, prefix: config.QUEUE_PREFIX, policy: retryPolicy(config), logger })

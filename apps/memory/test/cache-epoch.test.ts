@@ -18,13 +18,13 @@ describe('cache epochs', () => {
   let database: Database<MemoryDatabase>;
   let redis: Redis;
   let cache: MemoryCache;
-  const epochOf = (session: string) => cacheEpochs(database.db)('agent-e', session);
+  const epochOf = (session: string) => cacheEpochs(database)('agent-e', session);
 
   beforeAll(async () => {
     database = await createDatabase<MemoryDatabase>({ url: PG_URL, schema, logger: quietLogger().logger });
     await database.migrate(migrations, MIGRATIONS_APP);
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-    cache = createRedisCache({ redis, epochs: cacheEpochs(database.db), prefix: env.CACHE_PREFIX, ttlSeconds: 60, logger: quietLogger().logger });
+    cache = createRedisCache({ redis, epochs: cacheEpochs(database), prefix: env.CACHE_PREFIX, ttlSeconds: 60, logger: quietLogger().logger });
   });
   afterAll(async () => {
     await redis?.quit();

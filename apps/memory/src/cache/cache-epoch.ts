@@ -12,7 +12,7 @@
 // has been committed since. So after a write is acknowledged, no replica serves an answer from before it
 // — even when the replica that wrote it could not reach Redis. A session with no row (never written, or
 // forgotten) has no epoch and is never cached. Invalidation in Redis only frees memory early.
-import type { Kysely } from 'kysely';
+import type { Database, PreparedStatement } from '@factory/base-server';
 import type { MemoryDatabase } from '../db/schema.js';
 
 /** The SQL expression of a fresh epoch: the current transaction's id (64 bits, never reused). */
@@ -21,14 +21,15 @@ export const NEW_CACHE_EPOCH = 'pg_current_xact_id()::text::bigint';
 /** Reads a session's epoch for the cache (undefined: the session has no row, so nothing is cached). */
 export type CacheEpochs = (agentId: string, sessionId: string) => Promise<string | undefined>;
 
-export function cacheEpochs(db: Kysely<MemoryDatabase>): CacheEpochs {
+/** Runs before every cached read: prepared once per connection. */
+const READ_CACHE_EPOCH: PreparedStatement = {
+  name: 'memory_read_cache_epoch_v1',
+  text: 'select cache_epoch::text as epoch from sessions where agent_id = $1 and session_id = $2',
+};
+
+export function cacheEpochs(database: Pick<Database<MemoryDatabase>, 'prepared'>): CacheEpochs {
   return async (agentId, sessionId) => {
-    const row = await db
-      .selectFrom('sessions')
-      .select('cache_epoch')
-      .where('agent_id', '=', agentId)
-      .where('session_id', '=', sessionId)
-      .executeTakeFirst();
-    return row ? String(row.cache_epoch) : undefined;
+    const [row] = await database.prepared<{ epoch: string }>(READ_CACHE_EPOCH, [agentId, sessionId]);
+    return row?.epoch;
   };
 }
