@@ -17,6 +17,7 @@ import type { MemoryDatabase } from './db/schema.js';
 import { migrations, MIGRATIONS_APP } from './db/migrations.js';
 import { createAgentScope } from './access/agent-scope.js';
 import { createRedisCache, noCache, type MemoryCache } from './cache/memory-cache.js';
+import { cacheEpochs } from './cache/cache-epoch.js';
 import { createLlm } from './compression/llm.js';
 import type { Summariser } from './compression/summariser.js';
 import { createCompressionProcessor } from './compression/compression-processor.js';
@@ -66,10 +67,9 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
   // The queue needs the metrics and the metrics read the queue's counts: tie the knot through a holder.
   const queueRef: { current?: CompressionQueue } = {};
   const metrics = createMemoryMetrics(serviceMetrics.registry, () => queueRef.current?.counts() ?? Promise.resolve(undefined));
-  // The cache has a connection of its own: BullMQ defines its Lua scripts on the queue's connection, and
-  // ioredis copies every defined script onto each MULTI it builds (the cache builds one per invalidation).
+  // The cache has a connection of its own, apart from the queue's (on which BullMQ defines its Lua scripts).
   const cacheRedis = config.REDIS_URL ? createRedis({ url: config.REDIS_URL, role: 'client', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger, name: 'memory-api-cache' }) : undefined;
-  const cache = cacheRedis ? createRedisCache({ redis: cacheRedis, prefix: config.CACHE_PREFIX, ttlSeconds: config.CACHE_TTL_SECONDS, logger }) : noCache;
+  const cache = cacheRedis ? createRedisCache({ redis: cacheRedis, epochs: cacheEpochs(database), prefix: config.CACHE_PREFIX, ttlSeconds: config.CACHE_TTL_SECONDS, logger }) : noCache;
   const llm = createLlm(config, { metrics, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.summariser ? { summariser: deps.summariser } : {}), ...(redis ? { publishTo: redis } : {}) });
   const queue = redis
     ? createBullmqQueue({ redis, prefix: config.QUEUE_PREFIX, policy: retryPolicy(config), logger })

@@ -57,8 +57,12 @@ describe('memory cache: isolation and partitions', () => {
     await waitFor(() => cached(['prod secret']), 'the cache entry of acme:prod');
     // (acme, prod:s1) would have shared the entry `acme:prod:s1` with (acme:prod, s1).
     expect(await recent(KEY_A, 'acme', 'prod:s1')).toEqual([]);
-    await waitFor(() => cached([]), 'the cache entry of acme');
+    expect((await rest(url, KEY_A, 'POST', turnsPath('acme', 'prod:s1'), { role: 'user', content: 'look-alike' })).status).toBe(201);
+    expect(await recent(KEY_A, 'acme', 'prod:s1')).toEqual(['look-alike']);
+    await waitFor(() => cached(['look-alike']), 'the cache entry of acme');
     expect(await recent(KEY_B, 'acme:prod', 's1')).toEqual(['prod secret']);
+    expect(await recent(KEY_A, 'acme', 'prod:s1')).toEqual(['look-alike']);
+    expect(await cached(['prod secret'])).toBe(true);
     // The other way round: alice's session first, then the look-alike of the other agent.
     expect((await rest(url, KEY_A, 'POST', turnsPath('acme', 'x:y'), { role: 'user', content: 'acme turn' })).status).toBe(201);
     expect(await recent(KEY_A, 'acme', 'x:y')).toEqual(['acme turn']);
@@ -81,7 +85,7 @@ describe('memory cache: isolation and partitions', () => {
     proxy.resume();
     // The connection never dropped (no reconnect), yet the answer is never the stale cached one...
     expect(await recent(KEY_B, 'agent-p', session)).toEqual(['before', 'during']);
-    // ...and the cache heals by itself: the missed invalidation is delivered and answers are cached again.
+    // ...and the cache heals by itself: answers are cached (under the new epoch) and served again.
     await waitFor(async () => {
       expect(await recent(KEY_B, 'agent-p', session)).toEqual(['before', 'during']);
       return cached(['before', 'during']);

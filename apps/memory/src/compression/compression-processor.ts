@@ -96,7 +96,7 @@ export function createCompressionProcessor(deps: ProcessorDeps): CompressionProc
       model: summariser.model,
     });
     if (!row) return { outcome: 'skipped', reason: 'the session was forgotten while it was being compressed' };
-    await cache.invalidate(agentId, sessionId);
+    cache.invalidate(agentId, sessionId);
     metrics.compressionDuration.observe({ provider: summariser.provider }, (performance.now() - started) / 1000);
     logger.info({ agentId, sessionId, through: String(last.id), turns: turns.length, inserted }, 'session compressed');
     return {

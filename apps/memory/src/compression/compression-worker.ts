@@ -19,6 +19,7 @@ import type { MemoryConfig } from '../config.js';
 import type { MemoryDatabase } from '../db/schema.js';
 import { migrations, MIGRATIONS_APP } from '../db/migrations.js';
 import { createRedisCache } from '../cache/memory-cache.js';
+import { cacheEpochs } from '../cache/cache-epoch.js';
 import { createMemoryMetrics, type MemoryMetrics } from '../memory-metrics.js';
 import { SERVICE_VERSION } from '../version.js';
 import { createLlm } from './llm.js';
@@ -94,7 +95,7 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
   // The producer side on the worker: job counts for /ready and metrics, and follow-up jobs.
   const producer = createBullmqQueue({ redis: client, prefix: config.QUEUE_PREFIX, policy: retryPolicy(config), logger });
   const metrics = createMemoryMetrics(serviceMetrics.registry, () => producer.counts());
-  const cache = createRedisCache({ redis: client, prefix: config.CACHE_PREFIX, ttlSeconds: config.CACHE_TTL_SECONDS, logger });
+  const cache = createRedisCache({ redis: client, epochs: cacheEpochs(database), prefix: config.CACHE_PREFIX, ttlSeconds: config.CACHE_TTL_SECONDS, logger });
   const llm = createLlm(config, { metrics, logger, publishTo: client, ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.summariser ? { summariser: deps.summariser } : {}) });
   const processor = createCompressionProcessor({
     db: database.db,

@@ -1,5 +1,6 @@
 // Versioned migrations, frozen in time, supplied statically (they work under jest and in bundles).
 import { sql, type Kysely, type Migration } from 'kysely';
+import { addSessionCacheEpoch } from './cache-epoch-migration.js';
 
 const createMemoryTables: Migration = {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -101,4 +102,5 @@ export const migrations: Record<string, Migration> = {
   '20261122000000_create_memory_tables': createMemoryTables,
   '20261201000000_create_idempotency_keys': createIdempotencyKeys,
   '20261215000000_index_turns_agent_recent': indexTurnsByAgentRecency,
+  '20261216100000_add_session_cache_epoch': addSessionCacheEpoch,
 };

@@ -41,6 +41,8 @@ export interface SessionTable {
   token_count: ColumnType<string, number | string, number | string>;
   unsummarised_tokens: ColumnType<string, number | string, number | string>;
   last_turn_id: BigId;
+  /** Id of the transaction that last changed what the session's cached reads return (src/cache/cache-epoch.ts). */
+  cache_epoch: ColumnType<string, never, string>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -101,7 +101,8 @@ export function createMemoryOperations(deps: MemoryOperationsDeps) {
       stored = once.stored;
     }
     metrics.turnsStored.inc(turns.length);
-    await cache.invalidate(agentId, sessionId);
+    // Not awaited: the commit moved the session's cache epoch, so no replica serves an older answer.
+    cache.invalidate(agentId, sessionId);
     await maybeAutoCompress(agentId, sessionId, stored, turns.reduce((n, t) => n + turnTokens(t.content), 0));
     return stored;
   }
@@ -189,7 +190,7 @@ export function createMemoryOperations(deps: MemoryOperationsDeps) {
       const result = await repo.forget(db, agentId, sessionId);
       const sessions = new Set(result.sessions);
       if (sessionId !== undefined) sessions.add(sessionId);
-      for (const s of sessions) await cache.drop(agentId, s);
+      for (const s of sessions) cache.invalidate(agentId, s);
       return {
         agent_id: agentId,
         session_id: sessionId ?? null,

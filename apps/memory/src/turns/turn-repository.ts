@@ -3,6 +3,7 @@
 import { sql, type Kysely } from 'kysely';
 import { compositeKey, type Database, type PreparedStatement } from '@factory/base-server';
 import type { MemoryDatabase, Role, SummaryRow } from '../db/schema.js';
+import { NEW_CACHE_EPOCH } from '../cache/cache-epoch.js';
 import { turnTokens } from './tokens.js';
 
 export type Db = Kysely<MemoryDatabase>;
@@ -49,9 +50,12 @@ export async function storeTurns(db: Prepared, agentId: string, sessionId: strin
   return stored;
 }
 
-/** The write path's one statement, prepared once per connection (it runs for every stored turn). */
+/**
+ * The write path's one statement, prepared once per connection (it runs for every stored turn). It moves
+ * each session to a new cache epoch (a new row gets one by default): see cache/cache-epoch.ts.
+ */
 const STORE_TURN_WRITES: PreparedStatement = {
-  name: 'memory_store_turn_writes_v1',
+  name: 'memory_store_turn_writes_v2',
   text: `with ins as (
       insert into turns (agent_id, session_id, role, content, metadata, token_count)
       select t.agent_id, t.session_id, t.role, t.content, t.metadata, t.token_count
@@ -70,6 +74,7 @@ const STORE_TURN_WRITES: PreparedStatement = {
         token_count = s.token_count + excluded.token_count,
         unsummarised_tokens = s.unsummarised_tokens + excluded.unsummarised_tokens,
         last_turn_id = greatest(s.last_turn_id, excluded.last_turn_id),
+        cache_epoch = ${NEW_CACHE_EPOCH},
         updated_at = now()
       returning agent_id, session_id, unsummarised_tokens
     )
@@ -279,9 +284,9 @@ export async function saveSummary(db: Db, s: NewSummary): Promise<{ row: Summary
     `.execute(trx);
     const inserted = rows.length > 0;
     if (inserted) {
-      // The session's unsummarised tokens are now those after the newest summary.
+      // The session's unsummarised tokens are now those after the newest summary; its cached reads change.
       await sql`
-        update sessions set unsummarised_tokens = coalesce((
+        update sessions set cache_epoch = ${sql.raw(NEW_CACHE_EPOCH)}, unsummarised_tokens = coalesce((
           select sum(token_count) from turns
           where agent_id = ${s.agentId} and session_id = ${s.sessionId}
             and id > (select max(covers_through_turn_id) from summaries where agent_id = ${s.agentId} and session_id = ${s.sessionId})
