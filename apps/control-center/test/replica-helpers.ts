@@ -107,6 +107,3 @@ export async function cleanRedisPrefix(prefix: string): Promise<void> {
   } while (cursor !== '0');
   await redis.quit();
 }
-
-/** Gaps between consecutive polls of one service. */
-export const gaps = (times: readonly number[]): number[] => times.slice(1).map((t, i) => t - (times[i] as number));
