@@ -14,7 +14,7 @@ import {
   type ReadinessCheck,
   type Service,
 } from '@factory/base-server';
-import { sweepDeadlineMs, type Config } from './config.js';
+import { sharedPolling, sweepDeadlineMs, type Config } from './config.js';
 import type { Database } from './db/schema.js';
 import { migrations } from './db/migrations.js';
 import { HealthCollector } from './health/collector.js';
@@ -25,6 +25,7 @@ import { MemoryQueueMonitor } from './queue/memory-queue.js';
 import { registerApi, type ApiDeps } from './api/routes.js';
 import { registerPages } from './dashboard/pages.js';
 import { factoryTools } from './tools/factory-tools.js';
+import { createReplicas, type Replicas } from './replicas/replicas.js';
 
 export const SERVICE_NAME = 'control-center';
 export const VERSION = packageVersion(import.meta.url);
@@ -46,6 +47,8 @@ export interface ControlCenter {
   service: Service;
   collector: HealthCollector;
   database: DatabaseHandle<Database>;
+  /** Set when replicas share the polling (POLLER_MODE, REDIS_URL). */
+  replicas: Replicas | undefined;
 }
 
 export async function createControlCenter(config: Config, deps: ControlCenterDeps = {}): Promise<ControlCenter> {
@@ -57,7 +60,7 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
   const database = await createDatabase<Database>({
     url: config.DATABASE_URL,
     pgliteDataDir: config.PGLITE_DATA_DIR,
-    schema: deps.schema,
+    schema: deps.schema ?? config.DATABASE_SCHEMA,
     logger,
     metrics,
     applicationName: SERVICE_NAME,
@@ -99,8 +102,10 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
     queue,
     now,
     ...(deps.random ? { random: deps.random } : {}),
+    shared: sharedPolling(config),
   });
   registerCollectorMetrics(metrics, collector);
+  const replicas = sharedPolling(config) ? createReplicas(config, { collector, db: database.db, logger, now }) : undefined;
 
   const environmentCheck: ReadinessCheck = {
     name: 'environment',
@@ -174,14 +179,16 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
     onStart: async () => {
       await database.migrate(migrations, SERVICE_NAME);
       await collector.init();
-      if (config.POLLER_ENABLED) collector.start();
+      if (replicas) await replicas.start();
+      else if (config.POLLER_ENABLED) collector.start();
     },
     onShutdown: [
+      ...(replicas ? [{ name: 'replicas', close: () => replicas.stop() }] : []),
       { name: 'collector', close: () => collector.stop() },
       { name: 'queue-view', close: () => queue.close() },
       ...(redis ? [{ name: 'redis', close: () => closeRedis(redis) }] : []),
       { name: 'database', close: () => database.close() },
     ],
   });
-  return { service, collector, database };
+  return { service, collector, database, replicas };
 }

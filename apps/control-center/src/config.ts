@@ -108,6 +108,17 @@ export const configSchema = z.object({
   AWS_REGION: z.string().optional(),
   POLLER_ENABLED: envBoolean(true),
   DASHBOARD_REFRESH_MS: envInt(5_000, 500, 600_000),
+  // Several replicas (src/replicas/): who sweeps what is decided by BullMQ job schedulers on REDIS_URL.
+  /** `shared`: replicas split the polling through BullMQ on REDIS_URL; `local`: this process polls everything; `auto`: shared when REDIS_URL is set. */
+  POLLER_MODE: z.enum(['auto', 'local', 'shared']).default('auto'),
+  /** Slices of the registry, each swept by one replica per interval (spread over the replicas). */
+  POLL_SHARDS: envInt(12, 1, 256),
+  /** Key prefix of the poller's BullMQ queues (every replica of one control center uses the same). */
+  POLLER_QUEUE_PREFIX: z.string().min(1).default('factory-cc'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _')
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -115,6 +126,9 @@ export type Config = z.infer<typeof configSchema>;
 /** POLL_SWEEP_DEADLINE_MS, or the /ready timeout + 10 % when unset (0). */
 export const sweepDeadlineMs = (c: Pick<Config, 'POLL_SWEEP_DEADLINE_MS' | 'READY_TIMEOUT_MS'>): number => c.POLL_SWEEP_DEADLINE_MS || Math.round(c.READY_TIMEOUT_MS * 1.1);
 export type ServiceEntry = Config['SERVICES'][number];
+
+/** Whether this process shares the polling with other replicas (BullMQ on REDIS_URL) rather than polling everything itself. */
+export const sharedPolling = (c: Pick<Config, 'POLLER_MODE' | 'REDIS_URL'>): boolean => c.POLLER_MODE === 'shared' || (c.POLLER_MODE === 'auto' && !!c.REDIS_URL);
 
 /** Parses settings (tests pass their own env); throws ConfigError naming the bad variable. */
 export const parseControlCenterConfig = (env: Record<string, string | undefined>): Readonly<Config> => parseConfig(configSchema, env);

@@ -6,7 +6,8 @@ import { countTokens } from 'gpt-tokenizer';
 import { fetch as undiciFetch } from 'undici';
 import { withDeadline, type Dispatcher } from '@factory/base-server';
 import type { ServiceEntry } from '../config.js';
-import type { CatalogTool } from '../db/schema.js';
+import type { Selectable } from 'kysely';
+import type { CatalogTool, McpCatalogTable } from '../db/schema.js';
 
 export interface Catalog {
   service: string;
@@ -29,6 +30,12 @@ export interface ProbeResult {
   success: boolean;
   latencyMs: number | null;
   message: string | null;
+}
+
+/** A stored catalog row as the collector keeps it. */
+export function catalogFromRow(r: Selectable<McpCatalogTable>): Catalog {
+  const tools = typeof r.tools === 'string' ? (JSON.parse(r.tools) as CatalogTool[]) : r.tools;
+  return { service: r.service, fetchedAt: new Date(r.fetched_at), tools, toolCount: r.tool_count, writeMode: r.write_mode, tokenCost: r.token_cost, error: r.error };
 }
 
 function shortError(err: unknown): string {

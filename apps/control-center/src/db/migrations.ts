@@ -111,4 +111,28 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('incidents').dropColumn('status').dropColumn('dependencies').dropColumn('acknowledged_at').dropColumn('acknowledged_by').execute();
     },
   },
+  '20261201_0005_service_state': {
+    // What every replica shares about each service (src/replicas/): its latest poll and probe, and the
+    // failing streak an incident opens from, written by whichever replica swept it and read by all.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('service_state')
+        .addColumn('service', 'text', (c) => c.primaryKey())
+        .addColumn('checked_at', 'timestamptz')
+        .addColumn('poll', 'jsonb')
+        .addColumn('streak_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('streak_first_at', 'timestamptz')
+        .addColumn('streak_dependencies', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+        .addColumn('probe', 'jsonb')
+        .addColumn('swept_by', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`clock_timestamp()`))
+        .execute();
+      await db.schema.createIndex('service_state_updated').on('service_state').column('updated_at').execute();
+    },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('service_state').ifExists().execute();
+    },
+  },
 };

@@ -76,12 +76,29 @@ export interface CatalogTool {
   openWorld: boolean;
 }
 
+/** What the replicas share about one service (src/replicas/service-state.ts). */
+export interface ServiceStateTable {
+  service: string;
+  checked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The latest ServicePoll, as JSON. */
+  poll: ColumnType<unknown, string | null | undefined, string | null>;
+  streak_count: ColumnType<number, number | undefined, number>;
+  streak_first_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  streak_dependencies: ColumnType<string[], string | undefined, string>;
+  /** The latest synthetic probe result, as JSON. */
+  probe: ColumnType<unknown, string | null | undefined, string | null>;
+  /** The replica that wrote the row last. */
+  swept_by: string;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   check_results: CheckResultsTable;
   rollups: RollupsTable;
   incidents: IncidentsTable;
   mcp_catalog: McpCatalogTable;
   maintenance: MaintenanceTable;
+  service_state: ServiceStateTable;
 }
 
 export type Incident = Selectable<IncidentsTable>;

@@ -12,7 +12,7 @@ import type { Kysely } from 'kysely';
 import { boundedAgent, type Agent, type Logger } from '@factory/base-server';
 import type { ServiceEntry } from '../config.js';
 import type { Database, Incident, Maintenance } from '../db/schema.js';
-import { fetchCatalog, runProbe, type Catalog, type ProbeResult } from '../catalog/mcp-catalog.js';
+import { catalogFromRow, fetchCatalog, runProbe, type Catalog, type ProbeResult } from '../catalog/mcp-catalog.js';
 import { IncidentTracker, type HealthSignal, type IncidentChanges } from '../incidents/incident-tracker.js';
 import { activeMaintenance, endMaintenance, inMaintenance, setMaintenance } from '../incidents/maintenance.js';
 import type { CloudWatchEmitter } from '../metrics/cloudwatch-emitter.js';
@@ -58,6 +58,11 @@ export interface CollectorOptions {
   queue: MemoryQueueMonitor;
   now?: () => Date;
   random?: () => number;
+  /**
+   * Replicas share the polling (src/replicas/): sweeps come per shard from the shared poller, retention
+   * runs as its own job, and the snapshot is rebuilt by the shared view, not after every shard.
+   */
+  shared?: boolean;
 }
 
 type Task = () => Promise<void>;
@@ -84,9 +89,12 @@ export class HealthCollector {
   }
   private lastPrune = 0;
   private readonly lastElapsed = new Map<string, number>();
-  private stallMs = 250;
+  /** The stall threshold per swept set of services ('all', or a shard), from its last sweep. */
+  private readonly stallMs = new Map<string, number>();
   private readonly unwritten: Observation[][] = [];
   private unwrittenCount = 0;
+  /** Sweeps (or shards) applied so far: the shared view rebuilds the snapshot when this moves. */
+  appliedSweeps = 0;
   /** Observations dropped because the buffer was full (Postgres was down too long). */
   droppedObservations = 0;
   private readonly dispatcher: Agent;
@@ -110,19 +118,7 @@ export class HealthCollector {
     for (const m of await activeMaintenance(this.o.db, this.now())) this.maintenance.set(m.service, m);
     const rows = await this.o.db.selectFrom('mcp_catalog').selectAll().execute();
     const names = new Set(this.o.services.map((s) => s.name));
-    for (const r of rows) {
-      if (!names.has(r.service)) continue;
-      const tools = typeof r.tools === 'string' ? JSON.parse(r.tools) : r.tools;
-      this.catalogs.set(r.service, {
-        service: r.service,
-        fetchedAt: new Date(r.fetched_at),
-        tools,
-        toolCount: r.tool_count,
-        writeMode: r.write_mode,
-        tokenCost: r.token_cost,
-        error: r.error,
-      });
-    }
+    for (const r of rows) if (names.has(r.service)) this.catalogs.set(r.service, catalogFromRow(r));
     await this.refreshHistory(true);
   }
 
@@ -139,6 +135,12 @@ export class HealthCollector {
 
   apiKeyFor(entry: ServiceEntry): string | undefined {
     return entry.apiKey ?? (entry.sharedApiKey ? this.o.defaultApiKey : undefined);
+  }
+
+  /** The shared poller drives the sweeps (shared mode): the watchdog starts counting, no local schedule. */
+  startShared(): void {
+    this.running = true;
+    this.watchdog.restart();
   }
 
   /** Starts the schedules: a sweep at once, then every interval ± jitter; catalog and probes likewise. */
@@ -207,23 +209,30 @@ export class HealthCollector {
 
   /** The scheduled part: probe under the deadline and apply in memory; writes start beside it. */
   private sweepAndApply(): Promise<SweepResult> {
-    this.sweepInFlight ??= this.sweepNow().finally(() => {
+    this.sweepInFlight ??= this.sweepPart(this.o.services, 'all', true).finally(() => {
       this.sweepInFlight = undefined;
     });
     return this.sweepInFlight;
   }
 
-  private async sweepNow(): Promise<SweepResult> {
+  /**
+   * One sweep of `services` (every service, or one shard in shared mode) under the deadline, applied in
+   * memory; writes start beside it. `key` names the set (its stall threshold is its own); the
+   * factory-wide CloudWatch availability is emitted by one set only.
+   */
+  async sweepPart(services: readonly ServiceEntry[], key: string, emitAvailability: boolean): Promise<SweepResult> {
     const startedAt = this.now();
     const t0 = performance.now();
     this.watchdog.begin();
     void this.single('queue view', () => this.o.queue.refresh(startedAt).then(() => undefined));
-    const total = this.o.services.length;
+    const total = services.length;
+    // A shard gets its share of the probe slots: a replica running every shard uses them all.
+    const share = (n: number) => Math.max(1, Math.ceil((n * total) / Math.max(1, this.o.services.length)));
     const { polls, cutOff, stallMs } = await probeAll({
-      services: this.o.services,
-      concurrency: this.o.concurrency,
-      maxInFlight: this.o.maxInFlight,
-      stallMs: this.stallMs,
+      services,
+      concurrency: share(this.o.concurrency),
+      maxInFlight: share(this.o.maxInFlight),
+      stallMs: this.stallMs.get(key) ?? 250,
       healthTimeoutMs: this.o.healthTimeoutMs,
       readyTimeoutMs: this.o.readyTimeoutMs,
       deadlineMs: this.o.sweepDeadlineMs,
@@ -232,7 +241,7 @@ export class HealthCollector {
       now: this.now,
       onProgress: (finished) => this.watchdog.detail(`${total - finished} of ${total} probes still running`),
     });
-    this.stallMs = stallMs;
+    this.stallMs.set(key, stallMs);
     if (cutOff.length > 0) this.o.logger.warn({ services: cutOff.slice(0, 20), count: cutOff.length, deadlineMs: this.o.sweepDeadlineMs }, 'probes cut off by the sweep deadline');
     const durationMs = Math.round(performance.now() - t0);
     this.watchdog.step('applying results');
@@ -243,15 +252,16 @@ export class HealthCollector {
     });
     for (const p of polls) this.latest.set(p.service, p);
     this.refreshCatalogsOf(recovered.map((p) => p.service));
-    this.lastSweep = { at: startedAt, ms: durationMs };
-    this.apply(polls);
+    if (!this.lastSweep || this.lastSweep.at <= startedAt) this.lastSweep = { at: startedAt, ms: durationMs };
+    this.apply(polls, key, emitAvailability);
     this.watchdog.complete();
     void this.persist();
     return { startedAt, durationMs, polls };
   }
 
   /** Everything a sweep changes in memory: incidents, gauges, the live snapshot; writes are queued. */
-  private apply(polls: readonly ServicePoll[]): void {
+  private apply(polls: readonly ServicePoll[], key: string, emitAvailability: boolean): void {
+    this.appliedSweeps += 1;
     const now = this.now();
     const observations: Observation[] = [];
     const signals: HealthSignal[] = [];
@@ -272,8 +282,9 @@ export class HealthCollector {
     for (const [service, m] of this.maintenance) if (new Date(m.ends_at).getTime() <= now.getTime()) this.maintenance.delete(service);
     const available = factoryAvailable(this.o.services, this.latest, this.maintenance, now);
     this.o.gauges.update(polls, available, this.history.mttr30d);
-    if (this.o.cloudwatch) void this.single('cloudwatch', () => this.emitCloudWatch(polls, available ?? false, changes, now));
-    this.rebuildSnapshot();
+    if (this.o.cloudwatch) void this.single(`cloudwatch ${key}`, () => this.emitCloudWatch(polls, emitAvailability ? (available ?? false) : undefined, changes, now));
+    // Shard by shard, the shared view rebuilds it; a sweep of everything (one process, or the fallback) does here.
+    if (!this.o.shared || key === 'all') this.rebuildSnapshot();
   }
 
   private buffer(observations: Observation[]): void {
@@ -306,12 +317,30 @@ export class HealthCollector {
         }
       }
       const now = this.now();
-      if (now.getTime() - this.lastPrune > 10 * 60_000) {
+      // With replicas, retention is a job of its own (one replica runs it).
+      if (!this.o.shared && now.getTime() - this.lastPrune > 10 * 60_000) {
         this.lastPrune = now.getTime();
-        await pruneOldData(db, now, { rawHours: this.o.rawRetentionHours });
+        await this.prune();
       }
       if (!this.history.readAt || now.getTime() - this.history.readAt.getTime() >= HISTORY_REFRESH_MS) void this.single('history', () => this.refreshHistory(false));
     });
+  }
+
+  /** Deletes raw results and rollups past their retention. */
+  prune(): Promise<void> {
+    return pruneOldData(this.o.db, this.now(), { rawHours: this.o.rawRetentionHours });
+  }
+
+  /** Another replica's sweep is known to have completed at `at` (the dashboard's "last sweep"). */
+  noteSweep(at: Date): void {
+    if (!this.lastSweep || this.lastSweep.at < at) this.lastSweep = { at, ms: this.lastSweep?.ms ?? 0 };
+  }
+
+  /** What the other replicas learned was adopted into the maps: gauges follow, the snapshot is rebuilt. */
+  refreshView(polls: readonly ServicePoll[]): void {
+    const now = this.now();
+    if (polls.length > 0) this.o.gauges.update(polls, factoryAvailable(this.o.services, this.latest, this.maintenance, now), this.history.mttr30d);
+    this.rebuildSnapshot();
   }
 
   /** Re-reads the history from Postgres; when it cannot, the last one is kept. */
@@ -335,7 +364,7 @@ export class HealthCollector {
     }
   }
 
-  private async emitCloudWatch(polls: readonly ServicePoll[], available: boolean, changes: IncidentChanges, at: Date): Promise<void> {
+  private async emitCloudWatch(polls: readonly ServicePoll[], available: boolean | undefined, changes: IncidentChanges, at: Date): Promise<void> {
     const cw = this.o.cloudwatch;
     if (!cw) return;
     const data = cw.sweepData(polls, available, at);
@@ -346,9 +375,9 @@ export class HealthCollector {
     await cw.put(data);
   }
 
-  /** Re-reads every MCP server's tool catalog and stores it. */
-  refreshCatalogs(): Promise<void> {
-    return this.single('catalog', () => this.fetchCatalogs(this.o.services.filter((s) => s.mcp)));
+  /** Re-reads the tool catalog of every MCP server (of `services`, a shard) and stores it. */
+  refreshCatalogs(services: readonly ServiceEntry[] = this.o.services, key = 'catalog'): Promise<void> {
+    return this.single(key, () => this.fetchCatalogs(services.filter((s) => s.mcp)));
   }
 
   /** Re-reads the catalogs of the named MCP servers in the background (one fetch in flight per server). */
@@ -407,9 +436,9 @@ export class HealthCollector {
   }
 
   /** Calls each configured read-only probe tool and records success and latency. */
-  runProbes(): Promise<void> {
-    return this.single('probe', async () => {
-      const targets = this.o.services.filter((s) => s.mcp && s.probe);
+  runProbes(services: readonly ServiceEntry[] = this.o.services, key = 'probe'): Promise<void> {
+    return this.single(key, async () => {
+      const targets = services.filter((s) => s.mcp && s.probe);
       if (targets.length === 0) return;
       const results = await mapWithConcurrency(targets, Math.min(this.o.concurrency, 10), (s) =>
         runProbe(s, this.apiKeyFor(s), this.o.mcpTimeoutMs, this.catalogs.get(s.name), this.now, this.mcpDispatcher),

@@ -55,6 +55,11 @@ export class SweepWatchdog {
     this.current = undefined;
   }
 
+  /** Another replica completed a sweep (shared polling): the fleet's sweeps are on time, whoever ran them. */
+  completedElsewhere(): void {
+    this.lastCompleted = this.clock();
+  }
+
   /** Seconds since the last completed sweep (since start-up before the first one). */
   ageSeconds(): number {
     return (this.clock() - (this.lastCompleted ?? this.createdAt)) / 1000;

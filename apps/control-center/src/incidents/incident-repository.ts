@@ -3,8 +3,12 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, Incident, IncidentStatus } from '../db/schema.js';
 
-export async function openIncidents(db: Kysely<Database>): Promise<Incident[]> {
-  return db.selectFrom('incidents').selectAll().where('resolved_at', 'is', null).execute();
+/** Open incidents (of `services` only, when given). */
+export async function openIncidents(db: Kysely<Database>, services?: readonly string[]): Promise<Incident[]> {
+  if (services?.length === 0) return [];
+  let q = db.selectFrom('incidents').selectAll().where('resolved_at', 'is', null);
+  if (services) q = q.where('service', 'in', services);
+  return q.execute();
 }
 
 export interface IncidentFacts {

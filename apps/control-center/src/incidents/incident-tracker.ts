@@ -37,8 +37,15 @@ const sameFacts = (i: TrackedIncident, f: IncidentFacts) =>
 /** Dependencies already recorded, then the new ones, without repeats. */
 const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
 
+/** Consecutive failing sweeps of a service with no open incident. */
+export interface Streak {
+  count: number;
+  firstAt: Date;
+  dependencies: string[];
+}
+
 export class IncidentTracker {
-  private readonly streaks = new Map<string, { count: number; firstAt: Date; dependencies: string[] }>();
+  private readonly streaks = new Map<string, Streak>();
   private readonly open = new Map<string, TrackedIncident>();
   private pending: Array<IncidentEvent & { incident: TrackedIncident }> = [];
   private flushing: Promise<void> | undefined;
@@ -65,6 +72,29 @@ export class IncidentTracker {
   /** Openings, changes and resolutions not yet written to Postgres. */
   get unwritten(): number {
     return this.pending.length;
+  }
+
+  streakOf(service: string): Streak | undefined {
+    return this.streaks.get(service);
+  }
+
+  /**
+   * Takes what Postgres says of `services` (their open incidents and, when given, their failing
+   * streaks) as this tracker's own, so that a replica sweeping a service continues where the replica
+   * that swept it before left off. Services with changes not yet written here keep what is in memory.
+   */
+  adopt(services: readonly string[], open: ReadonlyMap<string, Incident>, streaks?: ReadonlyMap<string, Streak>): void {
+    const unwritten = new Set(this.pending.map((e) => e.service));
+    for (const service of services) {
+      if (unwritten.has(service)) continue;
+      const incident = open.get(service);
+      if (incident) this.open.set(service, { ...incident, id: String(incident.id) });
+      else this.open.delete(service);
+      if (!streaks) continue;
+      const streak = streaks.get(service);
+      if (streak) this.streaks.set(service, { ...streak, dependencies: [...streak.dependencies] });
+      else this.streaks.delete(service);
+    }
   }
 
   async acknowledge(db: Kysely<Database>, id: string, by: string, at: Date): Promise<Incident | undefined> {

@@ -27,9 +27,9 @@ export class CloudWatchEmitter {
     this.backoffMs = options.backoffMs ?? ((n) => 200 * 2 ** (n - 1) * (0.5 + Math.random()));
   }
 
-  /** The data points of one sweep: Availability, ServiceHealth, DependencyCheckSuccess/Latency. */
-  sweepData(polls: readonly ServicePoll[], available: boolean, at: Date): MetricDatum[] {
-    const data: MetricDatum[] = [{ MetricName: 'Availability', Value: available ? 1 : 0, Unit: 'None', Timestamp: at }];
+  /** The data points of one sweep: Availability (unless undefined: another shard sends it), ServiceHealth, DependencyCheckSuccess/Latency. */
+  sweepData(polls: readonly ServicePoll[], available: boolean | undefined, at: Date): MetricDatum[] {
+    const data: MetricDatum[] = available === undefined ? [] : [{ MetricName: 'Availability', Value: available ? 1 : 0, Unit: 'None', Timestamp: at }];
     for (const p of polls) {
       data.push({ MetricName: 'ServiceHealth', Dimensions: [{ Name: 'ServiceName', Value: p.service }], Value: p.ready ? 1 : 0, Unit: 'None', Timestamp: at });
       for (const [dep, c] of Object.entries(p.checks)) {

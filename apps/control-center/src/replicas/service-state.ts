@@ -1,0 +1,81 @@
+// What the replicas share about each service, in Postgres (table `service_state`): the latest poll and
+// probe, for every replica's API and dashboard, and the failing streak an incident opens from, so that
+// consecutive sweeps by different replicas count as consecutive.
+import { sql, type Kysely } from 'kysely';
+import type { ProbeResult } from '../catalog/mcp-catalog.js';
+import type { Database } from '../db/schema.js';
+import type { Streak } from '../incidents/incident-tracker.js';
+import type { ServicePoll } from '../health/types.js';
+
+export interface SweptState {
+  poll: ServicePoll;
+  /** The failing streak after this poll (undefined: none). */
+  streak: Streak | undefined;
+}
+
+/** Writes the latest polls and streaks of the services one replica has just swept (one statement). */
+export async function writeSweptStates(db: Kysely<Database>, states: readonly SweptState[], replica: string): Promise<void> {
+  if (states.length === 0) return;
+  await sql`
+    insert into service_state (service, checked_at, poll, streak_count, streak_first_at, streak_dependencies, swept_by, updated_at)
+    select v.service, v.checked_at, v.poll::jsonb, v.streak_count, v.streak_first_at, v.streak_dependencies::jsonb, ${replica}, clock_timestamp()
+    from unnest(${states.map((s) => s.poll.service)}::text[], ${states.map((s) => s.poll.checkedAt)}::timestamptz[], ${states.map((s) => JSON.stringify(s.poll))}::text[],
+                ${states.map((s) => s.streak?.count ?? 0)}::int[], ${states.map((s) => s.streak?.firstAt ?? null)}::timestamptz[],
+                ${states.map((s) => JSON.stringify(s.streak?.dependencies ?? []))}::text[]) as v(service, checked_at, poll, streak_count, streak_first_at, streak_dependencies)
+    on conflict (service) do update set checked_at = excluded.checked_at, poll = excluded.poll, streak_count = excluded.streak_count,
+      streak_first_at = excluded.streak_first_at, streak_dependencies = excluded.streak_dependencies, swept_by = excluded.swept_by, updated_at = excluded.updated_at`.execute(db);
+}
+
+/** Writes the latest synthetic probe results. */
+export async function writeProbeStates(db: Kysely<Database>, probes: readonly ProbeResult[], replica: string): Promise<void> {
+  if (probes.length === 0) return;
+  await sql`
+    insert into service_state (service, probe, swept_by, updated_at)
+    select v.service, v.probe::jsonb, ${replica}, clock_timestamp()
+    from unnest(${probes.map((p) => p.service)}::text[], ${probes.map((p) => JSON.stringify(p))}::text[]) as v(service, probe)
+    on conflict (service) do update set probe = excluded.probe, swept_by = excluded.swept_by, updated_at = excluded.updated_at`.execute(db);
+}
+
+/** The failing streaks of `services` as the last replica to sweep each left them. */
+export async function readStreaks(db: Kysely<Database>, services: readonly string[]): Promise<Map<string, Streak>> {
+  const streaks = new Map<string, Streak>();
+  if (services.length === 0) return streaks;
+  const rows = await db
+    .selectFrom('service_state')
+    .select(['service', 'streak_count', 'streak_first_at', 'streak_dependencies'])
+    .where('service', 'in', services)
+    .where('streak_count', '>', 0)
+    .execute();
+  for (const r of rows) {
+    if (!r.streak_first_at) continue;
+    const dependencies = typeof r.streak_dependencies === 'string' ? (JSON.parse(r.streak_dependencies) as string[]) : r.streak_dependencies;
+    streaks.set(r.service, { count: r.streak_count, firstAt: new Date(r.streak_first_at), dependencies });
+  }
+  return streaks;
+}
+
+export interface SharedServiceState {
+  service: string;
+  poll: ServicePoll | null;
+  probe: ProbeResult | null;
+  updatedAt: Date;
+}
+
+const json = <T>(v: unknown): T | null => (v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+
+/** Rows other replicas wrote since `since` (all rows when null). */
+export async function readSharedStates(db: Kysely<Database>, since: Date | null, exceptReplica: string): Promise<SharedServiceState[]> {
+  let q = db.selectFrom('service_state').select(['service', 'poll', 'probe', 'updated_at']).where('swept_by', '<>', exceptReplica);
+  if (since) q = q.where('updated_at', '>', since);
+  const rows = await q.execute();
+  return rows.map((r) => {
+    const poll = json<ServicePoll & { checkedAt: string }>(r.poll);
+    const probe = json<ProbeResult & { at: string }>(r.probe);
+    return {
+      service: r.service,
+      poll: poll ? { ...poll, checkedAt: new Date(poll.checkedAt) } : null,
+      probe: probe ? { ...probe, at: new Date(probe.at) } : null,
+      updatedAt: new Date(r.updated_at),
+    };
+  });
+}
