@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request, type Response, type NextFunction } from 'express';
-import compression from 'compression';
 import type { BaseConfig } from './config.js';
 import { ConfigError } from './config.js';
 import { BadRequestError, NotFoundError } from './errors.js';
@@ -20,6 +19,7 @@ import { ToolRegistry, authInfoFor, createMcpEndpoint, serveStdio, type AnyTool 
 import { answerFastToolCall, fastToolCall } from './mcp-fast-call.js';
 import { RestApi } from './rest.js';
 import { jsonBody, sendError } from './pipeline.js';
+import { installCompression } from './compression.js';
 import { ShutdownRegistry, type Closer } from './lifecycle.js';
 import { startTracing, preloadedTracing } from './tracing.js';
 
@@ -131,13 +131,15 @@ export function createService(options: ServiceOptions): Service {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Step 4 of the chain below, as a property of every answer of this app rather than a middleware.
+  installCompression(app.response);
 
   // The one request chain. Every answer passes these steps in this order (the only exception, /health,
   // is answered before express by the same `prologue` and `health` functions):
   //  1. request id, security headers, RED metrics and the access-log line;
   //  2. /health and /ready (no auth, no Host check: balancers probe by IP);
   //  3. Host/Origin validation (DNS-rebinding protection);
-  //  4. compression of large answers (never of SSE streams);
+  //  4. compression of large answers (never of SSE streams; compression.ts, on every answer of the app);
   //  5. /metrics (its own token), the OAuth protected-resource metadata (RFC 9728; 404 with OAuth off)
   //     and public routes (badges);
   //  6. browser sign-in (/login, /logout) where enabled, then authentication (API keys, OAuth access
@@ -223,11 +225,6 @@ export function createService(options: ServiceOptions): Service {
 
   const hostCheck = createHostOriginCheck(config.ALLOWED_HOSTS, config.ALLOWED_ORIGINS);
   app.use((req, _res, next) => next(duplicateHost(req.rawHeaders) ?? hostCheck(req.headers)));
-  app.use(
-    compression({
-      filter: (req, res) => !String(res.getHeader('Content-Type') ?? '').includes('text/event-stream') && compression.filter(req, res),
-    }),
-  );
 
   const metricsAuth = createAuthenticator(
     config.AUTH_DISABLED ? [] : [...config.API_KEYS, ...(config.METRICS_TOKEN ? [{ name: 'metrics', key: config.METRICS_TOKEN }] : [])],
