@@ -83,7 +83,10 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
  */
 function duplicateHost(rawHeaders: readonly string[]): BadRequestError | undefined {
   let seen = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === 'host') seen++;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name?.length === 4 && name.toLowerCase() === 'host') seen++;
+  }
   return seen > 1 ? new BadRequestError('duplicate_host', 'The request carries more than one Host header; send exactly one.') : undefined;
 }
 
@@ -133,6 +136,15 @@ export function createService(options: ServiceOptions): Service {
   app.set('query parser', 'simple');
   // Step 4 of the chain below, as a property of every answer of this app rather than a middleware.
   installCompression(app.response);
+  // The request's child logger (req.log), bound to its id: created only if something logs through it,
+  // by a getter on the app's request prototype (no per-request property definition).
+  const kLog = Symbol('request logger');
+  Object.defineProperty(app.request, 'log', {
+    configurable: true,
+    get(this: Request & { [kLog]?: Logger }) {
+      return (this[kLog] ??= logger.child({ reqId: this.requestId }));
+    },
+  });
 
   // The one request chain. Every answer passes these steps in this order (the only exception, /health,
   // is answered before express by the same `prologue` and `health` functions):
@@ -159,12 +171,6 @@ export function createService(options: ServiceOptions): Service {
     // unless a route says otherwise (badges, static assets set their own Cache-Control).
     res.setHeader('Cache-Control', 'no-store');
     if (state === 'stopping') res.setHeader('Connection', 'close');
-    // The request's child logger (req.log) is created only if something logs through it.
-    let child: Logger | undefined;
-    Object.defineProperty(req, 'log', {
-      configurable: true,
-      get: () => (child ??= logger.child({ reqId: id })),
-    });
     res.once('finish', () => {
       const ms = performance.now() - started;
       metrics.httpDuration.observe({ method: req.method ?? '', route: route(), status: String(res.statusCode) }, ms / 1000);
