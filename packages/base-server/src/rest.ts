@@ -133,9 +133,10 @@ export class RestApi {
     const scope = this.scopeOf(route);
     if (scope !== undefined) this.guard?.require(req.principal, scope, `${route.method.toUpperCase()} ${route.path}`);
     const input = {
-      body: parsePart(route.body, req.body ?? {}, 'body'),
-      query: parsePart(route.query, req.query ?? {}, 'query'),
-      params: parsePart(route.params, req.params ?? {}, 'params'),
+      body: route.body ? parsePart(route.body, req.body ?? {}, 'body') : undefined,
+      // req.query is parsed on each read: read only when there is a schema to check it against.
+      query: route.query ? parsePart(route.query, req.query ?? {}, 'query') : undefined,
+      params: route.params ? parsePart(route.params, req.params ?? {}, 'params') : undefined,
     };
     const out = await route.handler(input as never, req, res);
     if (res.headersSent || res.writableEnded) return;

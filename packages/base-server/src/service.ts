@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request, type Response, type NextFunction } from 'express';
-import compression from 'compression';
 import type { BaseConfig } from './config.js';
 import { ConfigError } from './config.js';
 import { BadRequestError, NotFoundError } from './errors.js';
@@ -22,6 +21,7 @@ import type { ToolView } from './tool-view.js';
 import type { Transport } from '@modelcontextprotocol/server';
 import { RestApi } from './rest.js';
 import { jsonBody, sendError } from './pipeline.js';
+import { installCompression } from './compression.js';
 import { ShutdownRegistry, type Closer } from './lifecycle.js';
 import { startTracing, preloadedTracing } from './tracing.js';
 
@@ -87,7 +87,10 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
  */
 function duplicateHost(rawHeaders: readonly string[]): BadRequestError | undefined {
   let seen = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === 'host') seen++;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name?.length === 4 && name.toLowerCase() === 'host') seen++;
+  }
   return seen > 1 ? new BadRequestError('duplicate_host', 'The request carries more than one Host header; send exactly one.') : undefined;
 }
 
@@ -136,13 +139,24 @@ export function createService(options: ServiceOptions): Service {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Step 4 of the chain below, as a property of every answer of this app rather than a middleware.
+  installCompression(app.response);
+  // The request's child logger (req.log), bound to its id: created only if something logs through it,
+  // by a getter on the app's request prototype (no per-request property definition).
+  const kLog = Symbol('request logger');
+  Object.defineProperty(app.request, 'log', {
+    configurable: true,
+    get(this: Request & { [kLog]?: Logger }) {
+      return (this[kLog] ??= logger.child({ reqId: this.requestId }));
+    },
+  });
 
   // The one request chain. Every answer passes these steps in this order (the only exception, /health,
   // is answered before express by the same `prologue` and `health` functions):
   //  1. request id, security headers, RED metrics and the access-log line;
   //  2. /health and /ready (no auth, no Host check: balancers probe by IP);
   //  3. Host/Origin validation (DNS-rebinding protection);
-  //  4. compression of large answers (never of SSE streams);
+  //  4. compression of large answers (never of SSE streams; compression.ts, on every answer of the app);
   //  5. /metrics (its own token), the OAuth protected-resource metadata (RFC 9728; 404 with OAuth off)
   //     and public routes (badges);
   //  6. browser sign-in (/login, /logout) where enabled, then authentication (API keys, OAuth access
@@ -162,12 +176,6 @@ export function createService(options: ServiceOptions): Service {
     // unless a route says otherwise (badges, static assets set their own Cache-Control).
     res.setHeader('Cache-Control', 'no-store');
     if (state === 'stopping') res.setHeader('Connection', 'close');
-    // The request's child logger (req.log) is created only if something logs through it.
-    let child: Logger | undefined;
-    Object.defineProperty(req, 'log', {
-      configurable: true,
-      get: () => (child ??= logger.child({ reqId: id })),
-    });
     res.once('finish', () => {
       const ms = performance.now() - started;
       metrics.httpDuration.observe({ method: req.method ?? '', route: route(), status: String(res.statusCode) }, ms / 1000);
@@ -228,11 +236,6 @@ export function createService(options: ServiceOptions): Service {
 
   const hostCheck = createHostOriginCheck(config.ALLOWED_HOSTS, config.ALLOWED_ORIGINS);
   app.use((req, _res, next) => next(duplicateHost(req.rawHeaders) ?? hostCheck(req.headers)));
-  app.use(
-    compression({
-      filter: (req, res) => !String(res.getHeader('Content-Type') ?? '').includes('text/event-stream') && compression.filter(req, res),
-    }),
-  );
 
   const metricsAuth = createAuthenticator(
     config.AUTH_DISABLED ? [] : [...config.API_KEYS, ...(config.METRICS_TOKEN ? [{ name: 'metrics', key: config.METRICS_TOKEN }] : [])],
