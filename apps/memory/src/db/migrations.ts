@@ -94,6 +94,29 @@ const indexTurnsByAgentRecency: Migration = {
   },
 };
 
+/**
+ * Where embedding the turns has got to, per embedding model (`model@dimensions`), and which process holds
+ * the lease to embed. The vectors themselves live in `turn_embeddings`, created at start-up only where
+ * pgvector exists (src/embeddings/vector-store.ts), so this table needs no extension.
+ */
+const createEmbeddingProgress: Migration = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('embedding_progress')
+      .addColumn('model', 'text', (c) => c.primaryKey())
+      .addColumn('cursor', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('lease_owner', 'text')
+      .addColumn('lease_until', 'timestamptz')
+      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute();
+  },
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async down(db: Kysely<any>) {
+    await db.schema.dropTable('embedding_progress').execute();
+  },
+};
+
 /** Whose migrations these are: the memory API and its worker share one history (`memory_migration`). */
 export const MIGRATIONS_APP = 'memory';
 
@@ -101,4 +124,5 @@ export const migrations: Record<string, Migration> = {
   '20261122000000_create_memory_tables': createMemoryTables,
   '20261201000000_create_idempotency_keys': createIdempotencyKeys,
   '20261215000000_index_turns_agent_recent': indexTurnsByAgentRecency,
+  '20261220000000_create_embedding_progress': createEmbeddingProgress,
 };

@@ -1,0 +1,182 @@
+// Ranked Postgres full-text search (english stemming, websearch syntax) over an agent's turns, whose cost
+// is bounded by the answer, not by the history, and does not hang on the planner's guess of how common a
+// word is. It ranks the agent's newest `candidates` matching turns, found in two steps whose plans are
+// fixed by the statements themselves:
+//   1. a walk over the agent's newest `scanRows` turns, newest first, that stops once `candidates`
+//      matches are found (a backward range scan of (agent_id, id): a common word ends it early);
+//   2. only when the walk found fewer and the history goes on: the older matches, through the GIN index
+//      only (bitmap scans; index and sequential scans are switched off for that one statement), so a rare
+//      word costs what its matches cost.
+// The answer is exactly that of ranking the newest `candidates` matches (tested on a seeded corpus).
+import { sql } from 'kysely';
+import type { Role } from '../db/schema.js';
+import type { Db } from '../turns/turn-repository.js';
+
+export interface SearchHit {
+  memory_id: string;
+  session_id: string;
+  role: Role;
+  content: string;
+  truncated: boolean;
+  rank: number;
+  created_at: string;
+}
+
+export interface TextSearchOptions {
+  /** How many of the newest matching turns are ranked (at least the limit asked for). */
+  candidates: number;
+  /** How many of the agent's newest turns step 1 walks before step 2 asks the GIN index. */
+  scanRows: number;
+}
+
+export const DEFAULT_SEARCH_CANDIDATES = 200;
+export const DEFAULT_SEARCH_SCAN_ROWS = 10_000;
+export const DEFAULT_TEXT_SEARCH: TextSearchOptions = { candidates: DEFAULT_SEARCH_CANDIDATES, scanRows: DEFAULT_SEARCH_SCAN_ROWS };
+
+const HIT_CHARS = 1_000;
+const tsquery = (query: string) => sql`websearch_to_tsquery('english', ${query})`;
+const sessionFilter = (sessionId: string | undefined) => (sessionId === undefined ? sql`` : sql`and t.session_id = ${sessionId}`);
+
+export interface RankedId {
+  id: string;
+  rank: number;
+}
+
+interface HitRow {
+  id: string;
+  session_id: string;
+  role: Role;
+  content: string;
+  created_at: Date | string;
+  rank: number;
+  found: number;
+}
+
+/**
+ * The best `limit` of `matches` (a materialized CTE of id, search, content, created_at, role, session_id),
+ * ranked with `ts_rank_cd`, and how many matches there were. Only the best `limit` of each step can be
+ * among the best `limit` overall, so each step returns just those, with their content.
+ */
+const bestOf = (query: string, limit: number) => sql`
+    select m.id, m.session_id, m.role, m.content, m.created_at, ts_rank_cd(m.search, ${tsquery(query)}) as rank, count(*) over () as found
+    from matches m
+    order by rank desc, m.id desc
+    limit ${limit}`;
+
+/** Step 1: among the agent's newest `scanRows` turns, the newest `candidates` matches; their best `limit`. */
+export function recentMatchesStatement(agentId: string, query: string, sessionId: string | undefined, scanRows: number, candidates: number, limit = candidates) {
+  return sql<HitRow>`
+    with matches as materialized (
+      select w.id, w.session_id, w.role, w.content, w.created_at, w.search
+      from (
+        select t.id, t.session_id, t.role, left(t.content, ${HIT_CHARS + 1}) as content, t.created_at, t.search from turns t
+        where t.agent_id = ${agentId} ${sessionFilter(sessionId)}
+        order by t.id desc
+        limit ${scanRows}
+      ) w
+      where w.search @@ ${tsquery(query)}
+      order by w.id desc
+      limit ${candidates}
+    )
+    ${bestOf(query, limit)}`;
+}
+
+/** Where step 1's walk ended: the agent's `scanRows`-th newest turn (none: the walk saw the whole history). */
+export function walkBoundaryStatement(agentId: string, sessionId: string | undefined, scanRows: number) {
+  return sql<{ id: string }>`
+    select t.id from turns t
+    where t.agent_id = ${agentId} ${sessionFilter(sessionId)}
+    order by t.id desc
+    offset ${scanRows - 1} limit 1`;
+}
+
+/**
+ * Step 2: the newest `remaining` matches older than `boundary`, their best `limit`; run under
+ * withBitmapScansOnly. Only the text condition can use an index: the others are written so that no
+ * btree serves them (`id + 0`, `agent_id || ''`), else a bitmap over the id range or over the agent's
+ * turns would cost the whole history.
+ */
+export function olderMatchesStatement(agentId: string, query: string, sessionId: string | undefined, boundary: string, remaining: number, limit = remaining) {
+  return sql<HitRow>`
+    with matches as materialized (
+      select t.id, t.session_id, t.role, left(t.content, ${HIT_CHARS + 1}) as content, t.created_at, t.search
+      from turns t
+      where t.search @@ ${tsquery(query)} and t.agent_id || '' = ${agentId}
+        ${sessionId === undefined ? sql`` : sql`and t.session_id || '' = ${sessionId}`}
+        and t.id + 0 < ${boundary}
+      order by t.id desc
+      limit ${remaining}
+    )
+    ${bestOf(query, limit)}`;
+}
+
+/**
+ * Runs `fn` in a transaction whose statements are planned with bitmap scans only, so step 2 goes through
+ * the GIN index whatever the statistics say: a backward walk (index scan) or a sequential scan costs the
+ * whole history when the planner takes a rare word for a common one (seen at 1,000,000 turns).
+ */
+export async function withBitmapScansOnly<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`set local enable_indexscan = off`.execute(trx);
+    await sql`set local enable_seqscan = off`.execute(trx);
+    return fn(trx);
+  });
+}
+
+const newerFirst = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0);
+
+const toHit = (r: HitRow): SearchHit => ({
+  memory_id: String(r.id),
+  session_id: r.session_id,
+  role: r.role,
+  content: r.content.slice(0, HIT_CHARS),
+  truncated: r.content.length > HIT_CHARS,
+  rank: Number(r.rank),
+  created_at: (r.created_at instanceof Date ? r.created_at : new Date(r.created_at)).toISOString(),
+});
+
+/** The newest `candidates` matches of the agent ranked (ts_rank_cd, then newest first); the best `limit`. */
+export async function rankTextMatches(db: Db, agentId: string, query: string, sessionId: string | undefined, limit: number, options: TextSearchOptions): Promise<SearchHit[]> {
+  const candidates = Math.max(options.candidates, limit);
+  const { scanRows } = options;
+  const rows = (await recentMatchesStatement(agentId, query, sessionId, scanRows, candidates, limit).execute(db)).rows;
+  const found = Number(rows[0]?.found ?? 0);
+  if (found < candidates) {
+    const boundary = (await walkBoundaryStatement(agentId, sessionId, scanRows).execute(db)).rows[0]?.id;
+    if (boundary !== undefined) {
+      const older = await withBitmapScansOnly(db, async (trx) => (await olderMatchesStatement(agentId, query, sessionId, String(boundary), candidates - found, limit).execute(trx)).rows);
+      rows.push(...older);
+    }
+  }
+  return rows
+    .map(toHit)
+    .sort((a, b) => b.rank - a.rank || newerFirst(a.memory_id, b.memory_id))
+    .slice(0, limit);
+}
+
+/** The hits for these turn ids of the agent, in the order given (ids of other agents or deleted turns are left out). */
+export async function hitsByIds(db: Db, agentId: string, ranked: readonly RankedId[]): Promise<SearchHit[]> {
+  if (ranked.length === 0) return [];
+  const { rows } = await sql<{ id: string; session_id: string; role: Role; content: string; created_at: Date | string }>`
+    select t.id, t.session_id, t.role, left(t.content, ${HIT_CHARS + 1}) as content, t.created_at
+    from turns t where t.id = any(${ranked.map((r) => r.id)}::bigint[]) and t.agent_id = ${agentId}`.execute(db);
+  const byId = new Map(rows.map((r) => [String(r.id), r]));
+  return ranked.flatMap(({ id, rank }) => {
+    const r = byId.get(id);
+    if (!r) return [];
+    const created = r.created_at instanceof Date ? r.created_at : new Date(r.created_at);
+    return [{ memory_id: id, session_id: r.session_id, role: r.role, content: r.content.slice(0, HIT_CHARS), truncated: r.content.length > HIT_CHARS, rank, created_at: created.toISOString() }];
+  });
+}
+
+/** Full-text search: the newest `candidates` matches ranked, the best `limit` of them. */
+export async function searchTurns(
+  db: Db,
+  agentId: string,
+  query: string,
+  sessionId: string | undefined,
+  limit: number,
+  options: TextSearchOptions = DEFAULT_TEXT_SEARCH,
+): Promise<SearchHit[]> {
+  return rankTextMatches(db, agentId, query, sessionId, limit, options);
+}
