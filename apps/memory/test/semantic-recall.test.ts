@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createMemoryService, type MemoryService } from '../src/app.js';
 import { fuseRanks } from '../src/embeddings/rank-fusion.js';
+import { createCompressionWorker, type CompressionWorker } from '../src/compression/compression-worker.js';
+import { parseWorkerConfig } from '../src/config.js';
 import { cosineDistance, fakeEmbedding, startFakeEmbeddings, type FakeEmbeddings } from './fake-embeddings.js';
-import { dropSchema, isolatedEnv, quietLogger, rest, testConfig, waitFor } from './helpers.js';
+import { REDIS_URL, cleanRedis, dropSchema, isolatedEnv, quietLogger, rest, testConfig, waitFor } from './helpers.js';
 
 const DIMS = 256;
 
@@ -196,6 +198,26 @@ describe('semantic recall configured on a Postgres without pgvector', () => {
     expect(r).toMatchObject({ mode: 'full_text', semantic_error: null });
     expect(r.hits.map((h) => h.content)).toEqual(['The deploy window is Friday.']);
   });
+});
+
+describe('the worker with semantic recall configured on a Postgres without pgvector', () => {
+  const env = isolatedEnv('memory_recall_worker', { EMBEDDINGS_BASE_URL: 'http://127.0.0.1:9/v1', REDIS_URL, WORKER_PORT: '0' });
+  let worker: CompressionWorker;
+  afterAll(async () => {
+    await worker?.service.stop();
+    await cleanRedis(env);
+    await dropSchema(env.DATABASE_SCHEMA);
+  });
+
+  it('detects it at start-up, runs no embedder and says so on /ready', async () => {
+    worker = await createCompressionWorker(parseWorkerConfig(env), { logger: quietLogger().logger });
+    const { url } = await worker.service.start();
+    expect(worker.recall.mode).toBe('full_text');
+    expect(worker.recall.indexer).toBeUndefined();
+    const ready = (await (await fetch(`${url}/ready`)).json()) as Ready & { ready: boolean };
+    expect(ready.ready).toBe(true);
+    expect(ready.checks.embeddings).toMatchObject({ status: 'warning', message: expect.stringMatching(/no pgvector extension/) });
+  }, 60_000);
 });
 
 describe('without an embeddings endpoint', () => {
