@@ -45,6 +45,9 @@ const logger = createLogger({ service: 'bench', version: '0', level: 'error' });
 const database = await createDatabase({ url: PG_URL, schema: SCHEMA, logger, poolMax: 2, queryTimeoutMs: 120_000 });
 await database.migrate(migrations, MIGRATIONS_APP);
 const db = database.db;
+/** The previous statement's index (GIN on search alone; migration 20261221000000 replaced it): built for the baseline. */
+const baselineIndex = (on) => sql`create index if not exists turns_search_idx on turns using gin (search)`.execute(on);
+await baselineIndex(db);
 
 /** Query classes: how many turns they match in the generated corpus. */
 const CLASSES = [
@@ -68,7 +71,7 @@ async function load(from, through) {
         case when i % 260 = 0 then ' on kubernetes' else '' end ||
         case when i % 260 = 130 then ', and the deploy window is Friday' else '' end ||
         case when i = 77777 then ' in zanzibar' else '' end || '.' as c) content`.execute(db);
-  await sql`analyze turns`.execute(db);
+  await sql`vacuum analyze turns`.execute(db);
 }
 
 /** The query search_memory ran before: ranks every match of the agent. */
@@ -154,7 +157,7 @@ async function searchBench() {
  */
 async function loadManyAgents(mdb, total, agents) {
   await sql`set maintenance_work_mem = '512MB'`.execute(mdb);
-  await sql`drop index turns_search_idx, turns_session_recent_idx, turns_agent_recent_idx`.execute(mdb);
+  await sql`drop index if exists turns_search_idx, turns_agent_search_idx, turns_session_recent_idx, turns_agent_recent_idx`.execute(mdb);
   const chunk = 1_000_000;
   for (let from = 0; from < total; from += chunk) {
     const through = Math.min(total, from + chunk);
@@ -173,8 +176,9 @@ async function loadManyAgents(mdb, total, agents) {
   }
   await sql`create index turns_session_recent_idx on turns (agent_id, session_id, id)`.execute(mdb);
   await sql`create index turns_agent_recent_idx on turns (agent_id, id)`.execute(mdb);
-  await sql`create index turns_search_idx on turns using gin (search)`.execute(mdb);
-  await sql`analyze turns`.execute(mdb);
+  await sql`create index turns_agent_search_idx on turns using gin ((agent_id || ''), search)`.execute(mdb);
+  await baselineIndex(mdb);
+  await sql`vacuum analyze turns`.execute(mdb);
 }
 
 /** search_memory at MANY_TURNS turns over MANY_AGENTS agents: each run asks a different agent. */

@@ -26,7 +26,7 @@ import { createMemoryMetrics, type MemoryMetrics } from './memory-metrics.js';
 import { createMemoryOperations, type MemoryOperations } from './memory/memory-operations.js';
 import { createMemoryTools } from './tools/memory-tools.js';
 import { createSemanticRecall, type SemanticRecall } from './embeddings/semantic-recall.js';
-import { pgliteVectorExtension } from './embeddings/pglite-vector.js';
+import { pgliteExtensions } from './db/pglite-extensions.js';
 import { registerMemoryRoutes } from './routes/memory-routes.js';
 import { SERVICE_VERSION } from './version.js';
 
@@ -60,7 +60,7 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
     schema: config.DATABASE_SCHEMA,
     poolMax: config.DATABASE_POOL_MAX,
     applicationName: 'memory-api',
-    ...(config.DATABASE_URL ? {} : { pgliteExtensions: await pgliteVectorExtension(config) }),
+    ...(config.DATABASE_URL ? {} : { pgliteExtensions: await pgliteExtensions(config) }),
     logger,
     metrics: serviceMetrics,
     ...databaseTimeouts(config),

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { vector } from '@electric-sql/pglite/vector';
+import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { createDatabase, type Database } from '@factory/base-server';
 import { migrations, MIGRATIONS_APP } from '../src/db/migrations.js';
 import type { MemoryDatabase } from '../src/db/schema.js';
@@ -18,7 +19,7 @@ describe('embedding backlog', () => {
   let database: Database<MemoryDatabase>;
   let ids: string[] = [];
   beforeAll(async () => {
-    database = await createDatabase<MemoryDatabase>({ logger: quietLogger().logger, pgliteExtensions: { vector } });
+    database = await createDatabase<MemoryDatabase>({ logger: quietLogger().logger, pgliteExtensions: { vector, btree_gin } });
     await database.migrate(migrations, MIGRATIONS_APP);
     expect(await prepareVectorStore(database.db)).toMatchObject({ available: true });
     ids = (await storeTurns(database, 'a', 's', ['one', 'two', 'three', 'four', 'five'].map((content) => ({ role: 'user' as const, content })))).ids;

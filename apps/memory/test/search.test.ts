@@ -119,6 +119,23 @@ describe('searchTurns', () => {
     }
   });
 
+  it('walks on while the matches seen say the walk will find the rest, else asks the GIN index; the same answer either way', async () => {
+    // 3,000 turns; "wren" in every 50th: the first 1,000 turns hold 20 of the 60.
+    const ids: string[] = [];
+    for (let b = 0; b < 3; b++) {
+      const stored = await storeTurns(database, 'medium', 's', Array.from({ length: 1_000 }, (_, k) => ({ role: 'user' as const, content: (b * 1_000 + k) % 50 === 0 ? `A wren, sighting ${b * 1_000 + k}.` : `Nothing seen ${b * 1_000 + k}.` })));
+      ids.push(...stored.ids);
+    }
+    const every = await rankEveryMatch(database.db, 'medium', 'wren', 10);
+    expect(every).toHaveLength(10);
+    // 10,000: the walk goes on and reaches the start; 1,500: the rest of the walk would not find them, GIN does.
+    for (const scanRows of [10_000, 1_500, 1_000]) {
+      expect((await searchTurns(database.db, 'medium', 'wren', undefined, 10, 100, scanRows)).map((h) => h.memory_id)).toEqual(every);
+    }
+    // With fewer candidates than matches, the newest 30 are ranked (all rank alike: newest first).
+    expect((await searchTurns(database.db, 'medium', 'wren', undefined, 30, 30, 1_500)).map((h) => h.memory_id)).toEqual(ids.filter((_, i) => i % 50 === 0).slice(-30).reverse());
+  });
+
   it('plans the search for older matches through the GIN index only, whatever the statistics say', async () => {
     // Statistics that call every word common: the planner would otherwise walk the whole history backwards.
     await sql`analyze turns`.execute(database.db);
@@ -127,8 +144,8 @@ describe('searchTurns', () => {
         const { rows } = await sql<{ 'QUERY PLAN': string }>`explain ${olderMatchesStatement('long', word, undefined, '999999999', 50)}`.execute(trx);
         return rows.map((r) => r['QUERY PLAN']).join('\n');
       });
-      expect(plan).toContain('Bitmap Index Scan on turns_search_idx');
-      expect(plan).not.toMatch(/Seq Scan|(?<!Bitmap )Index Scan|Index Only Scan/);
+      expect(plan).toContain('Bitmap Index Scan on turns_agent_search_idx');
+      expect(plan).not.toMatch(/Seq Scan|(?<!Bitmap )Index Scan|Index Only Scan|turns_pkey|turns_agent_recent_idx|turns_session_recent_idx/);
     }
   });
 });

@@ -29,7 +29,7 @@ import { createFollowUp } from './follow-up.js';
 import type { CompressionJobData } from './job-id.js';
 import type { Summariser } from './summariser.js';
 import { createSemanticRecall, type SemanticRecall } from '../embeddings/semantic-recall.js';
-import { pgliteVectorExtension } from '../embeddings/pglite-vector.js';
+import { pgliteExtensions } from '../db/pglite-extensions.js';
 
 export interface CompressionWorkerDeps {
   logger?: Logger;
@@ -90,7 +90,7 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
     schema: config.DATABASE_SCHEMA,
     poolMax: Math.max(2, config.WORKER_CONCURRENCY + 1),
     applicationName: 'memory-worker',
-    ...(config.DATABASE_URL ? {} : { pgliteExtensions: await pgliteVectorExtension(config) }),
+    ...(config.DATABASE_URL ? {} : { pgliteExtensions: await pgliteExtensions(config) }),
     logger,
     metrics: serviceMetrics,
     ...databaseTimeouts(config),

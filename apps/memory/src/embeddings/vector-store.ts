@@ -14,7 +14,9 @@ export type VectorStoreState = { available: true; version: string } | { availabl
  * vectors instead of mixing them; they go with their turn (`on delete cascade`: forget, retention).
  */
 async function createStore(db: Db): Promise<void> {
-  await sql`create extension if not exists vector`.execute(db);
+  // In public, not in DATABASE_SCHEMA: an extension exists once per database, and every schema's
+  // search_path ends in public (dropping one tenant's schema must not take the type from the others).
+  await sql`create extension if not exists vector with schema public`.execute(db);
   await sql`
     create table if not exists turn_embeddings (
       turn_id bigint not null references turns (id) on delete cascade,

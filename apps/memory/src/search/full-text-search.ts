@@ -1,12 +1,14 @@
 // Ranked Postgres full-text search (english stemming, websearch syntax) over an agent's turns, whose cost
-// is bounded by the answer, not by the history, and does not hang on the planner's guess of how common a
-// word is. It ranks the agent's newest `candidates` matching turns, found in two steps whose plans are
-// fixed by the statements themselves:
-//   1. a walk over the agent's newest `scanRows` turns, newest first, that stops once `candidates`
-//      matches are found (a backward range scan of (agent_id, id): a common word ends it early);
-//   2. only when the walk found fewer and the history goes on: the older matches, through the GIN index
-//      only (bitmap scans; index and sequential scans are switched off for that one statement), so a rare
-//      word costs what its matches cost.
+// is bounded by the answer, not by the history, and whose plan does not hang on the planner's guess of
+// how common a word is. It ranks the agent's newest `candidates` matching turns, found in steps whose
+// plans are fixed by the statements themselves and chosen from what the walk has seen:
+//   1. a walk over the agent's newest FIRST_WALK turns, newest first, through (agent_id, id), stopping
+//      once `candidates` matches are found (a common word ends it early);
+//   2. when it found fewer and the history goes on, and the matches it saw say a walk of at most
+//      `scanRows` turns in all will find the rest: the walk goes on, from where it stopped;
+//   3. otherwise (a rare word, or still short): the older matches through the (agent_id, search) GIN
+//      index only (bitmap scans; index and sequential scans are off for that statement), so a rare word
+//      costs what this agent's matches cost.
 // The answer is exactly that of ranking the newest `candidates` matches (tested on a seeded corpus).
 import { sql } from 'kysely';
 import type { Role } from '../db/schema.js';
@@ -25,7 +27,7 @@ export interface SearchHit {
 export interface TextSearchOptions {
   /** How many of the newest matching turns are ranked (at least the limit asked for). */
   candidates: number;
-  /** How many of the agent's newest turns step 1 walks before step 2 asks the GIN index. */
+  /** The longest walk over the agent's newest turns (steps 1 and 2) before the GIN index answers. */
   scanRows: number;
 }
 
@@ -34,6 +36,8 @@ export const DEFAULT_SEARCH_SCAN_ROWS = 10_000;
 export const DEFAULT_TEXT_SEARCH: TextSearchOptions = { candidates: DEFAULT_SEARCH_CANDIDATES, scanRows: DEFAULT_SEARCH_SCAN_ROWS };
 
 const HIT_CHARS = 1_000;
+/** Step 1's walk: long enough to see how common the word is, short enough to cost little when it is rare. */
+export const FIRST_WALK = 1_000;
 const tsquery = (query: string) => sql`websearch_to_tsquery('english', ${query})`;
 const sessionFilter = (sessionId: string | undefined) => (sessionId === undefined ? sql`` : sql`and t.session_id = ${sessionId}`);
 
@@ -63,14 +67,14 @@ const bestOf = (query: string, limit: number) => sql`
     order by rank desc, m.id desc
     limit ${limit}`;
 
-/** Step 1: among the agent's newest `scanRows` turns, the newest `candidates` matches; their best `limit`. */
-export function recentMatchesStatement(agentId: string, query: string, sessionId: string | undefined, scanRows: number, candidates: number, limit = candidates) {
+/** Steps 1 and 2: among the agent's newest `scanRows` turns (older than `before`), the newest `candidates` matches; their best `limit`. */
+export function recentMatchesStatement(agentId: string, query: string, sessionId: string | undefined, scanRows: number, candidates: number, limit = candidates, before?: string) {
   return sql<HitRow>`
     with matches as materialized (
       select w.id, w.session_id, w.role, w.content, w.created_at, w.search
       from (
         select t.id, t.session_id, t.role, left(t.content, ${HIT_CHARS + 1}) as content, t.created_at, t.search from turns t
-        where t.agent_id = ${agentId} ${sessionFilter(sessionId)}
+        where t.agent_id = ${agentId} ${sessionFilter(sessionId)} ${before === undefined ? sql`` : sql`and t.id < ${before}`}
         order by t.id desc
         limit ${scanRows}
       ) w
@@ -81,20 +85,20 @@ export function recentMatchesStatement(agentId: string, query: string, sessionId
     ${bestOf(query, limit)}`;
 }
 
-/** Where step 1's walk ended: the agent's `scanRows`-th newest turn (none: the walk saw the whole history). */
-export function walkBoundaryStatement(agentId: string, sessionId: string | undefined, scanRows: number) {
+/** Where a walk of `rows` turns (older than `before`) ended: its last turn (none: it saw the whole history). */
+export function walkBoundaryStatement(agentId: string, sessionId: string | undefined, rows: number, before?: string) {
   return sql<{ id: string }>`
     select t.id from turns t
-    where t.agent_id = ${agentId} ${sessionFilter(sessionId)}
+    where t.agent_id = ${agentId} ${sessionFilter(sessionId)} ${before === undefined ? sql`` : sql`and t.id < ${before}`}
     order by t.id desc
-    offset ${scanRows - 1} limit 1`;
+    offset ${rows - 1} limit 1`;
 }
 
 /**
- * Step 2: the newest `remaining` matches older than `boundary`, their best `limit`; run under
- * withBitmapScansOnly. Only the text condition can use an index: the others are written so that no
- * btree serves them (`id + 0`, `agent_id || ''`), else a bitmap over the id range or over the agent's
- * turns would cost the whole history.
+ * Step 3: the newest `remaining` matches older than `boundary`, their best `limit`; run under
+ * withBitmapScansOnly. Only the GIN index on (agent_id || '', search) can serve it: the conditions are
+ * written so that no btree does (`agent_id || ''`, `id + 0`, `session_id || ''`), else a bitmap over the
+ * agent's turns or the id range would cost the whole history.
  */
 export function olderMatchesStatement(agentId: string, query: string, sessionId: string | undefined, boundary: string, remaining: number, limit = remaining) {
   return sql<HitRow>`
@@ -138,12 +142,20 @@ const toHit = (r: HitRow): SearchHit => ({
 /** The newest `candidates` matches of the agent ranked (ts_rank_cd, then newest first); the best `limit`. */
 export async function rankTextMatches(db: Db, agentId: string, query: string, sessionId: string | undefined, limit: number, options: TextSearchOptions): Promise<SearchHit[]> {
   const candidates = Math.max(options.candidates, limit);
-  const { scanRows } = options;
-  const rows = (await recentMatchesStatement(agentId, query, sessionId, scanRows, candidates, limit).execute(db)).rows;
-  const found = Number(rows[0]?.found ?? 0);
+  const first = Math.min(FIRST_WALK, options.scanRows);
+  const rows = (await recentMatchesStatement(agentId, query, sessionId, first, candidates, limit).execute(db)).rows;
+  let found = Number(rows[0]?.found ?? 0);
   if (found < candidates) {
-    const boundary = (await walkBoundaryStatement(agentId, sessionId, scanRows).execute(db)).rows[0]?.id;
-    if (boundary !== undefined) {
+    let boundary = (await walkBoundaryStatement(agentId, sessionId, first).execute(db)).rows[0]?.id;
+    // Step 2 only when the density seen says the rest of the walk (at most scanRows in all) finds them.
+    const rest = options.scanRows - first;
+    if (boundary !== undefined && rest > 0 && (found / first) * rest >= candidates - found) {
+      const more = (await recentMatchesStatement(agentId, query, sessionId, rest, candidates - found, limit, String(boundary)).execute(db)).rows;
+      found += Number(more[0]?.found ?? 0);
+      rows.push(...more);
+      boundary = found < candidates ? (await walkBoundaryStatement(agentId, sessionId, rest, String(boundary)).execute(db)).rows[0]?.id : undefined;
+    }
+    if (boundary !== undefined && found < candidates) {
       const older = await withBitmapScansOnly(db, async (trx) => (await olderMatchesStatement(agentId, query, sessionId, String(boundary), candidates - found, limit).execute(trx)).rows);
       rows.push(...older);
     }
