@@ -42,12 +42,19 @@ const MANY_AGENTS = Number(process.env.BENCH_SEARCH_AGENTS ?? 10_000);
 const MANY_SCHEMA = process.env.BENCH_SEARCH_MANY_SCHEMA;
 
 const logger = createLogger({ service: 'bench', version: '0', level: 'error' }); // the loads are slow queries on purpose
-const database = await createDatabase({ url: PG_URL, schema: SCHEMA, logger, poolMax: 2, queryTimeoutMs: 120_000 });
+const database = await createDatabase({ url: PG_URL, schema: SCHEMA, logger, poolMax: 2, queryTimeoutMs: 900_000 });
 await database.migrate(migrations, MIGRATIONS_APP);
 const db = database.db;
 /** The previous statement's index (GIN on search alone; migration 20261221000000 replaced it): built for the baseline. */
 const baselineIndex = (on) => sql`create index if not exists turns_search_idx on turns using gin (search)`.execute(on);
 await baselineIndex(db);
+
+/** The session counters a load by SQL bypasses (search reads an agent's turn count from them). */
+const countSessions = (on) => sql`
+  insert into sessions as s (agent_id, session_id, turn_count, token_count, unsummarised_tokens, last_turn_id)
+  select agent_id, session_id, count(*), sum(token_count), sum(token_count), max(id) from turns group by agent_id, session_id
+  on conflict (agent_id, session_id) do update set turn_count = excluded.turn_count, token_count = excluded.token_count,
+    unsummarised_tokens = excluded.unsummarised_tokens, last_turn_id = excluded.last_turn_id`.execute(on);
 
 /** Query classes: how many turns they match in the generated corpus. */
 const CLASSES = [
@@ -71,6 +78,7 @@ async function load(from, through) {
         case when i % 260 = 0 then ' on kubernetes' else '' end ||
         case when i % 260 = 130 then ', and the deploy window is Friday' else '' end ||
         case when i = 77777 then ' in zanzibar' else '' end || '.' as c) content`.execute(db);
+  await countSessions(db);
   await sql`vacuum analyze turns`.execute(db);
 }
 
@@ -178,6 +186,7 @@ async function loadManyAgents(mdb, total, agents) {
   await sql`create index turns_agent_recent_idx on turns (agent_id, id)`.execute(mdb);
   await sql`create index turns_agent_search_idx on turns using gin ((agent_id || ''), search)`.execute(mdb);
   await baselineIndex(mdb);
+  await countSessions(mdb);
   await sql`vacuum analyze turns`.execute(mdb);
 }
 

@@ -9,7 +9,7 @@ import { uniqueSchema } from '@factory/base-server/testing';
 import { migrations, MIGRATIONS_APP } from '../src/db/migrations.js';
 import type { MemoryDatabase } from '../src/db/schema.js';
 import { storeTurns } from '../src/turns/turn-repository.js';
-import { olderMatchesStatement, searchTurns as search, withBitmapScansOnly, type TextSearchOptions } from '../src/search/full-text-search.js';
+import { olderMatchesStatement, searchTurns as search, walkOn, withBitmapScansOnly, type TextSearchOptions } from '../src/search/full-text-search.js';
 import { PG_URL, dropSchema, quietLogger } from './helpers.js';
 
 const CORPUS: Array<[session: string, content: string]> = [
@@ -119,21 +119,36 @@ describe('searchTurns', () => {
     }
   });
 
-  it('walks on while the matches seen say the walk will find the rest, else asks the GIN index; the same answer either way', async () => {
-    // 3,000 turns; "wren" in every 50th: the first 1,000 turns hold 20 of the 60.
-    const ids: string[] = [];
+  it('walks on only when the density seen says it finishes within the budget and reads fewer rows than the GIN index would fetch', () => {
+    // 50 of 200 seen, 200 wanted: 600 more rows to walk, against 1,450 matches for the GIN index to fetch.
+    expect(walkOn(50, 200, 200, 5_800, 9_800)).toBe(true);
+    // 4 of 200 seen (1 in 50) in an agent of 3,000 turns: walking reads the 2,800 rows, GIN fetches ~56.
+    expect(walkOn(4, 200, 100, 2_800, 9_800)).toBe(false);
+    // 1 in 200 in a long history: the walk would take ~40,000 rows, past the budget.
+    expect(walkOn(1, 200, 200, 1_000_000, 9_800)).toBe(false);
+    expect(walkOn(0, 200, 200, 1_000_000, 9_800)).toBe(false);
+    expect(walkOn(50, 200, 200, 5_800, 0)).toBe(false);
+  });
+
+  it('answers the same whether the walk goes on or the GIN index finds the older matches', async () => {
+    // "wren" in every 50th of 3,000 turns (the GIN index answers); "lark" in every 4th of 6,000 (the walk goes on).
+    const wrens: string[] = [];
     for (let b = 0; b < 3; b++) {
       const stored = await storeTurns(database, 'medium', 's', Array.from({ length: 1_000 }, (_, k) => ({ role: 'user' as const, content: (b * 1_000 + k) % 50 === 0 ? `A wren, sighting ${b * 1_000 + k}.` : `Nothing seen ${b * 1_000 + k}.` })));
-      ids.push(...stored.ids);
+      wrens.push(...stored.ids.filter((_, k) => (b * 1_000 + k) % 50 === 0));
     }
-    const every = await rankEveryMatch(database.db, 'medium', 'wren', 10);
-    expect(every).toHaveLength(10);
-    // 10,000: the walk goes on and reaches the start; 1,500: the rest of the walk would not find them, GIN does.
-    for (const scanRows of [10_000, 1_500, 1_000]) {
-      expect((await searchTurns(database.db, 'medium', 'wren', undefined, 10, 100, scanRows)).map((h) => h.memory_id)).toEqual(every);
+    for (let b = 0; b < 6; b++) {
+      await storeTurns(database, 'dense', 's', Array.from({ length: 1_000 }, (_, k) => ({ role: 'user' as const, content: k % 4 === 0 ? `A lark sang ${b * 1_000 + k}.` : `Quiet ${b * 1_000 + k}.` })));
+    }
+    for (const [agent, word] of [['medium', 'wren'], ['dense', 'lark']] as const) {
+      const every = await rankEveryMatch(database.db, agent, word, 10);
+      expect(every).toHaveLength(10);
+      for (const scanRows of [10_000, 1_500, 1_000, 200]) {
+        expect({ agent, scanRows, hits: (await searchTurns(database.db, agent, word, undefined, 10, 200, scanRows)).map((h) => h.memory_id) }).toEqual({ agent, scanRows, hits: every });
+      }
     }
     // With fewer candidates than matches, the newest 30 are ranked (all rank alike: newest first).
-    expect((await searchTurns(database.db, 'medium', 'wren', undefined, 30, 30, 1_500)).map((h) => h.memory_id)).toEqual(ids.filter((_, i) => i % 50 === 0).slice(-30).reverse());
+    expect((await searchTurns(database.db, 'medium', 'wren', undefined, 30, 30, 1_500)).map((h) => h.memory_id)).toEqual(wrens.slice(-30).reverse());
   });
 
   it('plans the search for older matches through the GIN index only, whatever the statistics say', async () => {

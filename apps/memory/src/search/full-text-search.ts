@@ -4,8 +4,9 @@
 // plans are fixed by the statements themselves and chosen from what the walk has seen:
 //   1. a walk over the agent's newest FIRST_WALK turns, newest first, through (agent_id, id), stopping
 //      once `candidates` matches are found (a common word ends it early);
-//   2. when it found fewer and the history goes on, and the matches it saw say a walk of at most
-//      `scanRows` turns in all will find the rest: the walk goes on, from where it stopped;
+//   2. when it found fewer and the history goes on, and the matches it saw say that walking on finds the
+//      rest within `scanRows` turns in all and reads fewer rows than the GIN index would fetch matches
+//      (the agent's turn count comes from its session counters): the walk goes on, from where it stopped;
 //   3. otherwise (a rare word, or still short): the older matches through the (agent_id, search) GIN
 //      index only (bitmap scans; index and sequential scans are off for that statement), so a rare word
 //      costs what this agent's matches cost.
@@ -37,7 +38,7 @@ export const DEFAULT_TEXT_SEARCH: TextSearchOptions = { candidates: DEFAULT_SEAR
 
 const HIT_CHARS = 1_000;
 /** Step 1's walk: long enough to see how common the word is, short enough to cost little when it is rare. */
-export const FIRST_WALK = 1_000;
+export const FIRST_WALK = 200;
 const tsquery = (query: string) => sql`websearch_to_tsquery('english', ${query})`;
 const sessionFilter = (sessionId: string | undefined) => (sessionId === undefined ? sql`` : sql`and t.session_id = ${sessionId}`);
 
@@ -139,6 +140,26 @@ const toHit = (r: HitRow): SearchHit => ({
   created_at: (r.created_at instanceof Date ? r.created_at : new Date(r.created_at)).toISOString(),
 });
 
+/** How many turns the agent (or the session) has, from the session counters (a walk over sessions, not turns). */
+async function historyLength(db: Db, agentId: string, sessionId: string | undefined): Promise<number> {
+  const { rows } = await sql<{ n: string | null }>`
+    select sum(s.turn_count) as n from sessions s where s.agent_id = ${agentId} ${sessionId === undefined ? sql`` : sql`and s.session_id = ${sessionId}`}`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Whether to walk on (step 2) rather than ask the GIN index (step 3), from the density seen in the first
+ * walk: walking on must finish within the walk budget and read fewer rows than the GIN index would fetch
+ * matches. Both read about one heap page per row, so rows read is the cost either way.
+ */
+export function walkOn(found: number, walked: number, wanted: number, remaining: number, budget: number): boolean {
+  if (found === 0 || remaining <= 0 || budget <= 0) return false;
+  const density = found / walked;
+  const walkRows = Math.min(remaining, (wanted - found) / density);
+  const ginMatches = density * remaining;
+  return walkRows <= budget && walkRows <= ginMatches;
+}
+
 /** The newest `candidates` matches of the agent ranked (ts_rank_cd, then newest first); the best `limit`. */
 export async function rankTextMatches(db: Db, agentId: string, query: string, sessionId: string | undefined, limit: number, options: TextSearchOptions): Promise<SearchHit[]> {
   const candidates = Math.max(options.candidates, limit);
@@ -147,9 +168,11 @@ export async function rankTextMatches(db: Db, agentId: string, query: string, se
   let found = Number(rows[0]?.found ?? 0);
   if (found < candidates) {
     let boundary = (await walkBoundaryStatement(agentId, sessionId, first).execute(db)).rows[0]?.id;
-    // Step 2 only when the density seen says the rest of the walk (at most scanRows in all) finds them.
+    // A history the counters do not know (0) is taken as long: the walk budget still bounds step 2.
+    const total = boundary === undefined ? 0 : await historyLength(db, agentId, sessionId);
+    const remaining = total > first ? total - first : Number.MAX_SAFE_INTEGER;
     const rest = options.scanRows - first;
-    if (boundary !== undefined && rest > 0 && (found / first) * rest >= candidates - found) {
+    if (boundary !== undefined && walkOn(found, first, candidates, remaining, rest)) {
       const more = (await recentMatchesStatement(agentId, query, sessionId, rest, candidates - found, limit, String(boundary)).execute(db)).rows;
       found += Number(more[0]?.found ?? 0);
       rows.push(...more);
