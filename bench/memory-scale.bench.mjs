@@ -21,8 +21,9 @@ import { latestSummary, sessionTurnCount, newestTurnsWithin } from '../apps/memo
 import {
   searchTurns,
   recentMatchesStatement,
-  walkBoundaryStatement,
   olderMatchesStatement,
+  walkOn,
+  FIRST_WALK,
   withBitmapScansOnly,
   DEFAULT_TEXT_SEARCH,
 } from '../apps/memory/dist/search/full-text-search.js';
@@ -117,16 +118,30 @@ async function time(fn, runs) {
   return { p50: pct(ms, 50), p99: pct(ms, 99) };
 }
 
-/** EXPLAIN ANALYZE of the statements the search runs for this query (step 2 only when step 1 falls short). */
+/** EXPLAIN ANALYZE of the statements the search runs for this query, choosing the steps as it does. */
 async function plans(on, agentId, query) {
   const explain = async (conn, statement) =>
     (await sql`explain (analyze, costs off, timing off, summary off) ${statement}`.execute(conn)).rows.map((r) => `    ${r['QUERY PLAN']}`).join('\n');
   const { candidates, scanRows } = DEFAULT_TEXT_SEARCH;
-  const out = [`  step 1, the walk:\n${await explain(on, recentMatchesStatement(agentId, query, undefined, scanRows, candidates))}`];
-  const found = (await recentMatchesStatement(agentId, query, undefined, scanRows, candidates).execute(on)).rows.length;
-  const boundary = found < candidates ? (await walkBoundaryStatement(agentId, undefined, scanRows).execute(on)).rows[0]?.id : undefined;
-  if (boundary !== undefined) {
-    out.push(`  step 2, older matches (${found} found by the walk):\n${await withBitmapScansOnly(on, (trx) => explain(trx, olderMatchesStatement(agentId, query, undefined, String(boundary), candidates - found)))}`);
+  const first = Math.min(FIRST_WALK, scanRows);
+  const step1 = recentMatchesStatement(agentId, query, undefined, first, candidates, 10);
+  const out = [`  step 1, the walk:\n${await explain(on, step1)}`];
+  const [r] = (await step1.execute(on)).rows;
+  let found = Number(r.found ?? 0);
+  let boundary = r.walk_end ?? undefined;
+  if (found < candidates && boundary !== undefined) {
+    const total = Number(r.total ?? 0);
+    if (walkOn(found, first, candidates, total > first ? total - first : Number.MAX_SAFE_INTEGER, scanRows - first)) {
+      const step2 = recentMatchesStatement(agentId, query, undefined, scanRows - first, candidates - found, 10, String(boundary));
+      out.push(`  step 2, the walk goes on (${found} found):\n${await explain(on, step2)}`);
+      const [r2] = (await step2.execute(on)).rows;
+      found += Number(r2.found ?? 0);
+      boundary = r2.walk_end ?? undefined;
+    }
+    if (boundary !== undefined && found < candidates) {
+      const step3 = olderMatchesStatement(agentId, query, undefined, String(boundary), candidates - found, 10);
+      out.push(`  step 3, older matches through the GIN index (${found} found by the walk):\n${await withBitmapScansOnly(on, (trx) => explain(trx, step3))}`);
+    }
   }
   return out.join('\n');
 }

@@ -48,34 +48,51 @@ export interface RankedId {
 }
 
 interface HitRow {
-  id: string;
+  id: string | null;
   session_id: string;
   role: Role;
   content: string;
   created_at: Date | string;
   rank: number;
-  found: number;
+  found: number | null;
+  /** Steps 1 and 2: the walk's last turn (null: it saw the whole history). */
+  walk_end?: string | null;
+  /** Step 1: the agent's (or session's) turn count from its session counters. */
+  total?: string | null;
 }
 
 /**
  * The best `limit` of `matches` (a materialized CTE of id, search, content, created_at, role, session_id),
- * ranked with `ts_rank_cd`, and how many matches there were. Only the best `limit` of each step can be
- * among the best `limit` overall, so each step returns just those, with their content.
+ * ranked with `ts_rank_cd`, and how many matches there were; always one row at least (an empty match set
+ * is a row of nulls), so `extras` (facts for the next step) travel in the same round trip. Only the best
+ * `limit` of each step can be among the best `limit` overall, so each step returns just those.
  */
-const bestOf = (query: string, limit: number) => sql`
-    select m.id, m.session_id, m.role, m.content, m.created_at, ts_rank_cd(m.search, ${tsquery(query)}) as rank, count(*) over () as found
-    from matches m
-    order by rank desc, m.id desc
-    limit ${limit}`;
+const bestOf = (query: string, limit: number, extras = sql``) => sql`
+    select b.*${extras}
+    from (select 1) one left join (
+      select m.id, m.session_id, m.role, m.content, m.created_at, ts_rank_cd(m.search, ${tsquery(query)}) as rank, count(*) over () as found
+      from matches m
+      order by rank desc, m.id desc
+      limit ${limit}
+    ) b on true
+    order by b.rank desc, b.id desc`;
 
-/** Steps 1 and 2: among the agent's newest `scanRows` turns (older than `before`), the newest `candidates` matches; their best `limit`. */
+const olderThan = (before: string | undefined) => (before === undefined ? sql`` : sql`and t.id < ${before}`);
+
+/**
+ * Steps 1 and 2: among the agent's newest `scanRows` turns (older than `before`), the newest `candidates`
+ * matches; their best `limit`; where the walk ended; and (step 1) the agent's turn count.
+ */
 export function recentMatchesStatement(agentId: string, query: string, sessionId: string | undefined, scanRows: number, candidates: number, limit = candidates, before?: string) {
+  const extras = sql`,
+      (select t.id from turns t where t.agent_id = ${agentId} ${sessionFilter(sessionId)} ${olderThan(before)} order by t.id desc offset ${scanRows - 1} limit 1) as walk_end,
+      (select sum(s.turn_count) from sessions s where s.agent_id = ${agentId} ${sessionId === undefined ? sql`` : sql`and s.session_id = ${sessionId}`}) as total`;
   return sql<HitRow>`
     with matches as materialized (
       select w.id, w.session_id, w.role, w.content, w.created_at, w.search
       from (
         select t.id, t.session_id, t.role, left(t.content, ${HIT_CHARS + 1}) as content, t.created_at, t.search from turns t
-        where t.agent_id = ${agentId} ${sessionFilter(sessionId)} ${before === undefined ? sql`` : sql`and t.id < ${before}`}
+        where t.agent_id = ${agentId} ${sessionFilter(sessionId)} ${olderThan(before)}
         order by t.id desc
         limit ${scanRows}
       ) w
@@ -83,16 +100,7 @@ export function recentMatchesStatement(agentId: string, query: string, sessionId
       order by w.id desc
       limit ${candidates}
     )
-    ${bestOf(query, limit)}`;
-}
-
-/** Where a walk of `rows` turns (older than `before`) ended: its last turn (none: it saw the whole history). */
-export function walkBoundaryStatement(agentId: string, sessionId: string | undefined, rows: number, before?: string) {
-  return sql<{ id: string }>`
-    select t.id from turns t
-    where t.agent_id = ${agentId} ${sessionFilter(sessionId)} ${before === undefined ? sql`` : sql`and t.id < ${before}`}
-    order by t.id desc
-    offset ${rows - 1} limit 1`;
+    ${bestOf(query, limit, extras)}`;
 }
 
 /**
@@ -122,8 +130,7 @@ export function olderMatchesStatement(agentId: string, query: string, sessionId:
  */
 export async function withBitmapScansOnly<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await sql`set local enable_indexscan = off`.execute(trx);
-    await sql`set local enable_seqscan = off`.execute(trx);
+    await sql`select set_config('enable_indexscan', 'off', true), set_config('enable_seqscan', 'off', true)`.execute(trx);
     return fn(trx);
   });
 }
@@ -139,13 +146,6 @@ const toHit = (r: HitRow): SearchHit => ({
   rank: Number(r.rank),
   created_at: (r.created_at instanceof Date ? r.created_at : new Date(r.created_at)).toISOString(),
 });
-
-/** How many turns the agent (or the session) has, from the session counters (a walk over sessions, not turns). */
-async function historyLength(db: Db, agentId: string, sessionId: string | undefined): Promise<number> {
-  const { rows } = await sql<{ n: string | null }>`
-    select sum(s.turn_count) as n from sessions s where s.agent_id = ${agentId} ${sessionId === undefined ? sql`` : sql`and s.session_id = ${sessionId}`}`.execute(db);
-  return Number(rows[0]?.n ?? 0);
-}
 
 /**
  * Whether to walk on (step 2) rather than ask the GIN index (step 3), from the density seen in the first
@@ -164,23 +164,24 @@ export function walkOn(found: number, walked: number, wanted: number, remaining:
 export async function rankTextMatches(db: Db, agentId: string, query: string, sessionId: string | undefined, limit: number, options: TextSearchOptions): Promise<SearchHit[]> {
   const candidates = Math.max(options.candidates, limit);
   const first = Math.min(FIRST_WALK, options.scanRows);
-  const rows = (await recentMatchesStatement(agentId, query, sessionId, first, candidates, limit).execute(db)).rows;
-  let found = Number(rows[0]?.found ?? 0);
-  if (found < candidates) {
-    let boundary = (await walkBoundaryStatement(agentId, sessionId, first).execute(db)).rows[0]?.id;
+  const step1 = (await recentMatchesStatement(agentId, query, sessionId, first, candidates, limit).execute(db)).rows;
+  const rows = step1.filter((r) => r.id !== null);
+  let found = Number(step1[0]?.found ?? 0);
+  let boundary = step1[0]?.walk_end ?? undefined;
+  if (found < candidates && boundary !== undefined) {
     // A history the counters do not know (0) is taken as long: the walk budget still bounds step 2.
-    const total = boundary === undefined ? 0 : await historyLength(db, agentId, sessionId);
+    const total = Number(step1[0]?.total ?? 0);
     const remaining = total > first ? total - first : Number.MAX_SAFE_INTEGER;
     const rest = options.scanRows - first;
-    if (boundary !== undefined && walkOn(found, first, candidates, remaining, rest)) {
-      const more = (await recentMatchesStatement(agentId, query, sessionId, rest, candidates - found, limit, String(boundary)).execute(db)).rows;
-      found += Number(more[0]?.found ?? 0);
-      rows.push(...more);
-      boundary = found < candidates ? (await walkBoundaryStatement(agentId, sessionId, rest, String(boundary)).execute(db)).rows[0]?.id : undefined;
+    if (walkOn(found, first, candidates, remaining, rest)) {
+      const step2 = (await recentMatchesStatement(agentId, query, sessionId, rest, candidates - found, limit, String(boundary)).execute(db)).rows;
+      found += Number(step2[0]?.found ?? 0);
+      rows.push(...step2.filter((r) => r.id !== null));
+      boundary = step2[0]?.walk_end ?? undefined;
     }
     if (boundary !== undefined && found < candidates) {
       const older = await withBitmapScansOnly(db, async (trx) => (await olderMatchesStatement(agentId, query, sessionId, String(boundary), candidates - found, limit).execute(trx)).rows);
-      rows.push(...older);
+      rows.push(...older.filter((r) => r.id !== null));
     }
   }
   return rows
