@@ -62,7 +62,7 @@ describe('semantic recall on PGlite with pgvector and a fake embeddings server',
       { logger: quietLogger().logger },
     );
     url = (await memory.service.start()).url;
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await memory?.service.stop();
     await fake?.close();
