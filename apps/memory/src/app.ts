@@ -26,6 +26,8 @@ import { createFollowUp } from './compression/follow-up.js';
 import { createMemoryMetrics, type MemoryMetrics } from './memory-metrics.js';
 import { createMemoryOperations, type MemoryOperations } from './memory/memory-operations.js';
 import { createMemoryTools } from './tools/memory-tools.js';
+import { createSemanticRecall, type SemanticRecall } from './embeddings/semantic-recall.js';
+import { pgliteExtensions } from './db/pglite-extensions.js';
 import { registerMemoryRoutes } from './routes/memory-routes.js';
 import { SERVICE_VERSION } from './version.js';
 
@@ -44,6 +46,7 @@ export interface MemoryService {
   queue: CompressionQueue;
   cache: MemoryCache;
   metrics: MemoryMetrics;
+  recall: SemanticRecall;
   redis: Redis | undefined;
 }
 
@@ -58,6 +61,7 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
     schema: config.DATABASE_SCHEMA,
     poolMax: config.DATABASE_POOL_MAX,
     applicationName: 'memory-api',
+    ...(config.DATABASE_URL ? {} : { pgliteExtensions: await pgliteExtensions(config) }),
     logger,
     metrics: serviceMetrics,
     ...databaseTimeouts(config),
@@ -92,6 +96,10 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
   // Without Redis the in-process queue runs the jobs, so the API queues their follow-ups; with Redis the worker does.
   const followUp = createFollowUp({ db: database.db, thresholdTokens: config.COMPRESSION_THRESHOLD_TOKENS, enqueue: (data) => queue.enqueue(data, { withState: false }), logger });
 
+  const recall = createSemanticRecall(config, { logger, metrics, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  // Like compression: without Redis there is no worker, so this process embeds the turns itself.
+  const embedsHere = !redis;
+
   const operations = createMemoryOperations({
     db: database.db,
     database,
@@ -102,7 +110,8 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
     logger,
     compressionThresholdTokens: config.COMPRESSION_THRESHOLD_TOKENS,
     maxBatchTurns: config.MAX_BATCH_TURNS,
-    searchCandidates: config.SEARCH_CANDIDATES,
+    recall,
+    textSearch: { candidates: config.SEARCH_CANDIDATES, scanRows: config.SEARCH_SCAN_ROWS },
     storeConcurrency: config.STORE_MAX_IN_FLIGHT,
     storeOverlapAfterMs: config.STORE_OVERLAP_AFTER_MS,
   });
@@ -111,7 +120,7 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
   const service = createService({
     name: 'memory',
     version: SERVICE_VERSION,
-    description: 'Durable agent memory: every turn in Postgres, compact rolling summaries, full-text search.',
+    description: 'Durable agent memory: every turn in Postgres, compact rolling summaries, full-text and optional semantic search.',
     config,
     logger,
     metrics: serviceMetrics,
@@ -120,17 +129,20 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
       'Durable conversation memory. Store every turn with store_memory; to continue a long conversation call ' +
       'get_compressed_memory (summary of older turns plus recent turns, within a token budget); find old facts with search_memory.',
     tools: createMemoryTools(operations, limits),
-    checks: [database.check(), queue.check(), llm.check()],
+    checks: [database.check(), queue.check(), llm.check(), recall.check()],
     routes: (api) => registerMemoryRoutes(api, operations, limits),
     onStart: async () => {
       await database.migrate(migrations, MIGRATIONS_APP);
+      await recall.prepare(database.db);
+      if (embedsHere) recall.indexer?.start();
     },
     onShutdown: [
+      { name: 'embedding-indexer', close: async () => void (await recall.indexer?.stop()) },
       { name: 'compression-queue', close: () => queue.close() },
       ...(redis ? [{ name: 'redis', close: () => closeRedis(redis) }] : []),
       ...(cacheRedis ? [{ name: 'redis-cache', close: () => closeRedis(cacheRedis) }] : []),
       { name: 'database', close: () => database.close() },
     ],
   });
-  return { service, database, operations, queue, cache, metrics, redis };
+  return { service, database, operations, queue, cache, metrics, recall, redis };
 }

@@ -70,6 +70,23 @@ const memoryShape = {
   MAX_BATCH_TURNS: envInt(1_000, 1, 10_000),
   /** search_memory ranks at most this many of the newest matching turns (at least the largest limit, 100). */
   SEARCH_CANDIDATES: envInt(200, 100, 100_000),
+  /** search_memory's walk over the agent's newest turns before it asks the GIN index for older matches. */
+  SEARCH_SCAN_ROWS: envInt(10_000, 100, 1_000_000),
+  /** Semantic recall: an OpenAI-compatible embeddings endpoint (POST {base}/embeddings); unset: full-text only. */
+  EMBEDDINGS_BASE_URL: optionalString.pipe(z.url().optional()),
+  EMBEDDINGS_API_KEY: optionalString,
+  EMBEDDINGS_MODEL: z.string().min(1).default('text-embedding-3-small'),
+  /** Vector length asked of the endpoint and checked on every answer (pgvector indexes up to 2000). */
+  EMBEDDINGS_DIMENSIONS: envInt(1_536, 1, 16_000),
+  EMBEDDINGS_BATCH_SIZE: envInt(64, 1, 2_048),
+  EMBEDDINGS_TIMEOUT_MS: envInt(10_000, 100),
+  /** Embedding a search query: past this, search_memory answers from full-text alone. */
+  EMBEDDINGS_QUERY_TIMEOUT_MS: envInt(1_500, 50),
+  EMBEDDINGS_POLL_MS: envInt(2_000, 10),
+  /** Turns younger than this may still have uncommitted neighbours: the backlog cursor waits for them. */
+  EMBEDDINGS_SETTLE_MS: envInt(60_000, 0),
+  /** Newest embedded turns of an agent that search_memory ranks by vector distance. */
+  EMBEDDINGS_SEARCH_WINDOW: envInt(5_000, 10, 1_000_000),
   AGENT_SCOPES: agentScopes,
   /** The worker's own settings. */
   WORKER_CONCURRENCY: envInt(4, 1, 100),

@@ -8,6 +8,8 @@ export interface MemoryMetrics {
   llmErrors: Counter<'kind'>;
   llmTokens: Counter<'direction'>;
   queueJobs: Gauge<'state'>;
+  turnsEmbedded: Counter;
+  embeddingErrors: Counter<'kind'>;
 }
 
 export function createMemoryMetrics(registry: Registry, queueCounts?: () => Promise<Record<string, number> | undefined>): MemoryMetrics {
@@ -29,6 +31,13 @@ export function createMemoryMetrics(registry: Registry, queueCounts?: () => Prom
     }),
     llmErrors: new Counter({ name: 'llm_errors_total', help: 'Failed LLM calls, by kind (timeout, http_5xx, http_4xx, network, invalid_response)', labelNames: ['kind'], registers }),
     llmTokens: new Counter({ name: 'llm_tokens_total', help: 'LLM tokens used for summaries, by direction (input, output)', labelNames: ['direction'], registers }),
+    turnsEmbedded: new Counter({ name: 'memory_turns_embedded_total', help: 'Turns embedded for semantic recall', registers }),
+    embeddingErrors: new Counter({
+      name: 'memory_embedding_errors_total',
+      help: 'Failed embedding passes by kind (timeout, http_5xx, http_4xx, http_429, network, invalid_response, database) and searches that fell back to full-text (search_fallback)',
+      labelNames: ['kind'],
+      registers,
+    }),
     queueJobs: new Gauge({
       name: 'memory_compression_queue_jobs',
       help: 'Jobs in the memory-compression queue by state (waiting, active, delayed, completed, failed)',

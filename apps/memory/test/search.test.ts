@@ -1,13 +1,15 @@
 // search_memory ranks a bounded, recency-ordered candidate set: on a seeded corpus it finds the expected
 // top hits for fixed queries, answers exactly as ranking every match does while the matches fit in the
-// candidate set, and past that ranks the newest matches. Against the real Postgres.
+// candidate set (whether the walk over the newest turns finds them all or the GIN step finds the older
+// ones), and past that ranks the newest matches. Against the real Postgres.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createDatabase, type Database } from '@factory/base-server';
 import { uniqueSchema } from '@factory/base-server/testing';
 import { migrations, MIGRATIONS_APP } from '../src/db/migrations.js';
 import type { MemoryDatabase } from '../src/db/schema.js';
-import { searchTurns, storeTurns } from '../src/turns/turn-repository.js';
+import { storeTurns } from '../src/turns/turn-repository.js';
+import { olderMatchesStatement, searchTurns as search, walkOn, withBitmapScansOnly, type TextSearchOptions } from '../src/search/full-text-search.js';
 import { PG_URL, dropSchema, quietLogger } from './helpers.js';
 
 const CORPUS: Array<[session: string, content: string]> = [
@@ -31,6 +33,11 @@ async function rankEveryMatch(db: Database<MemoryDatabase>['db'], agentId: strin
     order by ts_rank_cd(t.search, q) desc, t.id desc limit ${limit}`.execute(db);
   return rows.map((r) => String(r.id));
 }
+
+/** The corpus is small: walks of 3 and 100 turns exercise the GIN step (older matches) as well as the walk alone. */
+const WALKS = [3, 100, 10_000];
+const searchTurns = (db: Database<MemoryDatabase>['db'], agentId: string, query: string, sessionId: string | undefined, limit: number, candidates = 200, scanRows = 10_000) =>
+  search(db, agentId, query, sessionId, limit, { candidates, scanRows } satisfies TextSearchOptions);
 
 describe('searchTurns', () => {
   const schema = uniqueSchema('memory_search');
@@ -69,9 +76,12 @@ describe('searchTurns', () => {
   });
 
   it('answers exactly as ranking every match does while the matches fit in the candidate set', async () => {
-    for (const query of ['kestrel database', 'deploy', 'billing -refunds', 'the', 'friday OR lisbon', '"deploy window"', 'quokka']) {
-      const hits = (await searchTurns(database.db, 'corpus', query, undefined, 10)).map((h) => h.memory_id);
-      expect(hits).toEqual(await rankEveryMatch(database.db, 'corpus', query, 10));
+    for (const scanRows of WALKS) {
+      for (const query of ['kestrel database', 'deploy', 'billing -refunds', 'the', 'friday OR lisbon', '"deploy window"', 'quokka']) {
+        const hits = (await searchTurns(database.db, 'corpus', query, undefined, 10, 200, scanRows)).map((h) => h.memory_id);
+        expect({ scanRows, query, hits }).toEqual({ scanRows, query, hits: await rankEveryMatch(database.db, 'corpus', query, 10) });
+      }
+      expect(await contents('kestrel database')).toEqual((await searchTurns(database.db, 'corpus', 'kestrel database', undefined, 3, 200, scanRows)).map((h) => h.content));
     }
   });
 
@@ -97,10 +107,60 @@ describe('searchTurns', () => {
       const stored = await storeTurns(database, 'long', 's', Array.from({ length: 1_000 }, (_, k) => ({ role: 'user' as const, content: said(b * 1_000 + k) })));
       ids.push(...stored.ids);
     }
-    expect((await searchTurns(database.db, 'long', 'plover', undefined, 5, 100)).map((h) => h.memory_id)).toEqual([ids[3]]);
-    expect((await searchTurns(database.db, 'long', 'egret', undefined, 5, 100)).map((h) => h.memory_id)).toEqual([ids[3], ids[5_990]]);
-    expect(await searchTurns(database.db, 'long', 'quokka', undefined, 5, 100)).toEqual([]);
-    const routine = await searchTurns(database.db, 'long', 'routine', undefined, 3, 100);
-    expect(routine.map((h) => h.memory_id)).toEqual([ids[5_999], ids[5_998], ids[5_997]]);
+    for (const scanRows of WALKS) {
+      expect((await searchTurns(database.db, 'long', 'plover', undefined, 5, 100, scanRows)).map((h) => h.memory_id)).toEqual([ids[3]]);
+      expect((await searchTurns(database.db, 'long', 'egret', undefined, 5, 100, scanRows)).map((h) => h.memory_id)).toEqual([ids[3], ids[5_990]]);
+      expect(await searchTurns(database.db, 'long', 'quokka', undefined, 5, 100, scanRows)).toEqual([]);
+      const routine = await searchTurns(database.db, 'long', 'routine', undefined, 3, 100, scanRows);
+      expect(routine.map((h) => h.memory_id)).toEqual([ids[5_999], ids[5_998], ids[5_997]]);
+      // Scoped to a session: the same answers (every turn of 'long' is in session 's').
+      expect((await searchTurns(database.db, 'long', 'egret', 's', 5, 100, scanRows)).map((h) => h.memory_id)).toEqual([ids[3], ids[5_990]]);
+      expect(await searchTurns(database.db, 'long', 'egret', 'other', 5, 100, scanRows)).toEqual([]);
+    }
+  });
+
+  it('walks on only when the density seen says it finishes within the budget and reads fewer rows than the GIN index would fetch', () => {
+    // 50 of 200 seen, 200 wanted: 600 more rows to walk, against 1,450 matches for the GIN index to fetch.
+    expect(walkOn(50, 200, 200, 5_800, 9_800)).toBe(true);
+    // 4 of 200 seen (1 in 50) in an agent of 3,000 turns: walking reads the 2,800 rows, GIN fetches ~56.
+    expect(walkOn(4, 200, 100, 2_800, 9_800)).toBe(false);
+    // 1 in 200 in a long history: the walk would take ~40,000 rows, past the budget.
+    expect(walkOn(1, 200, 200, 1_000_000, 9_800)).toBe(false);
+    expect(walkOn(0, 200, 200, 1_000_000, 9_800)).toBe(false);
+    expect(walkOn(50, 200, 200, 5_800, 0)).toBe(false);
+  });
+
+  it('answers the same whether the walk goes on or the GIN index finds the older matches', async () => {
+    // "wren" in every 50th of 3,000 turns (the GIN index answers); "lark" in every 4th of 6,000 (the walk goes on).
+    const wrens: string[] = [];
+    for (let b = 0; b < 3; b++) {
+      const stored = await storeTurns(database, 'medium', 's', Array.from({ length: 1_000 }, (_, k) => ({ role: 'user' as const, content: (b * 1_000 + k) % 50 === 0 ? `A wren, sighting ${b * 1_000 + k}.` : `Nothing seen ${b * 1_000 + k}.` })));
+      wrens.push(...stored.ids.filter((_, k) => (b * 1_000 + k) % 50 === 0));
+    }
+    for (let b = 0; b < 6; b++) {
+      await storeTurns(database, 'dense', 's', Array.from({ length: 1_000 }, (_, k) => ({ role: 'user' as const, content: k % 4 === 0 ? `A lark sang ${b * 1_000 + k}.` : `Quiet ${b * 1_000 + k}.` })));
+    }
+    for (const [agent, word] of [['medium', 'wren'], ['dense', 'lark']] as const) {
+      const every = await rankEveryMatch(database.db, agent, word, 10);
+      expect(every).toHaveLength(10);
+      for (const scanRows of [10_000, 1_500, 1_000, 200]) {
+        expect({ agent, scanRows, hits: (await searchTurns(database.db, agent, word, undefined, 10, 200, scanRows)).map((h) => h.memory_id) }).toEqual({ agent, scanRows, hits: every });
+      }
+    }
+    // With fewer candidates than matches, the newest 30 are ranked (all rank alike: newest first).
+    expect((await searchTurns(database.db, 'medium', 'wren', undefined, 30, 30, 1_500)).map((h) => h.memory_id)).toEqual(wrens.slice(-30).reverse());
+  });
+
+  it('plans the search for older matches through the GIN index only, whatever the statistics say', async () => {
+    // Statistics that call every word common: the planner would otherwise walk the whole history backwards.
+    await sql`analyze turns`.execute(database.db);
+    for (const word of ['plover', 'routine', 'quokka']) {
+      const plan = await withBitmapScansOnly(database.db, async (trx) => {
+        const { rows } = await sql<{ 'QUERY PLAN': string }>`explain ${olderMatchesStatement('long', word, undefined, '999999999', 50)}`.execute(trx);
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
+      expect(plan).toContain('Bitmap Index Scan on turns_agent_search_idx');
+      expect(plan).not.toMatch(/Seq Scan|(?<!Bitmap )Index Scan|Index Only Scan|turns_pkey|turns_agent_recent_idx|turns_session_recent_idx/);
+    }
   });
 });

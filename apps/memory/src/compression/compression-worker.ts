@@ -29,6 +29,8 @@ import { QUEUE_NAME, createBullmqQueue, redisMemoryProblem, retryPolicy } from '
 import { createFollowUp } from './follow-up.js';
 import type { CompressionJobData } from './job-id.js';
 import type { Summariser } from './summariser.js';
+import { createSemanticRecall, type SemanticRecall } from '../embeddings/semantic-recall.js';
+import { pgliteExtensions } from '../db/pglite-extensions.js';
 
 export interface CompressionWorkerDeps {
   logger?: Logger;
@@ -41,6 +43,8 @@ export interface CompressionWorker {
   database: Database<MemoryDatabase>;
   processor: CompressionProcessor;
   metrics: MemoryMetrics;
+  /** Semantic recall: its background embedder runs here when configured and pgvector is there. */
+  recall: SemanticRecall;
   /** The BullMQ worker, once started. */
   readonly worker: Worker | undefined;
 }
@@ -87,6 +91,7 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
     schema: config.DATABASE_SCHEMA,
     poolMax: Math.max(2, config.WORKER_CONCURRENCY + 1),
     applicationName: 'memory-worker',
+    ...(config.DATABASE_URL ? {} : { pgliteExtensions: await pgliteExtensions(config) }),
     logger,
     metrics: serviceMetrics,
     ...databaseTimeouts(config),
@@ -106,6 +111,7 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
     summaryMaxTokens: config.SUMMARY_MAX_TOKENS,
     inputMaxTokens: config.LLM_INPUT_MAX_TOKENS,
   });
+  const recall = createSemanticRecall(config, { logger, metrics, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   const followUp = createFollowUp({ db: database.db, thresholdTokens: config.COMPRESSION_THRESHOLD_TOKENS, enqueue: (data) => producer.enqueue(data, { withState: false }), logger });
 
   let worker: Worker | undefined;
@@ -149,9 +155,12 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
         },
       },
       llm.check(),
+      recall.check(),
     ],
     onStart: async () => {
       await database.migrate(migrations, MIGRATIONS_APP);
+      await recall.prepare(database.db);
+      recall.indexer?.start();
       workerRedis = createRedis({ url: redisUrl, role: 'worker', logger, name: 'memory-worker' });
       worker = new Worker<CompressionJobData, CompressionResult>(QUEUE_NAME, bullmqProcessor(processor, metrics, logger, handBack.signal), {
         connection: workerRedis,
@@ -185,6 +194,7 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
           }
         },
       },
+      { name: 'embedding-indexer', close: async () => void (await recall.indexer?.stop()) },
       { name: 'producer-queue', close: () => producer.close() },
       { name: 'redis-worker', close: async () => void (workerRedis ? await closeRedis(workerRedis) : undefined) },
       { name: 'redis', close: () => closeRedis(client) },
@@ -197,6 +207,7 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
     database,
     processor,
     metrics,
+    recall,
     get worker() {
       return worker;
     },

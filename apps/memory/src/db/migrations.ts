@@ -95,6 +95,54 @@ const indexTurnsByAgentRecency: Migration = {
   },
 };
 
+/**
+ * Where embedding the turns has got to, per embedding model (`model@dimensions`), and which process holds
+ * the lease to embed. The vectors themselves live in `turn_embeddings`, created at start-up only where
+ * pgvector exists (src/embeddings/vector-store.ts), so this table needs no extension.
+ */
+const createEmbeddingProgress: Migration = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('embedding_progress')
+      .addColumn('model', 'text', (c) => c.primaryKey())
+      .addColumn('cursor', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('lease_owner', 'text')
+      .addColumn('lease_until', 'timestamptz')
+      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute();
+  },
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async down(db: Kysely<any>) {
+    await db.schema.dropTable('embedding_progress').execute();
+  },
+};
+
+/**
+ * search_memory's older matches (src/search/full-text-search.ts, step 3) need the agent and the words
+ * in one index: a GIN index on (agent_id, search) intersects the agent's entries with the word's inside
+ * the index, so a rare word costs what this agent's matches cost, not what every agent's matches cost.
+ * It replaces the GIN index on search alone (every search names its agent). `btree_gin` gives GIN its
+ * text operator class (a contrib extension on every Postgres, RDS included; PGlite loads it). On a large
+ * existing table build it first by hand with CREATE INDEX CONCURRENTLY under this name: IF NOT EXISTS
+ * then skips it here.
+ */
+const indexTurnsByAgentAndWords: Migration = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async up(db: Kysely<any>) {
+    await sql`create extension if not exists btree_gin with schema public`.execute(db);
+    // The agent column is indexed as the expression `agent_id || ''`, which a query names only when it
+    // means this index: `agent_id = $1` would let the planner pick the (agent_id, id) btree instead.
+    await sql`create index if not exists turns_agent_search_idx on turns using gin ((agent_id || ''), search)`.execute(db);
+    await sql`drop index if exists turns_search_idx`.execute(db);
+  },
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async down(db: Kysely<any>) {
+    await sql`create index if not exists turns_search_idx on turns using gin (search)`.execute(db);
+    await sql`drop index if exists turns_agent_search_idx`.execute(db);
+  },
+};
+
 /** Whose migrations these are: the memory API and its worker share one history (`memory_migration`). */
 export const MIGRATIONS_APP = 'memory';
 
@@ -103,4 +151,6 @@ export const migrations: Record<string, Migration> = {
   '20261201000000_create_idempotency_keys': createIdempotencyKeys,
   '20261215000000_index_turns_agent_recent': indexTurnsByAgentRecency,
   '20261216100000_add_session_cache_epoch': addSessionCacheEpoch,
+  '20261220000000_create_embedding_progress': createEmbeddingProgress,
+  '20261221000000_index_turns_agent_search': indexTurnsByAgentAndWords,
 };

@@ -11,6 +11,8 @@ import { truncateToTokens } from '../compression/summariser.js';
 import * as repo from '../turns/turn-repository.js';
 import { createGroupCommit } from '../turns/group-commit.js';
 import { storeOnce } from '../turns/idempotent-store.js';
+import type { SemanticRecall } from '../embeddings/semantic-recall.js';
+import { DEFAULT_TEXT_SEARCH, type TextSearchOptions } from '../search/full-text-search.js';
 
 export interface MemoryOperationsDeps {
   db: repo.Db;
@@ -23,8 +25,10 @@ export interface MemoryOperationsDeps {
   logger: Logger;
   compressionThresholdTokens: number;
   maxBatchTurns: number;
-  /** How many of the newest matching turns search ranks (see searchTurns). */
-  searchCandidates?: number;
+  /** Full-text search, optionally fused with semantic recall (src/embeddings/semantic-recall.ts). */
+  recall: SemanticRecall;
+  /** How many of the newest matching turns search ranks, and how far it walks first (see full-text-search.ts). */
+  textSearch?: TextSearchOptions;
   /** Store statements in flight at once; writes arriving meanwhile are grouped into the next one. */
   storeConcurrency?: number;
   /** A further statement starts beside running ones only once the newest has run this long. */
@@ -177,7 +181,7 @@ export function createMemoryOperations(deps: MemoryOperationsDeps) {
 
     async search(principal: Principal | undefined, agentId: string, query: string, sessionId: string | undefined, limit: number) {
       scope.assert(principal, agentId);
-      return { agent_id: agentId, hits: await repo.searchTurns(db, agentId, query, sessionId, limit, deps.searchCandidates) };
+      return { agent_id: agentId, ...(await deps.recall.search(db, agentId, query, sessionId, limit, deps.textSearch ?? DEFAULT_TEXT_SEARCH)) };
     },
 
     async sessions(principal: Principal | undefined, agentId: string) {

@@ -98,7 +98,7 @@ export function registerMemoryRoutes(api: RestApi, ops: MemoryOperations, limits
   api.route({
     method: 'get',
     path: '/v1/agents/:agentId/search',
-    summary: 'Full-text search over the agent’s turns',
+    summary: 'Search the agent’s turns (full-text, fused with semantic recall when configured)',
     tags,
     params: agent,
     query: z.object({ query: searchQuerySchema, session_id: sessionIdSchema.optional(), limit: searchLimitSchema }),

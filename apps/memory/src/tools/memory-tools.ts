@@ -114,8 +114,9 @@ export function createMemoryTools(ops: MemoryOperations, limits: { maxContentCha
       name: 'search_memory',
       title: 'Search stored turns',
       description:
-        "Full-text search over an agent's stored turns (English stemming; supports \"quoted phrases\", OR and -word), " +
-        'best matches first. Use it to find something said long ago, in this or another session. Pass session_id to search one session only.',
+        "Searches an agent's stored turns, best matches first: full-text (English stemming; supports \"quoted phrases\", OR and -word), " +
+        'and, when semantic recall is on (mode "hybrid"), also turns related in meaning that share no word with the query. ' +
+        'Use it to find something said long ago, in this or another session. Pass session_id to search one session only.',
       inputSchema: z.object({ agent_id: agentIdSchema, query: searchQuerySchema, session_id: sessionIdSchema.optional(), limit: searchLimitSchema }),
       outputSchema: out.searchResult,
       annotations: read,

@@ -65,6 +65,10 @@ export const jobResult = z.object({
 
 export const searchResult = z.object({
   agent_id: z.string(),
+  /** `hybrid`: full-text and vector ranks fused (semantic recall on); `full_text`: full-text only. */
+  mode: z.enum(['full_text', 'hybrid']),
+  /** Set when a hybrid search answered from full-text alone because the embeddings endpoint failed. */
+  semantic_error: z.string().nullable(),
   hits: z.array(
     z.object({
       memory_id: z.string(),

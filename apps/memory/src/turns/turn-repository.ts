@@ -299,67 +299,6 @@ export async function saveSummary(db: Db, s: NewSummary): Promise<{ row: Summary
   });
 }
 
-export interface SearchHit {
-  memory_id: string;
-  session_id: string;
-  role: Role;
-  content: string;
-  truncated: boolean;
-  rank: number;
-  created_at: string;
-}
-
-const HIT_CHARS = 1_000;
-
-/** How many of the newest matching turns search ranks unless told otherwise. */
-export const DEFAULT_SEARCH_CANDIDATES = 200;
-
-/**
- * The statement of ranked Postgres full-text search (english stemming, websearch syntax) over an agent's turns. Its cost
- * is bounded by the answer, not by the history: it takes the newest `candidates` matching turns (a
- * backward scan of (agent_id, id) that stops once they are found, or the GIN index when the words are
- * rare) and ranks only those, best first. A match older than the newest `candidates` matches is not
- * returned; with fewer matches than that, the answer is the same as ranking every match.
- */
-export function searchStatement(agentId: string, query: string, sessionId: string | undefined, limit: number, candidates = DEFAULT_SEARCH_CANDIDATES) {
-  return sql<{ id: string; session_id: string; role: Role; content: string; created_at: Date; rank: number }>`
-    with candidates as materialized (
-      select t.id, t.session_id, t.role, left(t.content, ${HIT_CHARS + 1}) as content, t.created_at, t.search
-      from turns t
-      where t.agent_id = ${agentId}
-        ${sessionId === undefined ? sql`` : sql`and t.session_id = ${sessionId}`}
-        and t.search @@ websearch_to_tsquery('english', ${query})
-      order by t.id desc
-      limit ${Math.max(candidates, limit)}
-    )
-    select c.id, c.session_id, c.role, c.content, c.created_at, ts_rank_cd(c.search, websearch_to_tsquery('english', ${query})) as rank
-    from candidates c
-    order by rank desc, c.id desc
-    limit ${limit}
-  `;
-}
-
-/** Runs searchStatement: the newest `candidates` matches, ranked, best first. */
-export async function searchTurns(
-  db: Db,
-  agentId: string,
-  query: string,
-  sessionId: string | undefined,
-  limit: number,
-  candidates = DEFAULT_SEARCH_CANDIDATES,
-): Promise<SearchHit[]> {
-  const { rows } = await searchStatement(agentId, query, sessionId, limit, candidates).execute(db);
-  return rows.map((r) => ({
-    memory_id: String(r.id),
-    session_id: r.session_id,
-    role: r.role,
-    content: r.content.slice(0, HIT_CHARS),
-    truncated: r.content.length > HIT_CHARS,
-    rank: Number(r.rank),
-    created_at: iso(r.created_at),
-  }));
-}
-
 export interface SessionView {
   session_id: string;
   turn_count: number;

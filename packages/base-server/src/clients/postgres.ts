@@ -15,6 +15,8 @@ export interface DatabaseOptions {
   url?: string | undefined;
   /** Where PGlite keeps its files (absent: in memory). */
   pgliteDataDir?: string | undefined;
+  /** PGlite extensions to load (e.g. `{ vector }` from `@electric-sql/pglite/vector`); PGlite only. */
+  pgliteExtensions?: Record<string, unknown> | undefined;
   /** A schema to work in (created by migrate()); lets test files and tenants share one database. */
   schema?: string | undefined;
   logger: Logger;
@@ -167,7 +169,8 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
     kind = 'pglite';
     const [{ PGlite }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
     if (options.pgliteDataDir) mkdirSync(options.pgliteDataDir, { recursive: true });
-    const pglite = options.pgliteDataDir ? new PGlite(options.pgliteDataDir) : new PGlite();
+    const extensions = (options.pgliteExtensions ?? {}) as NonNullable<ConstructorParameters<typeof PGlite>[0]>['extensions'];
+    const pglite = new PGlite({ ...(options.pgliteDataDir ? { dataDir: options.pgliteDataDir } : {}), extensions });
     await pglite.waitReady;
     if (options.schema) {
       await pglite.exec(`create schema if not exists "${options.schema}"; set search_path to "${options.schema}", public;`);
