@@ -22,6 +22,7 @@ import { RestApi } from './rest.js';
 import { jsonBody, sendError } from './pipeline.js';
 import { ShutdownRegistry, type Closer } from './lifecycle.js';
 import { startTracing, preloadedTracing } from './tracing.js';
+import { describeService, errorTrackingStarted, flushErrorTracking, registerSecretsOf, startErrorTracking } from './error-tracking.js';
 
 export interface ServiceContext {
   app: Express;
@@ -346,6 +347,16 @@ export function createService(options: ServiceOptions): Service {
     preloadedTracing() ??
     (config.OTEL_EXPORTER_OTLP_ENDPOINT ? startTracing({ serviceName: config.OTEL_SERVICE_NAME ?? name, endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }) : undefined);
   if (tracing) shutdown.add({ name: 'tracing', close: () => tracing.shutdown() });
+  // Error tracking: started by the preload, or here; events sent before the process exits.
+  if (config.SENTRY_DSN && !errorTrackingStarted()) {
+    const environment = config.SENTRY_ENVIRONMENT ?? config.NODE_ENV;
+    void startErrorTracking({ dsn: config.SENTRY_DSN, environment, ...(config.SENTRY_RELEASE ? { release: config.SENTRY_RELEASE } : {}) });
+  }
+  if (errorTrackingStarted()) {
+    describeService(name, version);
+    registerSecretsOf(config);
+    shutdown.add({ name: 'error-tracking', close: async () => void (await flushErrorTracking()) });
+  }
 
   const service: Service = {
     name,
