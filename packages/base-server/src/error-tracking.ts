@@ -10,8 +10,8 @@
 // Every event carries the tags `request_id`, `service` and `version` (and `mcp.tool` for tool calls),
 // the release `<service>@<version>` unless SENTRY_RELEASE says otherwise, and is scrubbed in
 // beforeSend (see scrubEvent) — no request headers or bodies are attached in the first place.
-// Sentry sets up no OpenTelemetry of its own (enableOpenTelemetrySetup: false, no http/fetch
-// integrations, no module hooks): tracing stays tracing.ts's one NodeSDK.
+// Sentry sets up no OpenTelemetry of its own (skipOpenTelemetrySetup, no http/fetch integrations,
+// no tracesSampleRate): tracing stays tracing.ts's one NodeSDK.
 import type * as SentryModule from '@sentry/node';
 import type { ErrorTrackingSettings } from './config.js';
 import { toAppError } from './errors.js';
@@ -105,11 +105,13 @@ export function startErrorTracking(settings: ErrorTrackingSettings): Promise<boo
       dsn: settings.dsn,
       ...(settings.environment ? { environment: settings.environment } : {}),
       ...(settings.release ? { release: settings.release } : {}),
-      // Error tracking only: no spans, no tracer provider, no module hooks beside OpenTelemetry's.
-      enableOpenTelemetrySetup: false,
-      enableRuntimeChannelInjection: false,
-      // Collect nothing about requests by default; reportError attaches the method, path and caller's name only.
-      dataCollection: { userInfo: false, cookies: false, httpHeaders: false, httpBodies: [], urlQueryParams: false, stackFrameVariables: false, databaseQueryData: false, queues: false },
+      // Error tracking only: no spans, no tracer provider or context manager of Sentry's beside
+      // tracing.ts's NodeSDK, no local variables, no request data (reportError attaches what it sends).
+      skipOpenTelemetrySetup: true,
+      // OpenTelemetry's import-in-the-middle hook (instrument.ts) is the only loader hook.
+      registerEsmLoaderHooks: false,
+      includeLocalVariables: false,
+      sendDefaultPii: false,
       integrations: [
         Sentry.eventFiltersIntegration(),
         Sentry.functionToStringIntegration(),
