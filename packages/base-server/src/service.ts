@@ -461,12 +461,13 @@ export async function buildOrExit<T>(build: () => T | Promise<T>): Promise<T> {
 export async function runService(service: Service, argv: readonly string[] = process.argv): Promise<void> {
   const { logger } = service;
   let stopping = false;
-  const stop = (signal: string) => {
+  // A crash (crashed: true) exits 1 even when the shutdown that follows it succeeds.
+  const stop = (signal: string, crashed = false) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
     service.stop().then(
-      (ok) => process.exit(ok ? 0 : 1),
+      (ok) => process.exit(ok && !crashed ? 0 : 1),
       (err: unknown) => {
         logger.fatal({ err }, 'shutdown failed');
         process.exit(1);
@@ -478,7 +479,7 @@ export async function runService(service: Service, argv: readonly string[] = pro
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
-    stop('uncaughtException');
+    stop('uncaughtException', true);
   });
   try {
     if (isStdioMode(argv)) {

@@ -2,8 +2,10 @@
 // whose host is a node:http server here, sends its envelopes to it. Only unexpected errors arrive,
 // tagged and scrubbed; 4xx, outages and the isError results a caller caused never do.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { BadRequestError, defineTool, dependencyUnavailable, z, type Service } from '../src/index.js';
 import { auth, failingTool, echoTool, KEY, makeService, request } from './helpers.js';
@@ -13,9 +15,10 @@ interface Envelope {
   items: Array<{ type: string; payload: Record<string, unknown> }>;
 }
 
-/** A fake ingest: records every envelope POSTed to /api/<project>/envelope/. */
-async function startIngest(): Promise<{ port: number; envelopes: Envelope[]; close(): Promise<void> }> {
+/** A fake ingest: records every envelope POSTed to /api/<project>/envelope/ (and the paths of all other POSTs). */
+async function startIngest(): Promise<{ port: number; envelopes: Envelope[]; otherPosts: string[]; close(): Promise<void> }> {
   const envelopes: Envelope[] = [];
+  const otherPosts: string[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -27,7 +30,7 @@ async function startIngest(): Promise<{ port: number; envelopes: Envelope[]; clo
         const items: Envelope['items'] = [];
         for (let i = 0; i + 1 < lines.length; i += 2) items.push({ type: (JSON.parse(lines[i]!) as { type: string }).type, payload: JSON.parse(lines[i + 1]!) });
         envelopes.push({ items });
-      }
+      } else if (req.method === 'POST') otherPosts.push(req.url ?? '');
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -35,6 +38,7 @@ async function startIngest(): Promise<{ port: number; envelopes: Envelope[]; clo
   return {
     port: (server.address() as AddressInfo).port,
     envelopes,
+    otherPosts,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
@@ -164,4 +168,44 @@ describe('scrubEvent', () => {
       breadcrumbs: [{ message: `GET https://x.test/cb?code=${FILTERED}&state=ok` }],
     });
   });
+});
+
+describe('error tracking started by the instrument preload', () => {
+  it('reports an uncaught exception of the process, tagged and scrubbed, next to OpenTelemetry exporting its spans', async () => {
+    const own = await startIngest();
+    const secret = 'crash-secret-0123456789abcdef';
+    const child = spawn(
+      process.execPath,
+      ['--import', fileURLToPath(new URL('../dist/instrument.js', import.meta.url)), fileURLToPath(new URL('./fixtures/crashing-server.mjs', import.meta.url))],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          SENTRY_DSN: `http://publickey@127.0.0.1:${own.port}/7`,
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${own.port}`,
+          OTEL_SERVICE_NAME: 'crash-svc',
+          CRASH_SECRET: secret,
+          NODE_ENV: 'production',
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    try {
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      // runService logs it, stops the service (flushing the events), and exits 1.
+      expect(code).toBe(1);
+      const crashes = own.envelopes.flatMap((e) => e.items.filter((i) => i.type === 'event').map((i) => i.payload));
+      expect(crashes).toHaveLength(1);
+      const [crash] = crashes;
+      expect(tagsOf(crash!)).toMatchObject({ service: 'crash-svc', version: '2.0.0' });
+      expect(crash).toMatchObject({ release: 'crash-svc@2.0.0', environment: 'production', level: 'fatal' });
+      const text = JSON.stringify(crash);
+      expect(text).toContain('background job crashed');
+      expect(text).not.toContain(secret);
+      // Tracing is still the one OpenTelemetry setup of the preload, exporting over OTLP.
+      expect(own.otherPosts).toContain('/v1/traces');
+    } finally {
+      child.kill('SIGKILL');
+      await own.close();
+    }
+  }, 30_000);
 });
