@@ -117,6 +117,8 @@ function oauthConfigShape() {
     OAUTH_TIMEOUT_MS: envInt(3_000, 100, 30_000),
     /** After fetching the JWKS, how long an unknown `kid` waits before it may trigger another fetch. */
     OAUTH_JWKS_COOLDOWN_MS: envInt(30_000, 0, 600_000),
+    /** Verified JWTs remembered per replica (until `exp`, at most 60 s), so a repeated token skips its signature check; 0: none. */
+    OAUTH_TOKEN_CACHE_SIZE: envInt(10_000, 0, 1_000_000),
   };
 }
 
