@@ -4,14 +4,14 @@
 // as shipped (verified tokens cached, src/token-cache.ts) and with the cache off (OAUTH_TOKEN_CACHE_SIZE=0:
 // an ES256 signature check on every request).
 import { startServer, compare, row, fmt } from './lib/harness.mjs';
-import { startIssuer } from './lib/oauth-issuer.mjs';
+import { startTestIssuer } from '@factory/base-server/testing';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const KEY = 'bench-key-0123456789';
 const AUDIENCE = 'http://127.0.0.1/mcp';
 
-const issuer = await startIssuer();
+const issuer = await startTestIssuer();
 const token = await issuer.token({ audience: AUDIENCE, scope: 'bench-svc:read bench-svc:write' });
 const oauthEnv = { BENCH_KEY: KEY, OAUTH_ISSUER: issuer.issuer, OAUTH_AUDIENCE: AUDIENCE };
 const srv = await startServer('base-service.mjs', [], oauthEnv);
