@@ -129,7 +129,10 @@ export function sendError(req: IncomingMessage & { body?: unknown }, res: Server
   if (appErr.status >= 500) {
     logger.error({ err }, 'request failed');
     // Error tracking gets the 5xx that are bugs, never outages (see error-tracking.ts).
-    if (isUnexpectedError(appErr)) reportError(err, { requestId: (req as { requestId?: string }).requestId, method: req.method, path: req.url?.split('?', 1)[0] });
+    if (isUnexpectedError(appErr)) {
+      const { requestId, principal } = req as { requestId?: string; principal?: { keyName: string; authenticated: boolean } };
+      reportError(err, { requestId, method: req.method, path: req.url?.split('?', 1)[0], principal: principal?.authenticated ? principal.keyName : undefined });
+    }
   }
   if (res.headersSent) {
     res.destroy();

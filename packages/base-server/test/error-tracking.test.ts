@@ -122,7 +122,7 @@ describe('error tracking (Sentry, SENTRY_DSN set)', () => {
     expect(more).toEqual([]);
     expect(event).toBeDefined();
     expect(tagsOf(event!)).toMatchObject({ request_id: 'req-boom', service: 'test-svc', version: '9.9.9' });
-    expect(event).toMatchObject({ release: 'test-svc@9.9.9', environment: 'test-env', contexts: { request: { method: 'POST', path: '/v1/boom' } } });
+    expect(event).toMatchObject({ release: 'test-svc@9.9.9', environment: 'test-env', user: { id: 'tester' }, contexts: { request: { method: 'POST', path: '/v1/boom' } } });
     const exception = (event!.exception as { values: Array<{ type: string; value: string }> }).values.at(-1)!;
     expect(exception.type).toBe('Error');
     expect(exception.value).toContain('widget lookup failed');
@@ -207,5 +207,5 @@ describe('error tracking started by the instrument preload', () => {
       child.kill('SIGKILL');
       await own.close();
     }
-  }, 30_000);
+  }, 120_000);
 });
