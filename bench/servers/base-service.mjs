@@ -10,6 +10,9 @@ const config = parseConfig(baseConfigSchema, {
   ...(process.env.MCP_FAST_PATH ? { MCP_FAST_PATH: process.env.MCP_FAST_PATH } : {}),
   // With BENCH_KEY set, auth is on (as in production); other benches use it keyless as a trivial-tool reference.
   ...(process.env.BENCH_KEY ? { API_KEYS: `bench:${process.env.BENCH_KEY}` } : {}),
+  // With OAUTH_ISSUER set (bench/oauth.bench.mjs), OAuth access tokens are accepted too.
+  ...(process.env.OAUTH_ISSUER ? { OAUTH_ISSUER: process.env.OAUTH_ISSUER, OAUTH_AUDIENCE: process.env.OAUTH_AUDIENCE } : {}),
+  ...(process.env.OAUTH_TOKEN_CACHE_SIZE ? { OAUTH_TOKEN_CACHE_SIZE: process.env.OAUTH_TOKEN_CACHE_SIZE } : {}),
 });
 const add = defineTool({
   name: 'add',

@@ -148,7 +148,7 @@ describe('deploy-mcp write tools', () => {
       after: { task_definition: 'web:8', desired_count: 2 },
       result: 'succeeded',
       error: null,
-      details: { image_changes: [{ container: 'app', from: '123.dkr.ecr.eu-west-1.amazonaws.com/web:1.7.0', to: NEW_IMAGE }] },
+      details: { image_changes: [{ container: 'app', from: '123.dkr.ecr.eu-west-1.amazonaws.com/web:1.7.0', to: NEW_IMAGE }], caller: { via: 'api_key' } },
     });
     expect(row?.request_id).toEqual(expect.any(String));
   });

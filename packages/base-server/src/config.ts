@@ -117,6 +117,23 @@ function oauthConfigShape() {
     OAUTH_TIMEOUT_MS: envInt(3_000, 100, 30_000),
     /** After fetching the JWKS, how long an unknown `kid` waits before it may trigger another fetch. */
     OAUTH_JWKS_COOLDOWN_MS: envInt(30_000, 0, 600_000),
+    /** Verified JWTs remembered per replica (until `exp`, at most 60 s), so a repeated token skips its signature check; 0: none. */
+    OAUTH_TOKEN_CACHE_SIZE: envInt(10_000, 0, 1_000_000),
+  };
+}
+
+/**
+ * Optional error tracking (Sentry): off unless SENTRY_DSN is set. Read by the `instrument` preload
+ * (readErrorTrackingSettings) and by createService, which starts it when no preload did.
+ */
+function errorTrackingConfigShape() {
+  return {
+    /** The Sentry project's DSN; unexpected errors (5xx that are bugs, process crashes) are sent there. */
+    SENTRY_DSN: optionalUrl,
+    /** Sentry's `environment` of every event; default: NODE_ENV. */
+    SENTRY_ENVIRONMENT: z.string().min(1).max(64).optional(),
+    /** Sentry's `release` of every event; default: `<service>@<version>`. */
+    SENTRY_RELEASE: z.string().min(1).max(200).optional(),
   };
 }
 
@@ -146,6 +163,7 @@ export const baseConfigShape = {
   /** Failed authentication attempts allowed per client address a minute (0: unlimited). */
   AUTH_FAILURES_PER_MINUTE: envInt(30, 0),
   ...oauthConfigShape(),
+  ...errorTrackingConfigShape(),
 };
 
 export const baseConfigSchema = z.object(baseConfigShape);
@@ -213,5 +231,23 @@ export function readTelemetrySettings(env: Record<string, string | undefined> = 
   return {
     ...(parsed.data.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: parsed.data.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
     ...(parsed.data.OTEL_SERVICE_NAME ? { serviceName: parsed.data.OTEL_SERVICE_NAME } : {}),
+  };
+}
+
+export interface ErrorTrackingSettings {
+  dsn: string;
+  environment?: string;
+  release?: string;
+}
+
+/** Error-tracking settings, read by the `instrument` preload; undefined when SENTRY_DSN is unset or not valid. */
+export function readErrorTrackingSettings(env: Record<string, string | undefined> = process.env): ErrorTrackingSettings | undefined {
+  const parsed = z.object({ ...errorTrackingConfigShape(), NODE_ENV: z.string().optional() }).safeParse(env);
+  if (!parsed.success || !parsed.data.SENTRY_DSN) return undefined;
+  const environment = parsed.data.SENTRY_ENVIRONMENT ?? parsed.data.NODE_ENV;
+  return {
+    dsn: parsed.data.SENTRY_DSN,
+    ...(environment ? { environment } : {}),
+    ...(parsed.data.SENTRY_RELEASE ? { release: parsed.data.SENTRY_RELEASE } : {}),
   };
 }

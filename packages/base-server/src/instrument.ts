@@ -1,9 +1,11 @@
 // Preload for full auto-instrumentation: `node --import @factory/base-server/instrument dist/index.js`.
 // Tracing must start before http, express, pg and ioredis are loaded for their instrumentations to
-// patch them; this module runs first, and only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+// patch them; this module runs first, and only when OTEL_EXPORTER_OTLP_ENDPOINT is set. Error tracking
+// (Sentry, when SENTRY_DSN is set) starts here too, so that a crash while the app loads is reported.
 import { register } from 'node:module';
-import { readTelemetrySettings } from './config.js';
+import { readErrorTrackingSettings, readTelemetrySettings } from './config.js';
 import { startTracing, setPreloadedTracing } from './tracing.js';
+import { startErrorTracking } from './error-tracking.js';
 
 const settings = readTelemetrySettings();
 if (settings.endpoint) {
@@ -12,3 +14,5 @@ if (settings.endpoint) {
   const tracing = startTracing({ serviceName: settings.serviceName ?? 'factory-service', endpoint: settings.endpoint });
   if (tracing) setPreloadedTracing(tracing);
 }
+const errorTracking = readErrorTrackingSettings();
+if (errorTracking) await startErrorTracking(errorTracking);

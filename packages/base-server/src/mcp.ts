@@ -13,6 +13,7 @@ import { serveStdio as sdkServeStdio, type StdioServerHandle } from '@modelconte
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { toNodeHandler, type NodeMcpRequestHandler } from '@modelcontextprotocol/node';
 import { AppError, toolErrorMessage } from './errors.js';
+import { isUnexpectedError, reportError } from './error-tracking.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { Principal } from './security.js';
@@ -270,6 +271,8 @@ export class ToolRegistry {
           } catch (err) {
             const expected = err instanceof AppError && err.status < 500;
             ctx.logger[expected ? 'info' : 'error']({ tool: name, err }, 'tool call failed');
+            // A handler's bug is reported; an isError the caller caused (or an outage) is not.
+            if (isUnexpectedError(err)) reportError(err, { requestId: ctx.requestId, tool: name, principal: ctx.principal.keyName });
             result = errorResult(toolErrorMessage(err));
           }
         }

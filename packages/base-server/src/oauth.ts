@@ -21,6 +21,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { ConfigError, type BaseConfig } from './config.js';
 import { ServiceUnavailableError } from './errors.js';
+import { createTokenCache } from './token-cache.js';
 
 export interface OAuthSettings {
   issuer: string;
@@ -33,6 +34,8 @@ export interface OAuthSettings {
   clockSkewSeconds: number;
   timeoutMs: number;
   jwksCooldownMs: number;
+  /** Verified JWTs remembered (token-cache.ts); 0 verifies every request. */
+  tokenCacheSize: number;
 }
 
 /** The OAuth settings of a service's config, or undefined when OAuth is off (no OAUTH_ISSUER). */
@@ -56,6 +59,7 @@ export function oauthSettingsOf(config: BaseConfig): OAuthSettings | undefined {
     clockSkewSeconds: config.OAUTH_CLOCK_SKEW_SECONDS,
     timeoutMs: config.OAUTH_TIMEOUT_MS,
     jwksCooldownMs: config.OAUTH_JWKS_COOLDOWN_MS,
+    tokenCacheSize: config.OAUTH_TOKEN_CACHE_SIZE,
   };
 }
 
@@ -209,9 +213,17 @@ export function createTokenVerifier(settings: OAuthSettings): OAuthTokenVerifier
     return authInfoOf(token, claims, settings);
   }
 
+  const verified = createTokenCache({ maxEntries: settings.tokenCacheSize });
   return {
     verifyAccessToken(token) {
-      if (token.split('.').length === 3) return verifyJwt(token);
+      if (token.split('.').length === 3) {
+        const cached = verified.get(token);
+        if (cached) return Promise.resolve(cached);
+        return verifyJwt(token).then((info) => {
+          verified.set(token, info);
+          return info;
+        });
+      }
       if (settings.introspectionUrl) return introspect(settings.introspectionUrl, token);
       return Promise.reject(invalid('Token is not a JWT, and this server has no introspection endpoint for opaque tokens'));
     },

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import type { Logger } from './logger.js';
 import { AppError, BadRequestError, PayloadTooLargeError, errorEnvelope, toAppError } from './errors.js';
+import { isUnexpectedError, reportError } from './error-tracking.js';
 
 /** application/json or application/*+json, parsed cheaply (type-is' mime lookups cost on every request). */
 export function isJsonRequest(req: { headers: { 'content-type'?: string | undefined } }): boolean {
@@ -125,7 +126,14 @@ function jsonRpcIdOf(body: unknown): string | number | null {
 /** The one place where errors become responses: the error's headers, a log line for 5xx, then the body. */
 export function sendError(req: IncomingMessage & { body?: unknown }, res: ServerResponse, err: unknown, logger: Logger, jsonRpc = false): void {
   const appErr = toAppError(httpLayerError(err));
-  if (appErr.status >= 500) logger.error({ err }, 'request failed');
+  if (appErr.status >= 500) {
+    logger.error({ err }, 'request failed');
+    // Error tracking gets the 5xx that are bugs, never outages (see error-tracking.ts).
+    if (isUnexpectedError(appErr)) {
+      const { requestId, principal } = req as { requestId?: string; principal?: { keyName: string; authenticated: boolean } };
+      reportError(err, { requestId, method: req.method, path: req.url?.split('?', 1)[0], principal: principal?.authenticated ? principal.keyName : undefined });
+    }
+  }
   if (res.headersSent) {
     res.destroy();
     return;

@@ -24,6 +24,7 @@ import { jsonBody, sendError } from './pipeline.js';
 import { installCompression } from './compression.js';
 import { ShutdownRegistry, type Closer } from './lifecycle.js';
 import { startTracing, preloadedTracing } from './tracing.js';
+import { describeService, errorTrackingStarted, flushErrorTracking, registerSecretsOf, startErrorTracking } from './error-tracking.js';
 
 export interface ServiceContext {
   app: Express;
@@ -354,6 +355,16 @@ export function createService(options: ServiceOptions): Service {
     preloadedTracing() ??
     (config.OTEL_EXPORTER_OTLP_ENDPOINT ? startTracing({ serviceName: config.OTEL_SERVICE_NAME ?? name, endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }) : undefined);
   if (tracing) shutdown.add({ name: 'tracing', close: () => tracing.shutdown() });
+  // Error tracking: started by the preload, or here; events sent before the process exits.
+  if (config.SENTRY_DSN && !errorTrackingStarted()) {
+    const environment = config.SENTRY_ENVIRONMENT ?? config.NODE_ENV;
+    void startErrorTracking({ dsn: config.SENTRY_DSN, environment, ...(config.SENTRY_RELEASE ? { release: config.SENTRY_RELEASE } : {}) });
+  }
+  if (errorTrackingStarted()) {
+    describeService(name, version);
+    registerSecretsOf(config);
+    shutdown.add({ name: 'error-tracking', close: async () => void (await flushErrorTracking()) });
+  }
 
   const service: Service = {
     name,
@@ -460,12 +471,13 @@ export async function buildOrExit<T>(build: () => T | Promise<T>): Promise<T> {
 export async function runService(service: Service, argv: readonly string[] = process.argv): Promise<void> {
   const { logger } = service;
   let stopping = false;
-  const stop = (signal: string) => {
+  // A crash (crashed: true) exits 1 even when the shutdown that follows it succeeds.
+  const stop = (signal: string, crashed = false) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
     service.stop().then(
-      (ok) => process.exit(ok ? 0 : 1),
+      (ok) => process.exit(ok && !crashed ? 0 : 1),
       (err: unknown) => {
         logger.fatal({ err }, 'shutdown failed');
         process.exit(1);
@@ -477,7 +489,7 @@ export async function runService(service: Service, argv: readonly string[] = pro
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
-    stop('uncaughtException');
+    stop('uncaughtException', true);
   });
   try {
     if (isStdioMode(argv)) {

@@ -190,3 +190,4 @@ export async function startLegacyMcpServer(tools: readonly LegacyToolFixture[]):
       }),
   };
 }
+export { startTestIssuer, type TestIssuer } from './test-issuer.js';

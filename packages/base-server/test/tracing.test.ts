@@ -7,6 +7,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { startTracing } from '../src/index.js';
 import { makeService, KEY, until } from './helpers.js';
+import { startTestIssuer } from '../src/testing.js';
 
 const exporter = new InMemorySpanExporter();
 const tracing = startTracing({ serviceName: 'test-svc', exporter });
@@ -39,12 +40,31 @@ describe('OpenTelemetry tracing', () => {
       await client.close();
       const spans = exporter.getFinishedSpans();
       const ok = spans.find((s) => s.name === 'tools/call echo');
-      expect(ok?.attributes).toMatchObject({ 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'echo' });
+      expect(ok?.attributes).toMatchObject({ 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'echo', 'enduser.id': 'tester' });
       expect(ok?.attributes['error.type']).toBeUndefined();
       const failed = spans.find((s) => s.name === 'tools/call explode');
       expect(failed?.attributes['error.type']).toBe('tool_error');
     } finally {
       await service.stop();
+    }
+  });
+
+  it("names an OAuth caller by its token's subject (enduser.id) on the tool span", async () => {
+    const issuer = await startTestIssuer();
+    const audience = 'https://traced.example.test/mcp';
+    const { service } = makeService({}, { OAUTH_ISSUER: issuer.issuer, OAUTH_AUDIENCE: audience });
+    const { url } = await service.start();
+    try {
+      const token = await issuer.token({ audience, scope: 'test-svc:read', subject: 'alice@example.com', clientId: 'vscode' });
+      const client = new Client({ name: 't', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+      await client.callTool({ name: 'echo', arguments: { message: 'as alice' } });
+      await client.close();
+      const span = exporter.getFinishedSpans().find((s) => s.name === 'tools/call echo' && s.attributes['enduser.id'] === 'alice@example.com');
+      expect(span).toBeDefined();
+    } finally {
+      await service.stop();
+      await issuer.close();
     }
   });
 

@@ -106,7 +106,10 @@ export function writeTools(ctx: DeployContext): AnyTool[] {
     run: () => Promise<Service>,
   ): Promise<{ service: Service; auditId: string }> {
     const after = () => (typeof afterOf === 'function' ? afterOf() : afterOf);
-    const base = { principal: tc.principal.keyName, requestId: tc.requestId, action, cluster: t.cluster, service: t.service, before: stateOf(t.current), details };
+    // The caller: `principal` is the API key's name or the access token's subject; how it signed in and
+    // through which OAuth client go into the details.
+    const caller = { via: tc.principal.via ?? 'none', ...(tc.principal.clientId ? { client_id: tc.principal.clientId } : {}) };
+    const base = { principal: tc.principal.keyName, requestId: tc.requestId, action, cluster: t.cluster, service: t.service, before: stateOf(t.current), details: { ...details, caller } };
     let updated: Service;
     try {
       updated = await run();
