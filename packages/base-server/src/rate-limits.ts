@@ -33,8 +33,11 @@ export interface RateLimits {
   readonly shared: boolean;
   /** The optional `rate_limits` readiness check (shared limits only). */
   readonly check: ReadinessCheck | undefined;
-  /** Connects to Redis (at start-up; a service built but never started opens no connection). */
-  connect(): void;
+  /**
+   * Connects to Redis (at start-up; a service built but never started opens no connection), waiting
+   * at most `waitMs` for it: a Redis that is not there then leaves the limits per replica until it is.
+   */
+  connect(waitMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,7 +72,7 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
       const memory = new RateLimiterMemory({ points: Math.max(perMinute, 1), duration: 60 });
       return limiterOver(perMinute, () => memory);
     };
-    return { limiter, shared: false, check: undefined, connect() {}, close: async () => {} };
+    return { limiter, shared: false, check: undefined, connect: async () => {}, close: async () => {} };
   }
   const redis: Redis = createRedis({ url: options.redisUrl, role: 'client', commandTimeoutMs: options.timeoutMs, logger, name: `${service}-rate-limits`, lazyConnect: true });
   const fallbacks = options.metrics
@@ -128,8 +131,12 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
     limiter,
     shared: true,
     check,
-    connect() {
-      redis.connect().catch(() => undefined); // the error listener logs; ioredis keeps retrying
+    async connect(waitMs = 2_000) {
+      let timer: NodeJS.Timeout | undefined;
+      // The error listener logs a failure; ioredis keeps retrying in the background.
+      const connected = redis.connect().catch(() => undefined);
+      await Promise.race([connected, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+      clearTimeout(timer);
     },
     close: () => closeRedis(redis),
   };

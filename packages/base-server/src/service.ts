@@ -377,7 +377,7 @@ export function createService(options: ServiceOptions): Service {
     async start() {
       if (state !== 'created') throw new Error(`${name} cannot start from state ${state}`);
       state = 'starting';
-      rateLimits.connect();
+      await rateLimits.connect();
       // Liveness is answered before express: constant work, never a dependency, 200 for as long as the
       // process runs (also while shutting down), and no framework cost on the path probes hit most.
       server = createServer((req, res) => {
