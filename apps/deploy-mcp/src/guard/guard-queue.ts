@@ -78,6 +78,8 @@ export function createGuardWatchRunner(deps: GuardWatchDeps, settings: GuardQueu
       worker = new Worker(GUARD_QUEUE, process, {
         connection: workerRedis,
         prefix,
+        // Stored on each job it runs (job.processedBy): which replica is watching.
+        name: deps.replica,
         // Watches mostly sleep between polls.
         concurrency: 50,
         lockDuration: settings.lockMs,

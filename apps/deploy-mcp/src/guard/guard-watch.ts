@@ -39,8 +39,12 @@ export interface GuardWatchResult {
   replica: string;
 }
 
-/** One watch per write: the job id is built from the deployment it watches. */
-export const guardWatchJobId = (job: Pick<GuardWatchJob, 'cluster' | 'service' | 'write_audit_id'>) => compositeKey('guard-watch', job.cluster, job.service, job.write_audit_id);
+/**
+ * One watch per write: the job id is built from the deployment it watches. BullMQ refuses ':' in a
+ * custom job id, so compositeKey's ':' is percent-encoded (with '%' first, which keeps it injective).
+ */
+export const guardWatchJobId = (job: Pick<GuardWatchJob, 'cluster' | 'service' | 'write_audit_id'>) =>
+  compositeKey('guard-watch', job.cluster, job.service, job.write_audit_id).replace(/%/g, '%25').replace(/:/g, '%3A');
 
 /** Thrown when the rollback failed or could not be done; the tool answers with it as an error. */
 export class AutoRollbackFailed extends Error {
