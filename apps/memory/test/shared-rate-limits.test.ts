@@ -54,7 +54,7 @@ describe('rate limits across three memory API replicas', () => {
     for (let i = 0; i < 4; i++) expect((await get(replicas[i % 3]!, 'wrong-key-0123456789abcdef', path)).status).toBe(401);
     const blocked = await get(replicas[1]!, KEY_B, path);
     expect(blocked.status).toBe(429);
-    expect((await blocked.json()).error.message).toContain('failed authentication attempts');
+    expect(((await blocked.json()) as { error: { message: string } }).error.message).toContain('failed authentication attempts');
   });
 
   it('reports the shared limits as an optional rate_limits check that is ok', async () => {

@@ -53,7 +53,7 @@ export function createGuardWatchRunner(deps: GuardWatchDeps, settings: GuardQueu
   let worker: Worker<GuardWatchJob, GuardWatchResult> | undefined;
   let events: QueueEvents | undefined;
 
-  const process = async (job: Job<GuardWatchJob, GuardWatchResult>): Promise<GuardWatchResult> => {
+  const processJob = async (job: Job<GuardWatchJob, GuardWatchResult>): Promise<GuardWatchResult> => {
     const parsed = guardWatchJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError('invalid guard watch job data');
     if (job.attemptsMade > 0 || job.stalledCounter > 0) logger.warn({ job: job.id, replica: deps.replica }, 'resuming a guard watch another replica did not finish');
@@ -75,7 +75,7 @@ export function createGuardWatchRunner(deps: GuardWatchDeps, settings: GuardQueu
       queue.on('error', (err) => logger.warn({ err: { message: err.message } }, 'guard queue error'));
       events = new QueueEvents(GUARD_QUEUE, { connection: eventsRedis, prefix });
       events.on('error', (err) => logger.warn({ err: { message: err.message } }, 'guard queue events error'));
-      worker = new Worker(GUARD_QUEUE, process, {
+      worker = new Worker(GUARD_QUEUE, processJob, {
         connection: workerRedis,
         prefix,
         // Stored on each job it runs (job.processedBy): which replica is watching.
