@@ -6,7 +6,9 @@ import { answerMemoryProbe } from './memory-probe.mjs';
 const config = parseConfig(baseConfigSchema, {
   PORT: '0',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  RATE_LIMIT_PER_MINUTE: '0',
+  // Limits off unless a bench sets them (rate-limit.bench.mjs: in memory, or shared through Redis).
+  RATE_LIMIT_PER_MINUTE: process.env.BENCH_RATE_LIMIT ?? '0',
+  ...(process.env.BENCH_RATE_LIMIT_REDIS_URL ? { RATE_LIMIT_REDIS_URL: process.env.BENCH_RATE_LIMIT_REDIS_URL, RATE_LIMIT_KEY_PREFIX: process.env.BENCH_RATE_LIMIT_PREFIX } : {}),
   ...(process.env.MCP_FAST_PATH ? { MCP_FAST_PATH: process.env.MCP_FAST_PATH } : {}),
   // With BENCH_KEY set, auth is on (as in production); other benches use it keyless as a trivial-tool reference.
   ...(process.env.BENCH_KEY ? { API_KEYS: `bench:${process.env.BENCH_KEY}` } : {}),

@@ -78,7 +78,7 @@ const SDK_VARIABLES = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AW
 describe('docker-compose.yml', () => {
   test('runs every app and the memory worker, plus Postgres, Redis and the one-shot migrate', () => {
     expect(Object.keys(services).sort()).toEqual(
-      [...Object.keys(APPS), 'postgres', 'redis', 'migrate', 'prometheus', 'grafana'].sort(),
+      [...Object.keys(APPS), 'control-center-proxy', 'postgres', 'redis', 'migrate', 'prometheus', 'grafana'].sort(),
     );
     for (const name of [...Object.keys(APPS), 'migrate']) {
       // The worker and migrate run the memory image (same build arguments, same tag).
@@ -128,12 +128,28 @@ describe('docker-compose.yml', () => {
     expect([...envExample.keys()].filter((k) => !used.has(k))).toEqual([]);
   });
 
-  test('ports agree: the published port, the port the app listens on and its healthcheck URL', () => {
+  test('ports agree: the published port (for the control center: its proxy), the port the app listens on and its healthcheck URL', () => {
     for (const name of Object.keys(APPS)) {
       const port = APP_PORTS[name];
-      expect(services[name]?.ports).toEqual([`127.0.0.1:${port}:${port}`]);
+      expect(services[name === 'control-center' ? 'control-center-proxy' : name]?.ports).toEqual([`127.0.0.1:${port}:${port}`]);
       expect(services[name]?.healthcheck?.test).toEqual(['CMD', 'node', '/app/healthcheck.mjs', `http://127.0.0.1:${port}/health`]);
     }
+  });
+
+  test('`--scale control-center=N` works: the control center publishes no host port, and the proxy in front of it finds every replica', () => {
+    expect(services['control-center']?.ports).toBeUndefined();
+    const proxy = services['control-center-proxy'];
+    expect(proxy?.depends_on).toEqual({ 'control-center': { condition: 'service_healthy' } });
+    expect((proxy as { volumes?: string[] }).volumes).toEqual(['./deploy/docker/Caddyfile:/etc/caddy/Caddyfile:ro']);
+    const caddyfile = readFileSync(join(REPO_ROOT, 'deploy/docker/Caddyfile'), 'utf8');
+    // Every replica's A record, refreshed; requests spread over them; a replica whose /health fails is skipped.
+    expect(caddyfile).toMatch(/dynamic a control-center 3000 \{\s*refresh \d+s/);
+    expect(caddyfile).toContain('lb_policy round_robin');
+    expect(caddyfile).toContain('health_uri /health');
+    expect(caddyfile).toMatch(/^:3000 \{/m);
+    // The other services keep their fixed ports (one replica each locally).
+    const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => ({ name, host: p.split(':').slice(0, 2).join(':') })));
+    expect(new Set(published.map((p) => p.host)).size).toBe(published.length);
   });
 
   test('every service has a healthcheck; Postgres uses pg_isready and Redis redis-cli ping with noeviction', () => {

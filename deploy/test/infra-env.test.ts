@@ -33,7 +33,7 @@ function taskEnvironment(spec: ServiceSpec): Record<string, string> {
     [spec.portVariable ?? 'PORT']: String(spec.port),
     LOG_LEVEL: 'info',
     ALLOWED_HOSTS: `factory-staging.elb.example.com,${spec.name}.factory.internal`,
-    ...(spec.uses.redis ? { REDIS_URL: 'rediss://redis.example.internal:6379' } : {}),
+    ...(spec.uses.redis ? { [spec.redisVariable ?? 'REDIS_URL']: 'rediss://redis.example.internal:6379' } : {}),
     ...Object.fromEntries(Object.entries(spec.environment).map(([k, v]) => [k, fill(v)])),
     ...Object.fromEntries(Object.entries(spec.secrets).map(([k, name]) => [k, secretValue[name] ?? ''])),
   };

@@ -17,7 +17,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { CONTROL_CENTER_ACTIONS, DEFAULT_METRICS_NAMESPACE, OBSERVABILITY_ACTIONS } from './permissions.js';
-import { HEALTH_PATH, SERVICES, type ServiceSpec, type SharedSecret } from './services.js';
+import { DEFAULT_DESIRED_COUNT, HEALTH_PATH, SERVICES, type ServiceSpec, type SharedSecret } from './services.js';
 import { repositoryName } from './registry-stack.js';
 
 export interface FactoryStackProps extends StackProps {
@@ -27,6 +27,7 @@ export interface FactoryStackProps extends StackProps {
   deployMcpActions: readonly string[];
   /** Image tag to run; CI deploys new tags by registering task-definition revisions. */
   imageTag?: string;
+  /** Tasks per service (default DEFAULT_DESIRED_COUNT = 2: replicas share limits and work through Redis and Postgres). */
   desiredCount?: number;
   metricsNamespace?: string;
   /** With a certificate the listeners speak HTTPS; without, HTTP (put the ALB behind your own TLS then). */
@@ -221,7 +222,7 @@ export class FactoryStack extends Stack {
           [spec.portVariable ?? 'PORT']: String(spec.port),
           LOG_LEVEL: 'info',
           ALLOWED_HOSTS: allowedHosts(spec),
-          ...(spec.uses.redis ? { REDIS_URL: redisUrl } : {}),
+          ...(spec.uses.redis ? { [spec.redisVariable ?? 'REDIS_URL']: redisUrl } : {}),
           ...environment,
         },
         secrets,
@@ -241,7 +242,7 @@ export class FactoryStack extends Stack {
         cluster,
         taskDefinition,
         serviceName: spec.name,
-        desiredCount: props.desiredCount ?? (production ? 2 : 1),
+        desiredCount: props.desiredCount ?? DEFAULT_DESIRED_COUNT,
         minHealthyPercent: 100,
         maxHealthyPercent: 200,
         circuitBreaker: { rollback: true },

@@ -25,12 +25,21 @@ export interface ServiceSpec {
   environment: Record<string, string>;
   /** Settings read from Secrets Manager at task start (never plaintext in the task definition). */
   secrets: Record<string, SharedSecret>;
+  /**
+   * Every service runs several tasks and shares its rate limits through Redis; memory, the control
+   * center and deploy-mcp also queue work there. The database is for apps that keep data.
+   */
   uses: { database: boolean; redis: boolean };
+  /** The variable the Redis URL goes in: REDIS_URL (the app's queue and limits), or RATE_LIMIT_REDIS_URL (limits only). */
+  redisVariable?: 'REDIS_URL' | 'RATE_LIMIT_REDIS_URL';
   /** Readiness dependency names (DESIGN.md): the control center reports DependencyCheckLatency per name. */
   dependencies: string[];
 }
 
 export const HEALTH_PATH = '/health';
+
+/** Tasks per service unless the stack is told otherwise: several, so no service is a single process. */
+export const DEFAULT_DESIRED_COUNT = 2;
 
 export const SERVICES: readonly ServiceSpec[] = [
   {
@@ -65,7 +74,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     memoryMiB: 512,
     environment: {},
     secrets: { API_KEYS: 'api-key', GITHUB_TOKEN: 'github-token' },
-    uses: { database: false, redis: false },
+    uses: { database: false, redis: true },
+    redisVariable: 'RATE_LIMIT_REDIS_URL',
     dependencies: ['github_api', 'authentication'],
   },
   {
@@ -79,9 +89,12 @@ export const SERVICES: readonly ServiceSpec[] = [
       AWS_REGION: '{region}',
       DEPLOY_CLUSTERS: 'factory-{stage}',
       OBSERVABILITY_MCP_URL: 'http://observability-mcp.{namespace}:3003',
+      // Audit records of writes (when an operator enables them), shared by the replicas.
+      DATABASE_SCHEMA: 'deploy_mcp',
     },
-    secrets: { API_KEYS: 'api-key', OBSERVABILITY_MCP_API_KEY: 'api-key' },
-    uses: { database: false, redis: false },
+    secrets: { API_KEYS: 'api-key', OBSERVABILITY_MCP_API_KEY: 'api-key', DATABASE_URL: 'database-url' },
+    // Redis: durable guard watches that any replica resumes, and shared rate limits.
+    uses: { database: true, redis: true },
     dependencies: ['aws_connectivity', 'ecs_permissions'],
   },
   {
@@ -93,7 +106,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     memoryMiB: 512,
     environment: { AWS_REGION: '{region}' },
     secrets: { API_KEYS: 'api-key' },
-    uses: { database: false, redis: false },
+    uses: { database: false, redis: true },
+    redisVariable: 'RATE_LIMIT_REDIS_URL',
     dependencies: ['aws_connectivity', 'cloudwatch_permissions'],
   },
   {

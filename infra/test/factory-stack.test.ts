@@ -240,6 +240,35 @@ describe('data stores', () => {
   });
 });
 
+describe('several replicas of every service', () => {
+  test('every ECS service runs at least two tasks by default, in staging too', () => {
+    const services = ofType('AWS::ECS::Service');
+    expect(services).toHaveLength(SERVICES.length);
+    for (const [, s] of services) expect(s.Properties.DesiredCount).toBeGreaterThanOrEqual(2);
+  });
+
+  test('every container gets the ElastiCache URL: REDIS_URL where the app queues work, RATE_LIMIT_REDIS_URL where it only shares limits', () => {
+    const [[redisId]] = ofType('AWS::ElastiCache::ReplicationGroup') as [[string, Resource]];
+    for (const s of SERVICES) {
+      const env = Object.fromEntries((taskOf(s.name).container.Environment ?? []).map((e) => [e.Name, e.Value]));
+      const variable = ['control-center', 'deploy-mcp', 'memory', 'memory-worker'].includes(s.name) ? 'REDIS_URL' : 'RATE_LIMIT_REDIS_URL';
+      expect(JSON.stringify(env[variable])).toContain(redisId);
+      expect(JSON.stringify(env[variable])).toContain('rediss://');
+    }
+  });
+
+  test('deploy-mcp shares its audit records (Postgres) and guard watches (Redis) across its tasks', () => {
+    const env = Object.fromEntries((taskOf('deploy-mcp').container.Environment ?? []).map((e) => [e.Name, e.Value]));
+    expect(env.DATABASE_SCHEMA).toBe('deploy_mcp');
+    expect((taskOf('deploy-mcp').container.Secrets ?? []).map((x) => x.Name)).toContain('DATABASE_URL');
+  });
+
+  test('the Redis security group admits every service on 6379', () => {
+    const ingress = ofType('AWS::EC2::SecurityGroupIngress').filter(([, r]) => r.Properties.FromPort === 6379);
+    expect(ingress).toHaveLength(SERVICES.length);
+  });
+});
+
 describe('logs, alarms and dashboard', () => {
   test('every service logs to its own named log group with a retention', () => {
     const groups = ofType('AWS::Logs::LogGroup').map(([, g]) => g.Properties);

@@ -11,6 +11,7 @@ import { AllowList } from './deployments/allow-list.js';
 import { EcsGateway } from './ecs/ecs-gateway.js';
 import { AlarmGuard } from './guard/alarm-guard.js';
 import { createObservabilityClient, type AlarmSource } from './guard/observability-client.js';
+import { createGuardWatchRunner } from './guard/guard-queue.js';
 import { awsChecks } from './readiness/aws-checks.js';
 import { readTools } from './tools/read-tools.js';
 import { writeTools } from './tools/write-tools.js';
@@ -71,24 +72,34 @@ export async function createDeployService(config: Readonly<DeployConfig>, deps: 
     ? await createDatabase<AuditDatabase>({
         url: config.DATABASE_URL,
         pgliteDataDir: config.DATABASE_URL ? undefined : config.PGLITE_DATA_DIR,
-        schema: deps.databaseSchema,
+        schema: deps.databaseSchema ?? config.DATABASE_SCHEMA,
         logger,
         metrics,
         applicationName: SERVICE_NAME,
       })
     : undefined;
+  const writes = new Counter({
+    name: 'deploy_writes_total',
+    help: 'Executed deploy writes by action (deploy_image, rollback_service, scale_service, restart_service, auto_rollback) and result',
+    labelNames: ['action', 'result'] as const,
+    registers: [metrics.registry],
+  });
+  // Guard watches: durable jobs every replica works on when there is a Redis (writes only).
+  const watches =
+    database &&
+    createGuardWatchRunner(
+      { guard, ecs, audit: database.db, writes, logger, replica: config.REPLICA_ID },
+      { redisUrl: deps.stdio ? undefined : config.REDIS_URL, prefix: config.QUEUE_PREFIX, lockMs: config.DEPLOY_GUARD_LOCK_MS, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger },
+    );
   const context = {
     config,
     ecs,
     allowList,
     guard,
     audit: database?.db,
-    writes: new Counter({
-      name: 'deploy_writes_total',
-      help: 'Executed deploy writes by action (deploy_image, rollback_service, scale_service, restart_service, auto_rollback) and result',
-      labelNames: ['action', 'result'] as const,
-      registers: [metrics.registry],
-    }),
+    writes,
+    watches,
+    replica: config.REPLICA_ID,
     guardRefusals: new Counter({
       name: 'deploy_guard_refusals_total',
       help: 'Writes refused by the alarm guard before acting, by reason (alarm_firing, unavailable, not_configured, bad_guard)',
@@ -109,12 +120,15 @@ export async function createDeployService(config: Readonly<DeployConfig>, deps: 
     checks: [
       ...awsChecks(ecs, stsClient, { clusters: config.DEPLOY_CLUSTERS, minIntervalMs: config.DEPLOY_READY_MIN_INTERVAL_MS }),
       ...(database ? [database.check()] : []),
+      ...(watches ? [watches.check] : []),
     ],
     tools: [...readTools(context), ...(database ? writeTools(context) : [])],
     onStart: async () => {
       if (database) await database.migrate(migrations, SERVICE_NAME);
+      await watches?.start();
     },
     onShutdown: [
+      { name: 'guard-watches', close: async () => watches?.close() },
       { name: 'observability-client', close: async () => alarmSource?.close() },
       { name: 'audit-database', close: async () => database?.close() },
       {

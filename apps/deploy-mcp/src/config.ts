@@ -1,6 +1,7 @@
 // deploy-mcp configuration: the only module that reads process.env. Parsed once at start-up, frozen.
 import { awsConfigShape } from '@factory/aws';
-import { baseConfigShape, envBoolean, envInt, envList, loadConfig as loadBaseConfig, parseConfig, z } from '@factory/base-server';
+import { hostname } from 'node:os';
+import { baseConfigShape, envBoolean, envInt, envList, loadConfig as loadBaseConfig, parseConfig, redisTimeoutShape, z } from '@factory/base-server';
 
 /** `cluster/service` or `cluster/*`: names, not ARNs; no wildcard for the cluster. */
 const ALLOW_ENTRY = /^[A-Za-z0-9_-]{1,255}\/([A-Za-z0-9_-]{1,255}|\*)$/;
@@ -43,6 +44,23 @@ export const configSchema = z
     /** Audit records (writes only). Unset: an embedded PGlite database in PGLITE_DATA_DIR. */
     DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')),
     PGLITE_DATA_DIR: z.string().min(1).default('.data/deploy-mcp'),
+    /** Postgres schema of the audit table (default: the connection's search_path, i.e. public). */
+    DATABASE_SCHEMA: optional(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case schema name')),
+    /**
+     * Redis for durable guard watches (BullMQ queue deploy-guard-watch, resumed by any replica) and the
+     * replicas' shared rate limits. Unset: watches run in-process and are lost when the process stops.
+     */
+    REDIS_URL: optional(z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')),
+    ...redisTimeoutShape,
+    QUEUE_PREFIX: z.string().min(1).default('bull'),
+    /** How long a replica holds a running watch without renewing it: how soon another replica takes over a dead one's watch. */
+    DEPLOY_GUARD_LOCK_MS: envInt(30_000, 1_000, 600_000),
+    /** This process in audit records; default hostname:pid (on ECS the hostname is the task's). */
+    REPLICA_ID: z
+      .string()
+      .max(200)
+      .optional()
+      .transform((v) => (v === undefined || v.trim() === '' ? `${hostname()}:${process.pid}` : v.trim())),
   })
   .superRefine((c, ctx) => {
     if (c.DEPLOY_ALLOW_WRITE && c.DEPLOY_ALLOWED_SERVICES.length === 0) {
@@ -54,6 +72,9 @@ export const configSchema = z
     }
     if (c.DEPLOY_MIN_DESIRED_COUNT > c.DEPLOY_MAX_DESIRED_COUNT) {
       ctx.addIssue({ code: 'custom', path: ['DEPLOY_MIN_DESIRED_COUNT'], message: 'must not be above DEPLOY_MAX_DESIRED_COUNT' });
+    }
+    if (c.REDIS_URL && c.DEPLOY_ALLOW_WRITE && !c.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'required when REDIS_URL is set with DEPLOY_ALLOW_WRITE=true: replicas share guard watches, so they must share the audit database' });
     }
     if (c.OBSERVABILITY_MCP_API_KEY && !c.OBSERVABILITY_MCP_URL) {
       ctx.addIssue({ code: 'custom', path: ['OBSERVABILITY_MCP_URL'], message: 'required when OBSERVABILITY_MCP_API_KEY is set' });

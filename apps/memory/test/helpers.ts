@@ -28,6 +28,8 @@ export function isolatedEnv(prefix: string, extra: Record<string, string> = {}):
     DATABASE_SCHEMA: schema,
     QUEUE_PREFIX: `test_${schema}`,
     CACHE_PREFIX: `test_${schema}:`,
+    // Under the cache prefix, so cleanRedis removes the shared rate-limit keys too.
+    RATE_LIMIT_KEY_PREFIX: `test_${schema}:rate-limit:`,
     COMPRESSION_BACKOFF_MS: '100',
     ...extra,
   };
@@ -147,8 +149,9 @@ export async function startFakeLlm(): Promise<FakeLlm> {
 }
 
 const WORKER_JS = fileURLToPath(new URL('../dist/worker.js', import.meta.url));
+const API_JS = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
-/** The real worker process (`node dist/worker.js`); resolves once it logs that it is ready. */
+/** A real process of this app (`node dist/worker.js`, `node dist/index.js`), started and ready. */
 export interface WorkerProcess {
   port: number;
   child: ChildProcess;
@@ -156,9 +159,19 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** The real worker process (`node dist/worker.js`); resolves once it logs that it is ready. */
 export function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [WORKER_JS], {
-    env: { ...process.env, ...env, PORT: '', WORKER_PORT: '0', LOG_LEVEL: 'info' },
+  return startProcess(WORKER_JS, { ...env, PORT: '', WORKER_PORT: '0' }, 'memory-worker');
+}
+
+/** The real memory API process (`node dist/index.js`) on a free port; resolves once it logs that it is ready. */
+export function startApi(env: Record<string, string>): Promise<WorkerProcess> {
+  return startProcess(API_JS, { ...env, PORT: '0' }, 'memory');
+}
+
+function startProcess(script: string, env: Record<string, string>, name: string): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -169,13 +182,13 @@ export function startWorker(env: Record<string, string>): Promise<WorkerProcess>
     await exited;
   };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${out}`)), 30_000);
     child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
     child.stdout?.on('data', (c: Buffer) => {
       out += c.toString();
       if (ready) return;
       for (const line of out.split('\n')) {
-        if (!line.includes('"memory-worker ready"')) continue;
+        if (!line.includes(`"${name} ready"`)) continue;
         ready = true;
         clearTimeout(timer);
         const port = (JSON.parse(line) as { port: number }).port;
@@ -185,7 +198,7 @@ export function startWorker(env: Record<string, string>): Promise<WorkerProcess>
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`worker exited with ${code}:\n${out}`));
+      reject(new Error(`${name} exited with ${code}:\n${out}`));
     });
   });
 }

@@ -150,6 +150,19 @@ export const baseConfigShape = {
   ALLOWED_HOSTS: envList([]),
   ALLOWED_ORIGINS: envList([]),
   RATE_LIMIT_PER_MINUTE: envInt(600, 0),
+  /**
+   * Redis through which the replicas of a service share their rate limits; default: the service's own
+   * REDIS_URL where it has one. Unset (and no REDIS_URL): limits hold per replica, in memory.
+   */
+  RATE_LIMIT_REDIS_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .pipe(z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional()),
+  /** Longest wait for Redis on one request's limit before the replica's own limiter decides. */
+  RATE_LIMIT_REDIS_TIMEOUT_MS: envInt(250, 10, 5_000),
+  /** Prefix of the rate-limit keys in Redis (replicas of one deployment must share it). */
+  RATE_LIMIT_KEY_PREFIX: z.string().default('factory:rate-limit:'),
   BODY_LIMIT_BYTES: envInt(1_048_576, 1024),
   /** Answer plain tools/call requests without a per-request SDK server (byte-equal to the SDK's answer). */
   MCP_FAST_PATH: envBoolean(true),

@@ -1,6 +1,6 @@
 // Authentication, Host/Origin validation, rate limiting and security headers.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { OAuthError, OAuthErrorCode, type AuthInfo } from '@modelcontextprotocol/server';
@@ -8,7 +8,7 @@ import type { ApiKey } from './config.js';
 import { AuthenticationError, ForbiddenError, RateLimitError } from './errors.js';
 import { createBearerVerification, resourceMetadataUrlOf, type OAuthSettings } from './oauth.js';
 import { bearerChallenge } from './scopes.js';
-import { compositeKey } from './keys.js';
+import type { Limiter } from './rate-limits.js';
 
 /**
  * Who made a request: the API key's name (never the key), the access token's subject (or its client id
@@ -62,9 +62,11 @@ export interface Authenticator {
 export interface AuthenticatorOptions {
   /** Accept OAuth access tokens from this authorization server. */
   oauth?: OAuthSettings;
-  /** Failed attempts allowed per client address a minute before it gets 429 (0: unlimited). */
-  failuresPerMinute?: number;
-  now?: () => number;
+  /**
+   * Failed attempts allowed per client address a minute before it gets 429 (AUTH_FAILURES_PER_MINUTE;
+   * shared across replicas when the limiter is); default: unlimited.
+   */
+  failures?: Limiter;
 }
 
 export function createAuthenticator(keys: readonly ApiKey[], realm: string, options: AuthenticatorOptions = {}): Authenticator {
@@ -74,7 +76,7 @@ export function createAuthenticator(keys: readonly ApiKey[], realm: string, opti
   const verifyBearer = oauth ? createBearerVerification(oauth) : undefined;
   const resourceMetadataUrl = oauth ? resourceMetadataUrlOf(oauth.audience) : undefined;
   const enabled = keys.length > 0 || oauth !== undefined;
-  const failures = createTokenBuckets(options.failuresPerMinute ?? 0, options.now);
+  const failures = options.failures;
 
   function identify(header: string | undefined): Principal | undefined {
     if (!header?.startsWith('Bearer ')) return undefined;
@@ -96,8 +98,8 @@ export function createAuthenticator(keys: readonly ApiKey[], realm: string, opti
     if (!enabled) return anonymous;
     const address = req.socket?.remoteAddress ?? 'unknown';
     // An address that failed too often is refused before its next guess is even compared.
-    const blocked = failures.blocked(address);
-    if (blocked !== undefined) throw tooManyFailures(blocked, options.failuresPerMinute ?? 0);
+    const blocked = failures ? await failures.blocked(address) : undefined;
+    if (blocked !== undefined) throw tooManyFailures(blocked, failures?.perMinute ?? 0);
     const header = req.headers.authorization;
     const key = identify(header);
     if (key) return key;
@@ -110,7 +112,7 @@ export function createAuthenticator(keys: readonly ApiKey[], realm: string, opti
         oauthError = err;
       }
     }
-    failures.take(address);
+    await failures?.take(address);
     const message = oauthError
       ? `Missing or invalid credentials: ${oauthError.message}. Send an API key or an OAuth access token as "Authorization: Bearer <token>".`
       : undefined;
@@ -225,71 +227,6 @@ export function createHostOriginCheck(allowedHosts: readonly string[], allowedOr
     if (origin !== undefined && !originAllowed(origin) && !isSameOrigin(headers)) {
       return new ForbiddenError('origin_not_allowed', `Origin "${origin}" is not allowed. Add it to ALLOWED_ORIGINS.`);
     }
-    return undefined;
-  };
-}
-
-/**
- * A token bucket per API key: `perMinute` requests a minute with bursts up to the same number.
- * In memory, per replica; 0 disables it.
- */
-export function createRateLimiter(perMinute: number, now: () => number = Date.now): RequestHandler {
-  const take = createRateLimit(perMinute, now);
-  return (req, res, next) => next(take(req.principal, res));
-}
-
-/**
- * Token buckets by key: `perMinute` a minute with bursts up to the same number, in memory per replica;
- * full buckets are swept so the map stays bounded. 0 disables them.
- */
-export function createTokenBuckets(perMinute: number, now: () => number = Date.now) {
-  const buckets = new Map<string, { tokens: number; updated: number }>();
-  const refillPerMs = perMinute / 60_000;
-  let lastSweep = now();
-  const current = (key: string, t: number) => {
-    if (t - lastSweep > 60_000) {
-      // Full buckets carry no information; drop them so the map stays bounded.
-      for (const [k, b] of buckets) if (b.tokens + (t - b.updated) * refillPerMs >= perMinute) buckets.delete(k);
-      lastSweep = t;
-    }
-    const bucket = buckets.get(key) ?? { tokens: perMinute, updated: t };
-    bucket.tokens = Math.min(perMinute, bucket.tokens + (t - bucket.updated) * refillPerMs);
-    bucket.updated = t;
-    buckets.set(key, bucket);
-    return bucket;
-  };
-  const wait = (tokens: number) => (1 - tokens) / refillPerMs / 1000;
-  return {
-    /** Takes one token: the tokens left, or `{ waitSeconds }` when the bucket is empty. */
-    take(key: string): { remaining: number } | { waitSeconds: number } {
-      if (perMinute <= 0) return { remaining: Infinity };
-      const bucket = current(key, now());
-      if (bucket.tokens < 1) return { waitSeconds: wait(bucket.tokens) };
-      bucket.tokens -= 1;
-      return { remaining: bucket.tokens };
-    },
-    /** Seconds to wait when the key's bucket is empty, else undefined (takes nothing). */
-    blocked(key: string): number | undefined {
-      if (perMinute <= 0 || !buckets.has(key)) return undefined;
-      const bucket = current(key, now());
-      return bucket.tokens < 1 ? wait(bucket.tokens) : undefined;
-    },
-  };
-}
-
-/**
- * The limiter as a function: takes one token for the principal's key and sets the RateLimit headers,
- * or returns the RateLimitError to answer with.
- */
-export function createRateLimit(perMinute: number, now: () => number = Date.now): (principal: Principal | undefined, res: ServerResponse) => RateLimitError | undefined {
-  const buckets = createTokenBuckets(perMinute, now);
-  return (principal, res) => {
-    if (perMinute <= 0) return undefined;
-    // Keyed by how the caller signed in too: an OAuth subject never shares a bucket with a key of the same name.
-    const taken = buckets.take(compositeKey(principal?.via ?? '', principal?.keyName ?? 'anonymous'));
-    if ('waitSeconds' in taken) return new RateLimitError(`Rate limit of ${perMinute} requests per minute exceeded for this API key; retry later.`, taken.waitSeconds);
-    res.setHeader('RateLimit-Limit', String(perMinute));
-    res.setHeader('RateLimit-Remaining', String(Math.floor(taken.remaining)));
     return undefined;
   };
 }

@@ -10,7 +10,8 @@ import { BadRequestError, NotFoundError } from './errors.js';
 import { accessLogLevel, createLogger, type Logger } from './logger.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { Readiness, type ReadinessCheck } from './readiness.js';
-import { createAuthenticator, createHostOriginCheck, createRateLimit, isLoopbackHost, SECURITY_HEADERS, type Principal } from './security.js';
+import { createAuthenticator, createHostOriginCheck, isLoopbackHost, SECURITY_HEADERS, type Principal } from './security.js';
+import { createKeyRateLimit, createRateLimits, rateLimitRedisUrl } from './rate-limits.js';
 import { oauthSettingsOf, protectedResourceMetadata, resourceMetadataUrlOf } from './oauth.js';
 import { InsufficientScopeError, createScopeGuard, scopePrefixOf } from './scopes.js';
 import { createBrowserSessions } from './sessions.js';
@@ -116,10 +117,19 @@ export function createService(options: ServiceOptions): Service {
   // Callers may hold different scopes (OAuth tokens, scoped keys): tools/list then differs per caller.
   const scopedCallers = oauth !== undefined || config.API_KEYS.some((k) => k.scopes !== undefined);
 
+  // Per-key and failed-auth limits, shared by the replicas through Redis when the service has one.
+  const rateLimits = createRateLimits({
+    service: name,
+    redisUrl: options.stdio ? undefined : rateLimitRedisUrl(config),
+    timeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+    keyPrefix: config.RATE_LIMIT_KEY_PREFIX,
+    logger,
+    metrics,
+  });
   const readiness = new Readiness({
     service: name,
     version,
-    checks: options.checks ?? [],
+    checks: [...(options.checks ?? []), ...(rateLimits.check ? [rateLimits.check] : [])],
     defaultTimeoutMs: config.READY_CHECK_TIMEOUT_MS,
     defaultWarnLatencyMs: config.READY_WARN_LATENCY_MS,
     metrics,
@@ -268,14 +278,16 @@ export function createService(options: ServiceOptions): Service {
 
   const auth = createAuthenticator(config.AUTH_DISABLED ? [] : config.API_KEYS, name, {
     ...(oauth ? { oauth } : {}),
-    failuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+    failures: rateLimits.limiter('auth-failures', config.AUTH_FAILURES_PER_MINUTE),
   });
   const scopeGuard = createScopeGuard(scopePrefix, resourceMetadataUrl);
   const sessions = options.browserLogin && auth.enabled ? createBrowserSessions(config.API_KEYS, auth, name) : undefined;
-  const rateLimit = createRateLimit(config.RATE_LIMIT_PER_MINUTE);
+  const rateLimit = createKeyRateLimit(rateLimits.limiter('requests', config.RATE_LIMIT_PER_MINUTE));
   if (sessions) sessions.mount(app);
   app.use(sessions ? sessions.middleware : auth.middleware);
-  app.use((req, res, next) => next(rateLimit(req.principal, res)));
+  app.use((req, res, next) => {
+    rateLimit(req.principal, res).then(next, next);
+  });
   app.use(jsonBody(config.BODY_LIMIT_BYTES));
 
   const privateRoutes = express.Router();
@@ -350,6 +362,7 @@ export function createService(options: ServiceOptions): Service {
   });
   if (mcp) shutdown.add({ name: 'mcp', close: () => mcp.close() });
   for (const c of options.onShutdown ?? []) shutdown.add(c);
+  shutdown.add({ name: 'rate-limits', close: () => rateLimits.close() });
   // Started by the `instrument` preload (full auto-instrumentation), or here (tool spans and what loads later).
   const tracing =
     preloadedTracing() ??
@@ -385,6 +398,7 @@ export function createService(options: ServiceOptions): Service {
       // Any replica may serve any HTTP request: a view held in this process would show a caller different tools per request.
       if (registry?.view) throw new ConfigError(`${name}: tools that change at run time (a tool view) are served over stdio only, not over HTTP`);
       state = 'starting';
+      await rateLimits.connect();
       // Liveness is answered before express: constant work, never a dependency, 200 for as long as the
       // process runs (also while shutting down), and no framework cost on the path probes hit most.
       server = createServer((req, res) => {

@@ -87,12 +87,14 @@ export class AlarmGuard {
   /**
    * Polls the guard alarms for the watch window. Returns early with `fired` as soon as one is in ALARM.
    * A failed poll does not end the watch (the change may well be fine) but makes the outcome `incomplete`.
+   * `windowMs` (default: the whole watch) is what is left of it, for a watch resumed by another replica.
    */
-  async watch(query: GuardAlarms, onTick: (elapsedMs: number, totalMs: number) => Promise<void>, signal?: AbortSignal): Promise<WatchOutcome> {
-    const { watchMs, pollMs } = this.settings;
+  async watch(query: GuardAlarms, onTick: (elapsedMs: number, totalMs: number) => Promise<void>, signal?: AbortSignal, windowMs?: number): Promise<WatchOutcome> {
+    const { pollMs } = this.settings;
+    const watchMs = Math.min(windowMs ?? this.settings.watchMs, this.settings.watchMs);
     let unanswered = 0;
     const started = Date.now();
-    if (!this.source || watchMs === 0) return { outcome: 'clear', fired: [], unanswered };
+    if (!this.source || this.settings.watchMs === 0) return { outcome: 'clear', fired: [], unanswered };
     for (;;) {
       const remaining = watchMs - (Date.now() - started);
       if (remaining <= 0) break;

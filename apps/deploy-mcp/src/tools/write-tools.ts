@@ -19,7 +19,8 @@ import { listAudit, recordAudit } from '../audit/audit-repository.js';
 import { imageDiff, withImage, type ImageChange } from '../deployments/task-definition-copy.js';
 import { clusterName, parseTaskDefinition, requireTaskDefinition, serviceName, shortTaskDefinition } from '../ecs/names.js';
 import { circuitBreaker, deploymentSchema, isStable, primaryDeployment, summariseDeployment, trippedDeployment } from '../ecs/summaries.js';
-import { guardAlarmsSchema, guardReportSchema, type GuardAlarms, type GuardReport } from '../guard/alarm-guard.js';
+import { guardAlarmsSchema, guardReportSchema, type GuardAlarms } from '../guard/alarm-guard.js';
+import type { GuardWatchJob } from '../guard/guard-watch.js';
 import { READ, type DeployContext } from './deploy-context.js';
 import { clusterArg, serviceArg } from './read-tools.js';
 
@@ -72,8 +73,9 @@ interface Target {
 
 export function writeTools(ctx: DeployContext): AnyTool[] {
   const { ecs, config, allowList, guard } = ctx;
-  if (!ctx.audit) throw new Error('write tools need the audit database');
+  if (!ctx.audit || !ctx.watches) throw new Error('write tools need the audit database and a guard watch runner');
   const audit: Kysely<AuditDatabase> = ctx.audit;
+  const watches = ctx.watches;
 
   /** Input checks, allow-list, then the revision race: the service must still run what the caller expects. */
   async function target(clusterRef: string, serviceRef: string, expected: string): Promise<Target> {
@@ -107,9 +109,9 @@ export function writeTools(ctx: DeployContext): AnyTool[] {
   ): Promise<{ service: Service; auditId: string }> {
     const after = () => (typeof afterOf === 'function' ? afterOf() : afterOf);
     // The caller: `principal` is the API key's name or the access token's subject; how it signed in and
-    // through which OAuth client go into the details.
+    // through which OAuth client go into the details, beside which replica acted (REPLICA_ID).
     const caller = { via: tc.principal.via ?? 'none', ...(tc.principal.clientId ? { client_id: tc.principal.clientId } : {}) };
-    const base = { principal: tc.principal.keyName, requestId: tc.requestId, action, cluster: t.cluster, service: t.service, before: stateOf(t.current), details: { ...details, caller } };
+    const base = { principal: tc.principal.keyName, requestId: tc.requestId, action, cluster: t.cluster, service: t.service, before: stateOf(t.current), details: { ...details, caller, replica: ctx.replica } };
     let updated: Service;
     try {
       updated = await run();
@@ -187,60 +189,65 @@ export function writeTools(ctx: DeployContext): AnyTool[] {
   }
 
   /**
-   * After a guarded change: watch the alarms; if one fires, revert with `revert` and say so. A failed
-   * revert is an error result: the change is live and a human or agent must act.
+   * After a guarded change: watch the alarms (a durable job with Redis, resumed by any replica); if one
+   * fires, the change is reverted and the answer says so. A failed revert is an error result: the
+   * change is live and a human or agent must act.
    */
   async function watchAndMaybeRevert(
     db: Kysely<AuditDatabase>,
     tc: ToolContext,
-    action: string,
+    action: 'deploy_image' | 'scale_service',
     t: Target,
     guardAlarms: GuardAlarms,
     checked: number,
     out: WriteResult,
-    revert: UpdateServiceCommandInput,
+    applied: Service,
+    revert: UpdateServiceCommandInput & { cluster: string; service: string },
   ): Promise<WriteResult> {
-    const watch = await guard.watch(guardAlarms, (elapsed, total) =>
-      tc.progress(elapsed, total, `watching guard alarms: ${Math.round(elapsed / 1000)}s of ${Math.round(total / 1000)}s`),
-    );
-    const report: GuardReport = { alarms_checked: checked, watch: watch.outcome, watch_ms: guard.watchMs, fired: watch.fired, unanswered_checks: watch.unanswered };
-    out.guard = report;
-    if (watch.outcome !== 'fired') {
+    const job: GuardWatchJob = {
+      action,
+      cluster: t.cluster,
+      service: t.service,
+      guard_alarms: guardAlarms,
+      alarms_checked: checked,
+      write_audit_id: out.audit_id ?? '',
+      principal: tc.principal.keyName,
+      request_id: tc.requestId,
+      watch_until: Date.now() + guard.watchMs,
+      applied: stateOf(applied),
+      revert: {
+        cluster: revert.cluster,
+        service: revert.service,
+        ...(revert.taskDefinition !== undefined ? { taskDefinition: revert.taskDefinition } : {}),
+        ...(revert.desiredCount !== undefined ? { desiredCount: revert.desiredCount } : {}),
+      },
+    };
+    let watched;
+    try {
+      watched = await watches.run(
+        job,
+        (elapsed, total) => tc.progress(elapsed, total, `watching guard alarms: ${Math.round(elapsed / 1000)}s of ${Math.round(total / 1000)}s`),
+        db,
+      );
+    } catch (err) {
+      throw new AppError(
+        'auto_rollback_failed',
+        `${action} was applied (audit ${out.audit_id}), then ${toolErrorMessage(err)}. Roll back now with rollback_service or scale_service.`,
+        { status: 502, type: 'upstream_error', cause: err },
+      );
+    }
+    out.guard = watched.guard;
+    if (!watched.rollback) {
       out.next_step =
-        watch.outcome === 'clear'
+        watched.guard.watch === 'clear'
           ? 'No guard alarm fired during the watch. Call wait_for_stable to follow the rollout to the end.'
           : 'observability-mcp could not always be asked during the watch; check the guard alarms yourself, then call wait_for_stable.';
       return out;
     }
-    const reason = `guard alarm(s) fired after ${action}: ${watch.fired.map((f) => `${f.name} (${f.reason})`).join('; ')}`;
-    tc.logger.warn({ action, cluster: t.cluster, service: t.service, fired: watch.fired }, 'guard alarm fired: rolling back');
-    const now: Target = { ...t, current: (await ecs.describeService(t.cluster, t.service).catch(() => undefined)) ?? t.current };
-    try {
-      const { auditId } = await executeAudited(
-        db,
-        tc,
-        'auto_rollback',
-        now,
-        { task_definition: shortTaskDefinition(revert.taskDefinition ?? t.current.taskDefinition), desired_count: revert.desiredCount ?? t.current.desiredCount ?? 0 },
-        { reason, reverts_audit_id: out.audit_id, fired: watch.fired },
-        () => ecs.updateService(revert),
-      );
-      out.rolled_back = true;
-      out.rollback = {
-        reason,
-        restored_task_definition: shortTaskDefinition(revert.taskDefinition ?? t.current.taskDefinition),
-        restored_desired_count: revert.desiredCount ?? t.current.desiredCount ?? 0,
-        audit_id: auditId,
-      };
-      out.next_step = `The change was rolled back automatically because ${reason}. Investigate before trying again; wait_for_stable follows the rollback.`;
-      return out;
-    } catch (err) {
-      throw new AppError(
-        'auto_rollback_failed',
-        `${action} was applied (audit ${out.audit_id}), then ${reason}, and the automatic rollback FAILED: ${toolErrorMessage(err)}. Roll back now with rollback_service or scale_service.`,
-        { status: 502, type: 'upstream_error', cause: err },
-      );
-    }
+    out.rolled_back = true;
+    out.rollback = watched.rollback;
+    out.next_step = `The change was rolled back automatically because ${watched.rollback.reason}. Investigate before trying again; wait_for_stable follows the rollback.`;
+    return out;
   }
 
   const deployImage = defineTool({
@@ -292,10 +299,10 @@ export function writeTools(ctx: DeployContext): AnyTool[] {
       Object.assign(out, { executed: true, audit_id: auditId, deployment: deploymentOf(service) });
       out.next_step = 'Call wait_for_stable to follow the rollout.';
       if (!args.guard_alarms) return out;
-      return watchAndMaybeRevert(db, tc, 'deploy_image', t, args.guard_alarms, checked, out, {
+      return watchAndMaybeRevert(db, tc, 'deploy_image', t, args.guard_alarms, checked, out, service, {
         cluster: t.cluster,
         service: t.service,
-        taskDefinition: t.current.taskDefinition,
+        ...(t.current.taskDefinition ? { taskDefinition: t.current.taskDefinition } : {}),
       });
     }),
   });
@@ -401,7 +408,7 @@ export function writeTools(ctx: DeployContext): AnyTool[] {
       );
       Object.assign(out, { executed: true, audit_id: auditId, deployment: deploymentOf(service), next_step: 'Call wait_for_stable to follow the change.' });
       if (!args.guard_alarms) return out;
-      return watchAndMaybeRevert(db, tc, 'scale_service', t, args.guard_alarms, checked, out, { cluster: t.cluster, service: t.service, desiredCount: from });
+      return watchAndMaybeRevert(db, tc, 'scale_service', t, args.guard_alarms, checked, out, service, { cluster: t.cluster, service: t.service, desiredCount: from });
     }),
   });
 

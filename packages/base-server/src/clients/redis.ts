@@ -20,6 +20,8 @@ export interface RedisClientOptions {
   keyPrefix?: string;
   /** Longest wait for one command's answer (producer and client roles); default 2000 ms. */
   commandTimeoutMs?: number;
+  /** Connect on `connect()` instead of at once (a client of a service that may never start). */
+  lazyConnect?: boolean;
 }
 
 /** The default command timeout of producer and client connections (REDIS_COMMAND_TIMEOUT_MS). */
@@ -38,6 +40,7 @@ export function createRedis(options: RedisClientOptions): Redis {
     // Reconnect forever, backing off to 2 s: Redis coming back must heal every client by itself.
     retryStrategy: (times) => Math.min(times * 100, 2_000),
     ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
+    ...(options.lazyConnect ? { lazyConnect: true } : {}),
     ...roleDefaults[options.role],
   });
   let lastLogged = 0;
