@@ -25,6 +25,9 @@ import { MemoryQueueMonitor } from './queue/memory-queue.js';
 import { registerApi, type ApiDeps } from './api/routes.js';
 import { registerPages } from './dashboard/pages.js';
 import { factoryTools } from './tools/factory-tools.js';
+import { createWorkflows, type Workflows } from './workflows/workflow-context.js';
+import { registerWorkflowRoutes } from './workflows/routes.js';
+import { workflowTools } from './workflows/tools.js';
 
 export const SERVICE_NAME = 'control-center';
 export const VERSION = packageVersion(import.meta.url);
@@ -46,6 +49,7 @@ export interface ControlCenter {
   service: Service;
   collector: HealthCollector;
   database: DatabaseHandle<Database>;
+  workflows: Workflows;
 }
 
 export async function createControlCenter(config: Config, deps: ControlCenterDeps = {}): Promise<ControlCenter> {
@@ -57,7 +61,7 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
   const database = await createDatabase<Database>({
     url: config.DATABASE_URL,
     pgliteDataDir: config.PGLITE_DATA_DIR,
-    schema: deps.schema,
+    schema: deps.schema ?? config.DATABASE_SCHEMA,
     logger,
     metrics,
     applicationName: SERVICE_NAME,
@@ -144,6 +148,8 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
     },
   }));
 
+  const workflows = createWorkflows(config, { db: database.db, redis, logger, registry: metrics.registry, now });
+
   const apiDeps: ApiDeps = {
     db: database.db,
     collector,
@@ -165,10 +171,11 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
     // The dashboard is for people: with API_KEYS set they sign in once at /login (a session cookie).
     browserLogin: true,
     checks: [database.check(), environmentCheck, ...serviceChecks],
-    tools: factoryTools(apiDeps),
+    tools: [...factoryTools(apiDeps), ...workflowTools(workflows, database.db)],
     instructions: 'The Factory control center: ask it whether the Factory MCP servers and their dependencies work, and what incidents happened.',
     routes: (api, ctx) => {
       registerApi(api, apiDeps);
+      registerWorkflowRoutes(api, workflows, database.db, now);
       registerPages(ctx.app, apiDeps, config.DASHBOARD_REFRESH_MS);
     },
     onStart: async () => {
@@ -179,9 +186,10 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
     onShutdown: [
       { name: 'collector', close: () => collector.stop() },
       { name: 'queue-view', close: () => queue.close() },
+      { name: 'workflow-queue', close: async () => void (await workflows.queue?.close()) },
       ...(redis ? [{ name: 'redis', close: () => closeRedis(redis) }] : []),
       { name: 'database', close: () => database.close() },
     ],
   });
-  return { service, collector, database };
+  return { service, collector, database, workflows };
 }

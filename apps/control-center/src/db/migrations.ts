@@ -1,5 +1,6 @@
 // Versioned migrations, frozen in time and supplied statically.
 import { sql, type Kysely, type Migration } from 'kysely';
+import { workflowMigrations } from '../workflows/migrations.js';
 
 export const migrations: Record<string, Migration> = {
   '20261122_0001_initial': {
@@ -111,4 +112,5 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('incidents').dropColumn('status').dropColumn('dependencies').dropColumn('acknowledged_at').dropColumn('acknowledged_by').execute();
     },
   },
+  ...workflowMigrations,
 };
