@@ -7,6 +7,7 @@ import { githubChecks } from './github/readiness.js';
 import { allGithubTools, selectTools } from './tools/catalog.js';
 import { withoutGithubCredentials, type GithubTool } from './tools/common.js';
 
+export { parseGithubConfig } from './config.js';
 export const SERVICE_NAME = 'github-mcp';
 export const SERVICE_VERSION = packageVersion(import.meta.url);
 
