@@ -28,6 +28,7 @@ import { factoryTools } from './tools/factory-tools.js';
 import { createWorkflows, type Workflows } from './workflows/workflow-context.js';
 import { registerWorkflowRoutes } from './workflows/routes.js';
 import { workflowTools } from './workflows/tools.js';
+import { registerWorkflowPages } from './workflows/pages.js';
 
 export const SERVICE_NAME = 'control-center';
 export const VERSION = packageVersion(import.meta.url);
@@ -176,6 +177,7 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
     routes: (api, ctx) => {
       registerApi(api, apiDeps);
       registerWorkflowRoutes(api, workflows, database.db, now);
+      registerWorkflowPages(ctx.app, workflows, database.db, config.DASHBOARD_REFRESH_MS);
       registerPages(ctx.app, apiDeps, config.DASHBOARD_REFRESH_MS);
     },
     onStart: async () => {

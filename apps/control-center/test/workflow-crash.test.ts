@@ -37,7 +37,7 @@ function hangOnce<T>(answer: () => T) {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const run = async (id: string): Promise<any> => json(await api(cc.url, `/api/workflow-runs/${id}`));
-const step = (r: { steps: Array<{ id: string; state: string }> }, id: string) => r.steps.find((s) => s.id === id) as Record<string, unknown> & { state: string; attempt: number };
+const step = (r: { steps: Array<{ id: string; state: string }> }, id: string) => r.steps.find((s) => s.id === id) as unknown as Record<string, unknown> & { state: string; attempt: number };
 
 beforeAll(async () => {
   servers = await startServers();

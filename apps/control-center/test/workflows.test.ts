@@ -47,7 +47,7 @@ const until = async (id: string, pred: (r: { state: string; steps: Array<{ id: s
     throw new Error(`run ${id} never reached the expected state; last seen: ${JSON.stringify(last)}`);
   }
 };
-const step = (r: { steps: Array<{ id: string }> }, id: string) => r.steps.find((s) => s.id === id) as Record<string, unknown> & { state: string };
+const step = (r: { steps: Array<{ id: string }> }, id: string) => r.steps.find((s) => s.id === id) as unknown as Record<string, unknown> & { state: string };
 
 beforeAll(async () => {
   servers = await startServers();
@@ -244,6 +244,35 @@ describe('workflow MCP tools and metrics', () => {
     expect(text).toMatch(/workflow_step_duration_seconds_count\{[^}]*server="deploy-mcp"[^}]*tool="describe_service"[^}]*outcome="succeeded"[^}]*\} [1-9]/);
     expect(text).toMatch(/workflow_runs_active\{[^}]*\} \d+/);
     expect(text).toMatch(/workflow_steps_waiting_decision\{[^}]*\} \d+/);
+  });
+});
+
+describe('workflow dashboard', () => {
+  it('lists workflows and runs, shows a run page with its steps, and approves a step through the same-origin form', async () => {
+    const login = await fetch(`${cc.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ key: KEY, next: '/' }).toString(), redirect: 'manual' });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const page = (path: string) => fetch(`${cc.url}${path}`, { headers: { accept: 'text/html', cookie } });
+    const started = await start('release', { service: 'web' });
+    await until(started.id, (r) => r.state === 'waiting');
+    const list = await (await page('/workflows')).text();
+    expect(list).toContain('data-workflow="release"');
+    expect(list).toContain(`/workflows/runs/${started.id}`);
+    const runPage = await (await page(`/workflows/runs/${started.id}`)).text();
+    expect(runPage).toMatch(/data-step="restart".*waiting_approval.*data-action="approve"/s);
+    expect(runPage).toContain('&quot;expected_task_definition&quot;:&quot;web:7&quot;');
+    const approved = await fetch(`${cc.url}/workflows/runs/${started.id}/steps/restart/decision`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: cc.url },
+      body: new URLSearchParams({ decision: 'approve' }).toString(),
+      redirect: 'manual',
+    });
+    expect(approved.status).toBe(303);
+    expect(approved.headers.get('location')).toBe(`/workflows/runs/${started.id}`);
+    const done = await until(started.id, (r) => r.state === 'succeeded');
+    expect(step(done, 'restart')).toMatchObject({ decision: 'approve', decided_by: 'tester' });
+    const partial = await (await fetch(`${cc.url}/workflows/runs/${started.id}`, { headers: { accept: 'text/html', cookie, 'x-partial': '1' } })).text();
+    expect(partial.startsWith('<section')).toBe(true);
+    expect(partial).toContain('approve by tester');
   });
 });
 
