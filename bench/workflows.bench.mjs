@@ -82,7 +82,8 @@ const finished = async (id) => {
   for (;;) {
     const r = await database.db.selectFrom('workflow_runs').select(['state', 'created_at', 'finished_at']).where('id', '=', id).executeTakeFirst();
     if (r?.finished_at) return r;
-    await sleep(1);
+    // Not sooner: polling must not load the Postgres it measures (latency comes from the run's own timestamps).
+    await sleep(20);
   }
 };
 
@@ -107,11 +108,10 @@ try {
   await client.close();
   const perStep = [];
   for (let i = 0; i < 60; i++) {
-    const t = performance.now();
     const run = await engine.start('five', { n: i }, 'bench', 'rest');
     const r = await finished(run.id);
     if (r.state !== 'succeeded') throw new Error(`run ${run.id} ${r.state}`);
-    if (i >= 10) perStep.push((performance.now() - t) / 5);
+    if (i >= 10) perStep.push((r.finished_at.getTime() - r.created_at.getTime()) / 5);
   }
   const p50Step = pct(perStep, 50);
   console.log(row('one step of a run, p50 (ms)', p50Step, 'direct call, connected client', pct(connected, 50), 'ms', 2));
