@@ -1,7 +1,7 @@
 // Crash safety with the real worker process: a worker killed with SIGKILL mid-call. A read-only step
 // is called again by the next worker; a mutating one is left `unknown` until an operator decides, and
 // is never repeated blindly.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { pollUntil } from './helpers.js';
 import { api, cleanUp, ecsService, json, startControlCenter, startInProcessWorker, startServers, startWorkerProcess, workflowEnv, type Servers, type WorkerProcess } from './workflow-helpers.js';
@@ -35,6 +35,7 @@ function hangOnce<T>(answer: () => T) {
   };
 }
 
+const pollLong = <T>(fn: () => Promise<T | undefined>) => pollUntil(fn, 60_000, 50);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const run = async (id: string): Promise<any> => json(await api(cc.url, `/api/workflow-runs/${id}`));
 const step = (r: { steps: Array<{ id: string; state: string }> }, id: string) => r.steps.find((s) => s.id === id) as unknown as Record<string, unknown> & { state: string; attempt: number };
@@ -62,6 +63,9 @@ afterAll(async () => {
   await cleanUp(env);
 });
 
+// Worker start-up, kill and stalled-job detection take seconds on a loaded machine.
+jest.setTimeout(120_000);
+
 describe('a worker killed mid-step', () => {
   it('calls a read-only step again on the next worker', async () => {
     const hang = hangOnce(() => ({ services: [ecsService()], failures: [] }));
@@ -69,11 +73,11 @@ describe('a worker killed mid-step', () => {
     hang.arm();
     child = await startWorkerProcess(env);
     const started = await json(await api(cc.url, '/api/workflows/read/runs', { body: { input: {} } }));
-    await pollUntil(async () => (hang.entered === 1 && step(await run(started.id), 'describe').state === 'running' ? true : undefined));
+    await pollLong(async () => (hang.entered === 1 && step(await run(started.id), 'describe').state === 'running' ? true : undefined));
     await child.kill('SIGKILL');
     child = undefined;
     worker = await startInProcessWorker(env);
-    const done = await pollUntil(async () => {
+    const done = await pollLong(async () => {
       const r = await run(started.id);
       return r.state === 'succeeded' ? r : undefined;
     });
@@ -91,11 +95,11 @@ describe('a worker killed mid-step', () => {
     hang.arm();
     child = await startWorkerProcess(env);
     const started = await json(await api(cc.url, '/api/workflows/mutate/runs', { body: { input: {} } }));
-    await pollUntil(async () => (hang.entered === 1 ? true : undefined));
+    await pollLong(async () => (hang.entered === 1 ? true : undefined));
     await child.kill('SIGKILL');
     child = undefined;
     worker = await startInProcessWorker(env);
-    const waiting = await pollUntil(async () => {
+    const waiting = await pollLong(async () => {
       const r = await run(started.id);
       return r.state === 'waiting' ? r : undefined;
     });
@@ -105,7 +109,7 @@ describe('a worker killed mid-step', () => {
 
     const decided = await json(await api(cc.url, `/api/workflow-runs/${started.id}/steps/restart/decision`, { body: { decision: 'skip' } }));
     expect(decided).toMatchObject({ state: 'skipped', decision: 'skip', decided_by: 'tester' });
-    const done = await pollUntil(async () => {
+    const done = await pollLong(async () => {
       const r = await run(started.id);
       return r.state === 'succeeded' ? r : undefined;
     });
@@ -118,17 +122,17 @@ describe('a worker killed mid-step', () => {
     servers.ecsMock.on(UpdateServiceCommand).resolves({ service: ecsService() });
     servers.ecsMock.resetHistory();
     const started = await json(await api(cc.url, '/api/workflows/mutate/runs', { body: { input: {} } }));
-    await pollUntil(async () => ((await run(started.id)).state === 'succeeded' ? true : undefined));
+    await pollLong(async () => ((await run(started.id)).state === 'succeeded' ? true : undefined));
     // What a redelivered job of an interrupted call finds: the step still `running` at a new dispatch.
     await cc.database.db.updateTable('workflow_steps').set({ state: 'running', dispatch: 5 }).where('run_id', '=', started.id).where('index', '=', 0).execute();
     await cc.database.db.deleteFrom('workflow_steps').where('run_id', '=', started.id).where('index', '=', 1).execute();
     await cc.database.db.updateTable('workflow_runs').set({ state: 'running', finished_at: null }).where('id', '=', started.id).execute();
     await cc.workflows.queue!.enqueue([{ runId: started.id, index: 0, dispatch: 5 }]);
-    await pollUntil(async () => (step(await run(started.id), 'restart').state === 'unknown' ? true : undefined));
+    await pollLong(async () => (step(await run(started.id), 'restart').state === 'unknown' ? true : undefined));
     expect(servers.ecsMock.commandCalls(UpdateServiceCommand)).toHaveLength(1);
     expect((await api(cc.url, `/api/workflow-runs/${started.id}/steps/restart/decision`, { body: { decision: 'approve' } })).status).toBe(400);
     await api(cc.url, `/api/workflow-runs/${started.id}/steps/restart/decision`, { body: { decision: 'retry' } });
-    const done = await pollUntil(async () => {
+    const done = await pollLong(async () => {
       const r = await run(started.id);
       return r.state === 'succeeded' ? r : undefined;
     });

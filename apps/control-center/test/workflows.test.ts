@@ -42,7 +42,7 @@ const until = async (id: string, pred: (r: { state: string; steps: Array<{ id: s
       const r = await run(id);
       last = r;
       return pred(r) ? r : undefined;
-    }, 20_000, 50);
+    }, 60_000, 50);
   } catch {
     throw new Error(`run ${id} never reached the expected state; last seen: ${JSON.stringify(last)}`);
   }

@@ -6,6 +6,7 @@
 // otherwise the step becomes `unknown` and the run waits for an operator: a mutation is never repeated
 // blindly.
 import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
 import type { Dispatcher } from '@factory/base-server';
 import { callServerTool, type ToolCallOutcome } from '../catalog/mcp-catalog.js';
 import type { WorkflowEngine, Pending } from './engine.js';
@@ -38,9 +39,28 @@ export class StepRunner {
     return !!t && (t.readOnly || t.idempotent);
   }
 
+  /**
+   * The common case in one statement: a queued step of a running run becomes `running` with its attempt
+   * counted (committed before the call). Anything else (an interrupted step, a held or stale job) takes
+   * the locked path below.
+   */
+  private async fastClaim(job: StepJob) {
+    const now = this.engine.now();
+    const r = await sql<WorkflowStepRow & { workflow: string; version: number }>`
+      update workflow_steps s set state = 'running', attempt = s.attempt + 1, started_at = ${now}, error = null
+      from workflow_runs r
+      where r.id = s.run_id and s.run_id = ${job.runId} and s.index = ${job.index} and s.dispatch = ${job.dispatch}
+        and s.state = 'queued' and r.state = 'running'
+      returning s.*, r.workflow, r.version`.execute(this.d.db);
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const def = await this.engine.definition(this.d.db, row.workflow, row.version);
+    return { outcome: 'claimed' as const, attempt: row.attempt, row, timeoutMs: def.steps[row.index]?.timeout_ms ?? this.o.defaultTimeoutMs };
+  }
+
   async run(job: StepJob): Promise<StepOutcome> {
     // 1. Claim: the attempt is committed before the call, so an interruption is visible afterwards.
-    const claim = await this.engine.transition(job.runId, async (trx, run, def) => {
+    const claim = (await this.fastClaim(job)) ?? await this.engine.transition(job.runId, async (trx, run, def) => {
       const row = await repo.findStep(trx, run.id, job.index);
       if (!row || row.dispatch !== job.dispatch || run.finished_at) return { outcome: 'stale' as const };
       const now = this.engine.now();
