@@ -14,6 +14,7 @@ export const SERVICES = [
   { name: 'observability-mcp', entry: 'apps/observability-mcp/dist/index.js', port: 3003, mcp: true },
   { name: 'memory', entry: 'apps/memory/dist/index.js', port: 3004, mcp: true, database: 'factory_memory' },
   { name: 'memory-worker', entry: 'apps/memory/dist/worker.js', port: 3005, database: 'factory_memory', needsRedis: true },
+  { name: 'workflow-worker', entry: 'apps/control-center/dist/workflow-worker.js', port: 3006, database: 'factory_control_center', needsRedis: true },
   { name: 'control-center', entry: 'apps/control-center/dist/index.js', port: 3000, database: 'factory_control_center' },
 ];
 
@@ -66,6 +67,7 @@ export function serviceEnv(s, { port = s.port, databaseFor, redisUrl, withWorker
     HOST: '127.0.0.1',
     PORT: String(port),
     ...(s.name === 'memory-worker' ? { WORKER_PORT: String(port) } : {}),
+    ...(s.name === 'workflow-worker' ? { WORKFLOW_WORKER_PORT: String(port) } : {}),
     ...(s.database && databaseFor ? { DATABASE_URL: databaseFor(s.database) } : { PGLITE_DATA_DIR: `${dataDir}/${s.name}` }),
     ...(redisUrl && (s.name !== 'memory' || withWorker) ? { REDIS_URL: redisUrl } : {}),
   };

@@ -39,7 +39,7 @@ export async function planServices({ env = process.env, only = [] } = {}) {
   // The control center watches what really runs here.
   const registry = running
     .filter((s) => s.name !== 'control-center')
-    .map((s) => ({ name: s.name, url: url(s), required: s.name !== 'memory-worker', mcp: Boolean(s.mcp) }));
+    .map((s) => ({ name: s.name, url: url(s), required: !s.name.endsWith('-worker'), mcp: Boolean(s.mcp) }));
   const processes = running.map((s) => ({
     name: s.name,
     app: appOf(s),
@@ -53,7 +53,8 @@ export async function planServices({ env = process.env, only = [] } = {}) {
       // The AWS SDK's once-per-process banner that it will need Node >= 22 from 2027 (its own switch;
       // set it to false to see it). Images run Node 22+, where it never prints.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
-      ...(s.name === 'control-center' ? { SERVICES: JSON.stringify(registry) } : {}),
+      // The workflow worker calls tools on the same servers the control center watches.
+      ...(s.name === 'control-center' || s.name === 'workflow-worker' ? { SERVICES: JSON.stringify(registry) } : {}),
     },
   }));
   const summary = `Postgres ${databaseFor ? 'local, one database per app (factory_*)' : 'embedded PGlite (.data/)'}; Redis ${redisUrl ?? 'none'}; memory compresses ${withWorker ? 'on its worker' : 'in-process'}`;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
-import { configSchema as controlCenterSchema, parseControlCenterConfig } from '../../apps/control-center/dist/config.js';
+import { configSchema as controlCenterSchema, parseControlCenterConfig, parseWorkflowWorkerConfig } from '../../apps/control-center/dist/config.js';
 import { githubConfigSchema, parseGithubConfig } from '../../apps/github-mcp/dist/config.js';
 import { configSchema as deploySchema, parseDeployConfig } from '../../apps/deploy-mcp/dist/config.js';
 import { observabilityConfigSchema, parseObservabilityConfig } from '../../apps/observability-mcp/dist/config.js';
@@ -63,6 +63,7 @@ const APPS: Record<string, { shape: Record<string, unknown>; parse: (env: Record
   'observability-mcp': { shape: observabilityConfigSchema.shape, parse: parseObservabilityConfig, portVar: 'PORT' },
   memory: { shape: memoryConfigSchema.shape, parse: parseMemoryConfig, portVar: 'PORT' },
   'memory-worker': { shape: memoryConfigSchema.shape, parse: parseWorkerConfig, portVar: 'WORKER_PORT' },
+  'workflow-worker': { shape: controlCenterSchema.shape, parse: parseWorkflowWorkerConfig, portVar: 'WORKFLOW_WORKER_PORT' },
 };
 const APP_PORTS: Record<string, number> = {
   'control-center': 3000,
@@ -71,6 +72,7 @@ const APP_PORTS: Record<string, number> = {
   'observability-mcp': 3003,
   memory: 3004,
   'memory-worker': 3005,
+  'workflow-worker': 3006,
 };
 // Read by the AWS SDK itself, not by the app's config.
 const SDK_VARIABLES = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']);
@@ -82,12 +84,13 @@ describe('docker-compose.yml', () => {
     );
     for (const name of [...Object.keys(APPS), 'migrate']) {
       // The worker and migrate run the memory image (same build arguments, same tag).
-      const app = name === 'memory-worker' || name === 'migrate' ? 'memory' : name;
+      const app = name === 'memory-worker' || name === 'migrate' ? 'memory' : name === 'workflow-worker' ? 'control-center' : name;
       expect(services[name]?.build).toEqual({ context: '.', dockerfile: 'deploy/Dockerfile', args: { APP: app, PORT: String(APP_PORTS[app]) } });
       expect(services[name]?.image).toBe(`factory/${app}:local`);
       if (name !== 'migrate') expect(services[name]?.init).toBe(true);
     }
     expect(services['memory-worker']?.command).toEqual(['node', '--import', '@factory/base-server/instrument', 'dist/worker.js']);
+    expect(services['workflow-worker']?.command).toEqual(['node', '--import', '@factory/base-server/instrument', 'dist/workflow-worker.js']);
     expect(services.migrate?.command).toEqual(['node', 'dist/index.js', 'migrate']);
     expect(services.migrate?.restart).toBe('no');
   });

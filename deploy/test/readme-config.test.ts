@@ -9,7 +9,8 @@ import { observabilityConfigSchema } from '../../apps/observability-mcp/dist/con
 import { memoryConfigSchema } from '../../apps/memory/dist/config.js';
 
 const SETTINGS: Record<string, string[]> = {
-  'control-center': Object.keys(controlCenterSchema.shape),
+  // The workflow worker reads WORKFLOW_WORKER_PORT as its PORT (parseWorkflowWorkerConfig).
+  'control-center': [...Object.keys(controlCenterSchema.shape), 'WORKFLOW_WORKER_PORT'],
   'github-mcp': Object.keys(githubConfigSchema.shape),
   'deploy-mcp': Object.keys(deploySchema.shape),
   'observability-mcp': Object.keys(observabilityConfigSchema.shape),

@@ -26,6 +26,10 @@ import { registerApi, type ApiDeps } from './api/routes.js';
 import { registerPages } from './dashboard/pages.js';
 import { factoryTools } from './tools/factory-tools.js';
 import { createReplicas, type Replicas } from './replicas/replicas.js';
+import { createWorkflows, type Workflows } from './workflows/workflow-context.js';
+import { registerWorkflowRoutes } from './workflows/routes.js';
+import { workflowTools } from './workflows/tools.js';
+import { registerWorkflowPages } from './workflows/pages.js';
 
 export const SERVICE_NAME = 'control-center';
 export const VERSION = packageVersion(import.meta.url);
@@ -49,6 +53,7 @@ export interface ControlCenter {
   database: DatabaseHandle<Database>;
   /** Set when replicas share the polling (POLLER_MODE, REDIS_URL). */
   replicas: Replicas | undefined;
+  workflows: Workflows;
 }
 
 export async function createControlCenter(config: Config, deps: ControlCenterDeps = {}): Promise<ControlCenter> {
@@ -149,6 +154,8 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
     },
   }));
 
+  const workflows = createWorkflows(config, { db: database.db, redis, logger, registry: metrics.registry, now });
+
   const apiDeps: ApiDeps = {
     db: database.db,
     collector,
@@ -170,10 +177,12 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
     // The dashboard is for people: with API_KEYS set they sign in once at /login (a session cookie).
     browserLogin: true,
     checks: [database.check(), environmentCheck, ...serviceChecks],
-    tools: factoryTools(apiDeps),
+    tools: [...factoryTools(apiDeps), ...workflowTools(workflows, database.db)],
     instructions: 'The Factory control center: ask it whether the Factory MCP servers and their dependencies work, and what incidents happened.',
     routes: (api, ctx) => {
       registerApi(api, apiDeps);
+      registerWorkflowRoutes(api, workflows, database.db, now);
+      registerWorkflowPages(ctx.app, workflows, database.db, config.DASHBOARD_REFRESH_MS);
       registerPages(ctx.app, apiDeps, config.DASHBOARD_REFRESH_MS);
     },
     onStart: async () => {
@@ -186,9 +195,10 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
       ...(replicas ? [{ name: 'replicas', close: () => replicas.stop() }] : []),
       { name: 'collector', close: () => collector.stop() },
       { name: 'queue-view', close: () => queue.close() },
+      { name: 'workflow-queue', close: async () => void (await workflows.queue?.close()) },
       ...(redis ? [{ name: 'redis', close: () => closeRedis(redis) }] : []),
       { name: 'database', close: () => database.close() },
     ],
   });
-  return { service, collector, database, replicas };
+  return { service, collector, database, replicas, workflows };
 }

@@ -61,6 +61,23 @@ const servicesSetting = z
     return parsed.data;
   });
 
+/** Settings of workflows (src/workflows), read by the API and by the workflow worker. */
+const workflowShape = {
+  WORKFLOW_QUEUE_PREFIX: z.string().min(1).default('bull'),
+  WORKFLOW_WORKER_CONCURRENCY: envInt(10, 1, 500),
+  /** How long a worker holds a step job without renewing its lock; a killed worker's step runs again after about this long. */
+  WORKFLOW_WORKER_LOCK_MS: envInt(30_000, 500, 600_000),
+  WORKFLOW_WORKER_STALLED_INTERVAL_MS: envInt(15_000, 200, 600_000),
+  WORKFLOW_STEP_TIMEOUT_MS: envInt(60_000, 100, 3_600_000),
+  WORKFLOW_EXPRESSION_TIMEOUT_MS: envInt(100, 1, 10_000),
+  WORKFLOW_EXPRESSION_MAX_RESULT_CHARS: envInt(256 * 1024, 1_024, 16 * 1024 * 1024),
+  /** How long a server's tools/list (annotations, input schemas) is reused by workflow checks. */
+  WORKFLOW_TOOLS_TTL_MS: envInt(60_000, 0, 3_600_000),
+  WORKFLOW_RETENTION_DAYS: envInt(30, 1, 3650),
+  WORKFLOW_RETENTION_BATCH: envInt(500, 1, 100_000),
+  WORKFLOW_RETENTION_INTERVAL_MS: envInt(3_600_000, 1_000, 86_400_000),
+};
+
 const fraction = (defaultValue: number) =>
   z
     .string()
@@ -80,6 +97,8 @@ export const configSchema = z.object({
   PORT: envInt(3000, 0, 65535),
   DATABASE_URL: z.string().optional(),
   PGLITE_DATA_DIR: z.string().optional(),
+  /** Postgres schema of the control center's tables (default: the connection's search_path, normally public). */
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres schema name').optional(),
   REDIS_URL: z.string().optional(),
   SERVICES: servicesSetting,
   SERVICES_API_KEY: z.string().min(1).optional(),
@@ -115,13 +134,16 @@ export const configSchema = z.object({
   POLL_SHARDS: envInt(12, 1, 256),
   /** Key prefix of the poller's BullMQ queues (every replica of one control center uses the same). */
   POLLER_QUEUE_PREFIX: z.string().min(1).default('factory-cc'),
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _')
-    .optional(),
+  ...workflowShape,
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The workflow worker reads WORKFLOW_WORKER_PORT (default 3006) as its port, so it never collides with the API's PORT. */
+export const workflowWorkerConfigSchema = configSchema.extend({ PORT: envInt(3006, 0, 65535) });
+const workflowWorkerEnv = (env: Record<string, string | undefined>) => ({ ...env, PORT: env.WORKFLOW_WORKER_PORT });
+export const parseWorkflowWorkerConfig = (env: Record<string, string | undefined>): Readonly<Config> => parseConfig(workflowWorkerConfigSchema, workflowWorkerEnv(env));
+export const loadWorkflowWorkerConfig = (env: Record<string, string | undefined> = process.env): Readonly<Config> => loadBaseConfig(workflowWorkerConfigSchema, workflowWorkerEnv(env));
 
 /** POLL_SWEEP_DEADLINE_MS, or the /ready timeout + 10 % when unset (0). */
 export const sweepDeadlineMs = (c: Pick<Config, 'POLL_SWEEP_DEADLINE_MS' | 'READY_TIMEOUT_MS'>): number => c.POLL_SWEEP_DEADLINE_MS || Math.round(c.READY_TIMEOUT_MS * 1.1);

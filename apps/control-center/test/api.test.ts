@@ -272,14 +272,16 @@ describe('control-center API', () => {
     expect(cc.logs.text()).not.toContain(UPSTREAM_KEY);
   });
 
-  it('offers read-only MCP tools for agents', async () => {
+  it('offers read-only health MCP tools for agents, beside the workflow tools', async () => {
     const client = new Client({ name: 't', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${KEY}` } } }));
     try {
-      const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual(['get_factory_health', 'list_incidents']);
+      const { tools: all } = await client.listTools();
+      const workflowTools = ['cancel_workflow_run', 'decide_workflow_step', 'get_workflow', 'get_workflow_run', 'list_workflow_runs', 'list_workflows', 'start_workflow'];
+      expect(all.map((t) => t.name).sort()).toEqual(['get_factory_health', 'list_incidents', ...workflowTools].sort());
+      for (const t of all) expect(t.description?.length).toBeGreaterThan(80);
+      const tools = all.filter((t) => !workflowTools.includes(t.name));
       for (const t of tools) {
-        expect(t.description?.length).toBeGreaterThan(80);
         expect(t.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
         expect(t.outputSchema).toBeDefined();
       }

@@ -16,6 +16,7 @@ import { awsChecks } from './readiness/aws-checks.js';
 import { readTools } from './tools/read-tools.js';
 import { writeTools } from './tools/write-tools.js';
 
+export { parseDeployConfig, type DeployConfig } from './config.js';
 export const SERVICE_NAME = 'deploy-mcp';
 export const SERVICE_VERSION = packageVersion(import.meta.url);
 

@@ -8,6 +8,7 @@ import { allGithubTools, selectTools } from './tools/catalog.js';
 import { withoutGithubCredentials, type GithubTool } from './tools/common.js';
 import { DISCOVERY_TOOL_NAMES, dynamicToolsetTools } from './tools/dynamic-toolsets.js';
 
+export { parseGithubConfig } from './config.js';
 export const SERVICE_NAME = 'github-mcp';
 export const SERVICE_VERSION = packageVersion(import.meta.url);
 

@@ -31,6 +31,8 @@ import { pgliteExtensions } from './db/pglite-extensions.js';
 import { registerMemoryRoutes } from './routes/memory-routes.js';
 import { SERVICE_VERSION } from './version.js';
 
+export { parseMemoryConfig } from './config.js';
+
 export interface MemoryServiceDeps {
   logger?: Logger;
   /** Replaces the configured summariser (the processor, breaker and queue stay real). */

@@ -164,3 +164,63 @@ export async function runProbe(
     return { service: entry.name, tool, at, success: false, latencyMs: null, message: shortError(err) };
   }
 }
+
+/** The bearer key the control center sends to a server: its own, or the shared one when the entry opts in. */
+export const serverApiKey = (entry: ServiceEntry, sharedKey: string | undefined): string | undefined => entry.apiKey ?? (entry.sharedApiKey ? sharedKey : undefined);
+
+/** A tool as tools/list describes it, with the input schema workflows check literal arguments against. */
+export interface ListedTool extends CatalogTool {
+  inputSchema: Record<string, unknown>;
+}
+
+/** Every tool of one server with annotations (MCP defaults applied) and input schema; throws when the server cannot be asked. */
+export async function listServerTools(entry: ServiceEntry, apiKey: string | undefined, timeoutMs: number, dispatcher?: Dispatcher): Promise<ListedTool[]> {
+  return withClient(entry, apiKey, timeoutMs, dispatcher, async (client, signal) => {
+    const out: ListedTool[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : {}, { timeout: timeoutMs, signal });
+      for (const t of page.tools) {
+        out.push({
+          name: t.name,
+          title: t.title ?? t.annotations?.title ?? null,
+          readOnly: t.annotations?.readOnlyHint === true,
+          destructive: t.annotations?.readOnlyHint === true ? false : t.annotations?.destructiveHint !== false,
+          idempotent: t.annotations?.idempotentHint === true,
+          openWorld: t.annotations?.openWorldHint !== false,
+          inputSchema: t.inputSchema as Record<string, unknown>,
+        });
+      }
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < 20);
+    return out;
+  });
+}
+
+export interface ToolCallOutcome {
+  isError: boolean;
+  /** structuredContent when the tool returned it, else the text content. */
+  output: unknown;
+  /** The first text block of an error result. */
+  message: string | null;
+}
+
+/** Calls one tool on one server, bounded by `timeoutMs`; a failed call is `isError`, an unreachable server throws. */
+export async function callServerTool(
+  entry: ServiceEntry,
+  apiKey: string | undefined,
+  timeoutMs: number,
+  tool: string,
+  args: Record<string, unknown>,
+  dispatcher?: Dispatcher,
+): Promise<ToolCallOutcome> {
+  const result = await withClient(entry, apiKey, timeoutMs, dispatcher, (client, signal) => client.callTool({ name: tool, arguments: args }, { timeout: timeoutMs, signal }));
+  const texts = Array.isArray(result.content) ? result.content.map((c) => (c as { text?: unknown }).text).filter((t): t is string => typeof t === 'string') : [];
+  return {
+    isError: result.isError === true,
+    output: result.structuredContent ?? (texts.length ? { text: texts.join('\n') } : null),
+    message: result.isError ? (texts[0] ?? 'the tool returned an error').slice(0, 1_000) : null,
+  };
+}

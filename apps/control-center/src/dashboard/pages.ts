@@ -47,6 +47,9 @@ function send(req: Request, res: Response, title: string, page: Page, refreshMs:
     .send(String(req.headers['x-partial'] === '1' ? main : layout(title, page, refreshMs, main)));
 }
 
+/** A page in the dashboard frame (or only its main part, for live refresh): for feature pages outside this file. */
+export const sendPage = send;
+
 const wantsHtml = (req: Request) => req.accepts(['json', 'html']) === 'html';
 
 function asset(body: string, type: string, etag: string) {

@@ -1,5 +1,6 @@
 // Versioned migrations, frozen in time and supplied statically.
 import { sql, type Kysely, type Migration } from 'kysely';
+import { workflowMigrations } from '../workflows/migrations.js';
 
 export const migrations: Record<string, Migration> = {
   '20261122_0001_initial': {
@@ -135,4 +136,5 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('service_state').ifExists().execute();
     },
   },
+  ...workflowMigrations,
 };

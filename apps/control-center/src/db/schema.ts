@@ -1,5 +1,6 @@
 // Typed tables of the control center.
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { WorkflowTables } from '../workflows/tables.js';
 
 /** One raw result: a service's readiness (dependency '') or one dependency check, from one sweep. */
 export interface CheckResultsTable {
@@ -92,7 +93,7 @@ export interface ServiceStateTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
-export interface Database {
+export interface Database extends WorkflowTables {
   check_results: CheckResultsTable;
   rollups: RollupsTable;
   incidents: IncidentsTable;

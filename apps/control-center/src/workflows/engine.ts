@@ -1,0 +1,236 @@
+// The orchestrator: every change of a run's state happens in one transaction holding the run's row
+// lock, and the step jobs it decides on are put on the queue only after that transaction committed
+// (so a step is queued only once the previous step's result is in Postgres). A job lost between
+// commit and enqueue is found at start-up (resumeInFlight): its step is still `queued`.
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { Logger } from '@factory/base-server';
+import type { Database } from '../db/schema.js';
+import type { WorkflowDefinition, WorkflowStep } from './definition.js';
+import { decisionNotAllowed, invalidInput, noDecisionPending, queueNotConfigured, runNotFound, runStateConflict, versionNotFound, workflowNotFound } from './errors.js';
+import { condition, ExpressionError, resolveArgs, type ExpressionLimits } from './expressions.js';
+import type { WorkflowMetrics } from './metrics.js';
+import * as repo from './repository.js';
+import { checkAgainst } from './schema-check.js';
+import type { StepJob, StepQueue } from './step-queue.js';
+import type { RunState, WorkflowRun, WorkflowStepRow } from './tables.js';
+import type { ToolDirectory } from './tool-directory.js';
+
+export interface EngineDeps {
+  db: Kysely<Database>;
+  queue: StepQueue | undefined;
+  directory: ToolDirectory;
+  metrics: WorkflowMetrics;
+  logger: Logger;
+  limits: ExpressionLimits;
+  now?: () => Date;
+}
+
+export type Decision = 'approve' | 'retry' | 'skip' | 'fail';
+export type Pending = StepJob & { delayMs?: number };
+type Trx = Transaction<Database>;
+
+const PASSED = new Set(['succeeded', 'skipped']);
+
+export class WorkflowEngine {
+  private readonly definitions = new Map<string, WorkflowDefinition>();
+  readonly now: () => Date;
+
+  constructor(readonly d: EngineDeps) {
+    this.now = d.now ?? (() => new Date());
+  }
+
+  /** A pinned version's definition (immutable, so cached). */
+  async definition(db: repo.Db, workflow: string, version: number): Promise<WorkflowDefinition> {
+    const key = `${version}@${workflow}`;
+    const hit = this.definitions.get(key);
+    if (hit) return hit;
+    const row = await repo.findVersion(db, workflow, version);
+    if (!row) throw versionNotFound(workflow, version);
+    this.definitions.set(key, row.definition);
+    return row.definition;
+  }
+
+  /** Runs `fn` on the locked run, then queues what it decided on. */
+  async transition<T>(runId: string, fn: (trx: Trx, run: WorkflowRun, def: WorkflowDefinition, pending: Pending[]) => Promise<T>): Promise<T> {
+    const pending: Pending[] = [];
+    const out = await this.d.db.transaction().execute(async (trx) => {
+      const run = await repo.lockRun(trx, runId);
+      if (!run) throw runNotFound(runId);
+      const def = await this.definition(trx, run.workflow, run.version);
+      return fn(trx, run, def, pending);
+    });
+    await this.flush(pending);
+    return out;
+  }
+
+  async flush(pending: Pending[]): Promise<void> {
+    if (pending.length === 0) return;
+    if (!this.d.queue) throw queueNotConfigured();
+    await this.d.queue.enqueue(pending);
+  }
+
+  async start(workflow: string, input: unknown, caller: string, trigger: WorkflowRun['trigger'], version?: number): Promise<WorkflowRun> {
+    if (!this.d.queue) throw queueNotConfigured();
+    const wf = await repo.findWorkflow(this.d.db, workflow);
+    if (!wf || wf.deleted_at) throw workflowNotFound(workflow);
+    const v = version ?? wf.latest_version;
+    const def = await this.definition(this.d.db, workflow, v);
+    const problems = checkAgainst(def.input, input ?? {}, 'input');
+    if (problems.length) throw invalidInput(problems);
+    const id = randomUUID();
+    const now = this.now();
+    const pending: Pending[] = [];
+    await this.d.db.transaction().execute(async (trx) => {
+      await repo.insertRun(trx, { id, workflow, version: v, input: input ?? {}, caller, trigger, now });
+      const run = await repo.lockRun(trx, id);
+      await this.advance(trx, run!, def, pending);
+    });
+    await this.flush(pending);
+    this.d.logger.info({ runId: id, workflow, version: v, caller, trigger }, 'workflow run started');
+    return (await repo.findRun(this.d.db, id))!;
+  }
+
+  /** What expressions see: the run's input, each earlier step's output and state, and the run. */
+  context(run: WorkflowRun, rows: readonly WorkflowStepRow[]) {
+    const steps: Record<string, { state: string; output: unknown; error: string | null }> = {};
+    for (const r of rows) steps[r.step_id] = { state: r.state, output: r.output, error: r.error };
+    return { input: run.input, steps, run: { id: run.id, workflow: run.workflow, version: run.version, caller: run.caller } };
+  }
+
+  async finish(trx: Trx, run: WorkflowRun, state: RunState, error: string | null): Promise<void> {
+    const now = this.now();
+    await repo.setRunState(trx, run.id, state, now, error);
+    Object.assign(run, { state, error, finished_at: now, updated_at: now });
+    this.d.metrics.runsTotal.inc({ workflow: run.workflow, outcome: state });
+    this.d.logger.info({ runId: run.id, workflow: run.workflow, outcome: state, error }, 'workflow run finished');
+  }
+
+  async setState(trx: Trx, run: WorkflowRun, state: RunState): Promise<void> {
+    if (run.state === state) return;
+    await repo.setRunState(trx, run.id, state, this.now());
+    run.state = state;
+  }
+
+  /**
+   * Moves a running run forward: passes finished steps, skips those whose `when` is false, stops at an
+   * approval, and queues the next step. `redispatch` re-queues a step left `queued` (resume, start-up).
+   */
+  async advance(trx: Trx, run: WorkflowRun, def: WorkflowDefinition, pending: Pending[], redispatch = false): Promise<void> {
+    if (run.state !== 'running') return;
+    const rows = await repo.stepsOf(trx, run.id);
+    const byIndex = new Map(rows.map((r) => [r.index, r]));
+    const now = this.now();
+    for (let i = 0; ; i++) {
+      const step = def.steps[i];
+      if (!step) return this.finish(trx, run, 'succeeded', null);
+      const row = byIndex.get(i);
+      if (row) {
+        if (PASSED.has(row.state) || (row.state === 'failed' && step.on_error === 'continue')) continue;
+        if (row.state === 'failed') return run.state === 'running' ? this.finish(trx, run, 'failed', `step ${step.id} failed: ${row.error ?? ''}`) : undefined;
+        if (row.state === 'waiting_approval' || row.state === 'unknown') return this.setState(trx, run, 'waiting');
+        if (row.state === 'queued' && redispatch) {
+          await repo.updateStep(trx, run.id, i, { dispatch: row.dispatch + 1 });
+          pending.push({ runId: run.id, index: i, dispatch: row.dispatch + 1 });
+        }
+        return;
+      }
+      const context = this.context(run, [...byIndex.values()]);
+      const base = { run_id: run.id, index: i, step_id: step.id, server: step.server, tool: step.tool, now };
+      let args: unknown;
+      try {
+        if (step.when !== undefined && !(await condition(step.when, context, `steps[${i}].when`, this.d.limits))) {
+          await repo.insertStep(trx, { ...base, state: 'skipped' });
+          byIndex.set(i, { ...(await repo.findStep(trx, run.id, i))! });
+          continue;
+        }
+        args = await resolveArgs(step.args, context, `steps[${i}].args`, this.d.limits);
+        if (!args || typeof args !== 'object' || Array.isArray(args)) throw new ExpressionError('the arguments must be a JSON object', `steps[${i}].args`);
+      } catch (err) {
+        if (!(err instanceof ExpressionError)) throw err;
+        await repo.insertStep(trx, { ...base, state: 'failed', error: `${err.path}: ${err.message}` });
+        if (step.on_error === 'continue') {
+          byIndex.set(i, (await repo.findStep(trx, run.id, i))!);
+          continue;
+        }
+        return this.finish(trx, run, 'failed', `step ${step.id}: ${err.message}`);
+      }
+      if (await this.needsApproval(step)) {
+        await repo.insertStep(trx, { ...base, state: 'waiting_approval', args });
+        return this.setState(trx, run, 'waiting');
+      }
+      await repo.insertStep(trx, { ...base, state: 'queued', args, dispatch: 1 });
+      pending.push({ runId: run.id, index: i, dispatch: 1 });
+      return;
+    }
+  }
+
+  /** Explicit `approval` wins; otherwise a tool annotated destructive (or not found) needs one. */
+  async needsApproval(step: WorkflowStep): Promise<boolean> {
+    if (step.approval !== undefined) return step.approval;
+    const tool = await this.d.directory.tool(step.server, step.tool).catch(() => undefined);
+    return tool ? tool.destructive : true;
+  }
+
+  async cancel(runId: string, caller: string): Promise<WorkflowRun> {
+    return this.transition(runId, async (trx, run) => {
+      if (run.finished_at) throw runStateConflict(run.id, run.state, 'cancelled');
+      await trx
+        .updateTable('workflow_steps')
+        .set({ state: 'cancelled', finished_at: this.now(), decided_by: caller, decision: 'cancel', decided_at: this.now() })
+        .where('run_id', '=', run.id)
+        .where('state', 'in', ['queued', 'waiting_approval', 'unknown'])
+        .execute();
+      await this.finish(trx, run, 'cancelled', `cancelled by ${caller}`);
+      return run;
+    });
+  }
+
+  async pause(runId: string, caller: string): Promise<WorkflowRun> {
+    return this.transition(runId, async (trx, run) => {
+      if (run.state !== 'running' && run.state !== 'waiting') throw runStateConflict(run.id, run.state, 'paused');
+      await this.setState(trx, run, 'paused');
+      this.d.logger.info({ runId, caller }, 'workflow run paused');
+      return run;
+    });
+  }
+
+  async resume(runId: string, caller: string): Promise<WorkflowRun> {
+    return this.transition(runId, async (trx, run, def, pending) => {
+      if (run.state !== 'paused') throw runStateConflict(run.id, run.state, 'resumed');
+      await this.setState(trx, run, 'running');
+      await this.advance(trx, run, def, pending, true);
+      this.d.logger.info({ runId, caller }, 'workflow run resumed');
+      return run;
+    });
+  }
+
+  /** An operator's answer to a step waiting for approval (approve/skip/fail) or left unknown by an interruption (retry/skip/fail). */
+  async decide(runId: string, stepId: string, decision: Decision, caller: string): Promise<WorkflowStepRow> {
+    return this.transition(runId, async (trx, run, def, pending) => {
+      const index = def.steps.findIndex((s) => s.id === stepId);
+      const row = index < 0 ? undefined : await repo.findStep(trx, run.id, index);
+      if (!row || (row.state !== 'waiting_approval' && row.state !== 'unknown') || run.finished_at) throw noDecisionPending(run.id, stepId);
+      const fits = row.state === 'waiting_approval' ? decision !== 'retry' : decision !== 'approve';
+      if (!fits) throw decisionNotAllowed(stepId, row.state, decision);
+      const now = this.now();
+      const recorded = { decision, decided_by: caller, decided_at: now };
+      if (decision === 'approve' || decision === 'retry') {
+        await repo.updateStep(trx, run.id, index, { ...recorded, state: 'queued', dispatch: row.dispatch + 1 });
+        if (run.state === 'waiting') {
+          await this.setState(trx, run, 'running');
+          pending.push({ runId: run.id, index, dispatch: row.dispatch + 1 });
+        }
+      } else if (decision === 'skip') {
+        await repo.updateStep(trx, run.id, index, { ...recorded, state: 'skipped', finished_at: now });
+        if (run.state === 'waiting') await this.setState(trx, run, 'running');
+        await this.advance(trx, run, def, pending);
+      } else {
+        await repo.updateStep(trx, run.id, index, { ...recorded, state: 'failed', finished_at: now, error: row.error ?? `failed by ${caller}` });
+        await this.finish(trx, run, 'failed', `step ${stepId} failed by decision of ${caller}`);
+      }
+      this.d.logger.info({ runId, step: stepId, decision, caller }, 'workflow step decided');
+      return (await repo.findStep(trx, run.id, index))!;
+    });
+  }
+}

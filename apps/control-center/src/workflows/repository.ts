@@ -1,0 +1,176 @@
+// Postgres access of workflows. Every function takes the database (or a transaction) first.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { WorkflowDefinition } from './definition.js';
+import { FINISHED_RUN_STATES, type RunState, type StepState, type WorkflowRun, type WorkflowRow, type WorkflowStepRow } from './tables.js';
+
+export type Db = Kysely<Database> | Transaction<Database>;
+
+export interface SavedVersion {
+  name: string;
+  version: number;
+  created_at: Date;
+}
+
+/** Saves a new immutable version (1 for a new name; a deleted name comes back with its next version). */
+export async function saveVersion(db: Kysely<Database>, def: WorkflowDefinition, caller: string, now: Date): Promise<SavedVersion> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('workflows')
+      .values({ name: def.name, latest_version: 1, description: def.description, created_at: now, updated_at: now })
+      .onConflict((oc) =>
+        oc.column('name').doUpdateSet({
+          latest_version: sql<number>`workflows.latest_version + 1`,
+          description: def.description,
+          updated_at: now,
+          deleted_at: null,
+          deleted_by: null,
+        }),
+      )
+      .returning(['latest_version'])
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('workflow_versions')
+      .values({ workflow: def.name, version: row.latest_version, definition: JSON.stringify(def), created_at: now, created_by: caller })
+      .execute();
+    return { name: def.name, version: row.latest_version, created_at: now };
+  });
+}
+
+export async function listWorkflows(db: Db, includeDeleted = false): Promise<WorkflowRow[]> {
+  let q = db.selectFrom('workflows').selectAll().orderBy('name');
+  if (!includeDeleted) q = q.where('deleted_at', 'is', null);
+  return q.execute();
+}
+
+export const findWorkflow = (db: Db, name: string): Promise<WorkflowRow | undefined> => db.selectFrom('workflows').selectAll().where('name', '=', name).executeTakeFirst();
+
+export async function findVersion(db: Db, name: string, version: number): Promise<{ definition: WorkflowDefinition; created_at: Date; created_by: string } | undefined> {
+  return db
+    .selectFrom('workflow_versions')
+    .select(['definition', 'created_at', 'created_by'])
+    .where('workflow', '=', name)
+    .where('version', '=', version)
+    .executeTakeFirst();
+}
+
+export const listVersions = (db: Db, name: string) =>
+  db.selectFrom('workflow_versions').select(['version', 'created_at', 'created_by']).where('workflow', '=', name).orderBy('version', 'desc').execute();
+
+/** Marks the workflow deleted (once); its versions and runs are kept. */
+export async function softDelete(db: Db, name: string, caller: string, now: Date): Promise<boolean> {
+  const r = await db.updateTable('workflows').set({ deleted_at: now, deleted_by: caller, updated_at: now }).where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function insertRun(db: Db, run: { id: string; workflow: string; version: number; input: unknown; caller: string; trigger: WorkflowRun['trigger']; now: Date }): Promise<void> {
+  await db
+    .insertInto('workflow_runs')
+    .values({ id: run.id, workflow: run.workflow, version: run.version, state: 'running', input: JSON.stringify(run.input ?? {}), caller: run.caller, trigger: run.trigger, created_at: run.now, updated_at: run.now })
+    .execute();
+}
+
+export const findRun = (db: Db, id: string): Promise<WorkflowRun | undefined> => db.selectFrom('workflow_runs').selectAll().where('id', '=', id).executeTakeFirst();
+
+/** The run row, locked until the transaction ends: every state change of a run goes through this. */
+export const lockRun = (trx: Transaction<Database>, id: string): Promise<WorkflowRun | undefined> =>
+  trx.selectFrom('workflow_runs').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+
+export async function setRunState(db: Db, id: string, state: RunState, now: Date, error?: string | null): Promise<void> {
+  const finished = FINISHED_RUN_STATES.includes(state);
+  await db
+    .updateTable('workflow_runs')
+    .set({ state, updated_at: now, ...(finished ? { finished_at: now } : {}), ...(error !== undefined ? { error } : {}) })
+    .where('id', '=', id)
+    .execute();
+}
+
+export const stepsOf = (db: Db, runId: string): Promise<WorkflowStepRow[]> => db.selectFrom('workflow_steps').selectAll().where('run_id', '=', runId).orderBy('index').execute();
+
+export const findStep = (db: Db, runId: string, index: number): Promise<WorkflowStepRow | undefined> =>
+  db.selectFrom('workflow_steps').selectAll().where('run_id', '=', runId).where('index', '=', index).executeTakeFirst();
+
+export async function insertStep(
+  db: Db,
+  s: { run_id: string; index: number; step_id: string; server: string; tool: string; state: StepState; args?: unknown; error?: string | null; dispatch?: number; now: Date },
+): Promise<void> {
+  const finished = s.state === 'skipped' || s.state === 'failed';
+  await db
+    .insertInto('workflow_steps')
+    .values({
+      run_id: s.run_id,
+      index: s.index,
+      step_id: s.step_id,
+      server: s.server,
+      tool: s.tool,
+      state: s.state,
+      attempt: 0,
+      dispatch: s.dispatch ?? 0,
+      args: s.args === undefined ? null : JSON.stringify(s.args),
+      error: s.error ?? null,
+      created_at: s.now,
+      ...(finished ? { finished_at: s.now } : {}),
+    })
+    .execute();
+}
+
+type StepUpdate = Partial<{
+  state: StepState;
+  attempt: number;
+  dispatch: number;
+  args: string | null;
+  output: string | null;
+  error: string | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  decision: string | null;
+  decided_by: string | null;
+  decided_at: Date | null;
+  duration_ms: number | null;
+}>;
+
+export async function updateStep(db: Db, runId: string, index: number, set: StepUpdate): Promise<void> {
+  await db.updateTable('workflow_steps').set(set).where('run_id', '=', runId).where('index', '=', index).execute();
+}
+
+export interface RunFilter {
+  workflow?: string | undefined;
+  state?: RunState | undefined;
+  limit: number;
+  /** `<created_at ms>.<id>` of the last run of the previous page. */
+  cursor?: string | undefined;
+}
+
+export async function listRuns(db: Db, f: RunFilter): Promise<{ runs: WorkflowRun[]; next_cursor: string | null }> {
+  let q = db.selectFrom('workflow_runs').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1);
+  if (f.workflow) q = q.where('workflow', '=', f.workflow);
+  if (f.state) q = q.where('state', '=', f.state);
+  if (f.cursor) {
+    const [ms, id] = f.cursor.split('.', 2);
+    const at = new Date(Number(ms));
+    q = q.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id ?? '')])]));
+  }
+  const rows = await q.execute();
+  const page = rows.slice(0, f.limit);
+  const last = page[page.length - 1];
+  return { runs: page, next_cursor: rows.length > f.limit && last ? `${last.created_at.getTime()}.${last.id}` : null };
+}
+
+/** Runs not finished (running, paused, waiting): the ones resumed at start-up. */
+export const inFlightRuns = (db: Db): Promise<WorkflowRun[]> => db.selectFrom('workflow_runs').selectAll().where('finished_at', 'is', null).orderBy('created_at').execute();
+
+/** Deletes up to `batch` finished runs (their steps cascade) that finished before `cutoff`; returns how many. */
+export async function deleteFinishedBefore(db: Db, cutoff: Date, batch: number): Promise<number> {
+  const r = await sql<{ n: string }>`
+    with doomed as (select id from workflow_runs where finished_at is not null and finished_at < ${cutoff} order by finished_at limit ${batch})
+    delete from workflow_runs where id in (select id from doomed)`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+export async function gaugeCounts(db: Db): Promise<{ active: number; waiting: number }> {
+  const [runs, steps] = await Promise.all([
+    db.selectFrom('workflow_runs').select((eb) => eb.fn.countAll<string>().as('n')).where('finished_at', 'is', null).executeTakeFirst(),
+    db.selectFrom('workflow_steps').select((eb) => eb.fn.countAll<string>().as('n')).where('state', 'in', ['waiting_approval', 'unknown']).executeTakeFirst(),
+  ]);
+  return { active: Number(runs?.n ?? 0), waiting: Number(steps?.n ?? 0) };
+}

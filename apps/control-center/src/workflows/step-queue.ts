@@ -1,0 +1,81 @@
+// The BullMQ queue `workflow-steps`: one job per step dispatch, scheduled starts (job schedulers) and
+// the retention sweep. Jobs carry ids only, never arguments or outputs (those live in Postgres).
+import { createHash } from 'node:crypto';
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { compositeKey, withDeadline, type Logger } from '@factory/base-server';
+
+export const WORKFLOW_QUEUE = 'workflow-steps';
+
+export interface StepJob {
+  runId: string;
+  index: number;
+  dispatch: number;
+}
+export interface StartJob {
+  workflow: string;
+}
+export type WorkflowJobName = 'step' | 'start' | 'retention';
+
+const hash = (parts: string[]) => createHash('sha256').update(compositeKey(...parts)).digest('hex').slice(0, 32);
+/** BullMQ forbids ":" in custom ids, hence a hash of the composite key. */
+export const stepJobId = (j: StepJob): string => `wfs-${hash([j.runId, String(j.index), String(j.dispatch)])}`;
+const scheduleId = (workflow: string) => `wf-schedule-${hash([workflow])}`;
+const RETENTION_ID = 'wf-retention';
+
+const JOB_DEFAULTS: JobsOptions = {
+  // Step outcomes are decided by the engine; BullMQ attempts only cover a worker that failed to record
+  // one (Postgres down): then the engine sees the step `running` and applies the crash-safety rule.
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+  removeOnComplete: true,
+  removeOnFail: { count: 1_000 },
+};
+
+export class StepQueue {
+  readonly queue: Queue;
+
+  constructor(
+    connection: Redis,
+    prefix: string,
+    logger: Logger,
+    private readonly timeoutMs = 3_000,
+  ) {
+    this.queue = new Queue(WORKFLOW_QUEUE, { connection, prefix, defaultJobOptions: JOB_DEFAULTS });
+    this.queue.on('error', (err) => logger.warn({ err: { message: err.message } }, 'workflow queue error'));
+  }
+
+  private bounded<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return withDeadline(this.timeoutMs, () => fn(), { message: `Redis did not answer within ${this.timeoutMs} ms (${what})` });
+  }
+
+  async enqueue(jobs: readonly (StepJob & { delayMs?: number })[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.bounded('enqueue', () =>
+      this.queue.addBulk(jobs.map((j) => ({ name: 'step', data: { runId: j.runId, index: j.index, dispatch: j.dispatch }, opts: { jobId: stepJobId(j), ...(j.delayMs ? { delay: j.delayMs } : {}) } }))),
+    );
+  }
+
+  /** The BullMQ state of a dispatch's job: undefined when Redis no longer has it. */
+  async stateOf(j: StepJob): Promise<string | undefined> {
+    const state = await this.bounded('job state', () => this.queue.getJobState(stepJobId(j)));
+    return state === 'unknown' ? undefined : state;
+  }
+
+  async upsertSchedule(workflow: string, cron: string, tz: string | undefined): Promise<void> {
+    await this.bounded('schedule', () => this.queue.upsertJobScheduler(scheduleId(workflow), { pattern: cron, ...(tz ? { tz } : {}) }, { name: 'start', data: { workflow } satisfies StartJob }));
+  }
+
+  async removeSchedule(workflow: string): Promise<void> {
+    await this.bounded('schedule', () => this.queue.removeJobScheduler(scheduleId(workflow)));
+  }
+
+  /** One retention sweep every `everyMs` across all workers (a job scheduler: never twice at once). */
+  async scheduleRetention(everyMs: number): Promise<void> {
+    await this.bounded('retention schedule', () => this.queue.upsertJobScheduler(RETENTION_ID, { every: everyMs }, { name: 'retention', data: {} }));
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}

@@ -1,0 +1,172 @@
+// Runs one step job: claims the step (recording the attempt before calling), calls the tool through
+// the catalog's MCP client, and records the result in Postgres before the next step is queued.
+//
+// Crash safety: a job that finds its step already `running` was interrupted mid-call (worker killed,
+// lock lost). It calls again only when the tool says it is safe (readOnlyHint or idempotentHint);
+// otherwise the step becomes `unknown` and the run waits for an operator: a mutation is never repeated
+// blindly.
+import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
+import type { Dispatcher } from '@factory/base-server';
+import { callServerTool, type ToolCallOutcome } from '../catalog/mcp-catalog.js';
+import type { WorkflowEngine, Pending } from './engine.js';
+import * as repo from './repository.js';
+import type { StepJob } from './step-queue.js';
+import type { WorkflowRun, WorkflowStepRow } from './tables.js';
+
+export interface StepRunnerOptions {
+  defaultTimeoutMs: number;
+  dispatcher?: Dispatcher;
+}
+
+export type StepOutcome = 'stale' | 'held' | 'unknown' | 'succeeded' | 'failed' | 'retrying' | 'discarded';
+
+const MAX_ERROR = 2_000;
+
+export class StepRunner {
+  constructor(
+    private readonly engine: WorkflowEngine,
+    private readonly o: StepRunnerOptions,
+  ) {}
+
+  private get d() {
+    return this.engine.d;
+  }
+
+  /** Whether calling the tool again after an interruption cannot do harm, by its own annotations. */
+  async safeToRepeat(server: string, tool: string): Promise<boolean> {
+    const t = await this.d.directory.tool(server, tool).catch(() => undefined);
+    return !!t && (t.readOnly || t.idempotent);
+  }
+
+  /**
+   * The common case in one statement: a queued step of a running run becomes `running` with its attempt
+   * counted (committed before the call). Anything else (an interrupted step, a held or stale job) takes
+   * the locked path below.
+   */
+  private async fastClaim(job: StepJob) {
+    const now = this.engine.now();
+    const r = await sql<WorkflowStepRow & { workflow: string; version: number }>`
+      update workflow_steps s set state = 'running', attempt = s.attempt + 1, started_at = ${now}, error = null
+      from workflow_runs r
+      where r.id = s.run_id and s.run_id = ${job.runId} and s.index = ${job.index} and s.dispatch = ${job.dispatch}
+        and s.state = 'queued' and r.state = 'running'
+      returning s.*, r.workflow, r.version`.execute(this.d.db);
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const def = await this.engine.definition(this.d.db, row.workflow, row.version);
+    return { outcome: 'claimed' as const, attempt: row.attempt, row, timeoutMs: def.steps[row.index]?.timeout_ms ?? this.o.defaultTimeoutMs };
+  }
+
+  async run(job: StepJob): Promise<StepOutcome> {
+    // 1. Claim: the attempt is committed before the call, so an interruption is visible afterwards.
+    const claim = (await this.fastClaim(job)) ?? await this.engine.transition(job.runId, async (trx, run, def) => {
+      const row = await repo.findStep(trx, run.id, job.index);
+      if (!row || row.dispatch !== job.dispatch || run.finished_at) return { outcome: 'stale' as const };
+      const now = this.engine.now();
+      if (row.state === 'queued') {
+        if (run.state !== 'running') return { outcome: 'held' as const };
+      } else if (row.state === 'running') {
+        if (!(await this.safeToRepeat(row.server, row.tool))) {
+          await repo.updateStep(trx, run.id, row.index, { state: 'unknown', error: `interrupted during attempt ${row.attempt} (worker stopped or lost its lock); ${row.tool} is not read-only or idempotent, so it is not called again without a decision: retry, skip or fail` });
+          await this.engine.setState(trx, run, run.state === 'running' ? 'waiting' : run.state);
+          this.d.metrics.stepDuration.observe({ server: row.server, tool: row.tool, outcome: 'interrupted' }, 0);
+          this.d.logger.warn({ runId: run.id, step: row.step_id, attempt: row.attempt }, 'workflow step interrupted mid-call: waiting for a decision');
+          return { outcome: 'unknown' as const };
+        }
+        this.d.logger.warn({ runId: run.id, step: row.step_id, attempt: row.attempt }, 'workflow step interrupted mid-call: calling again (read-only or idempotent tool)');
+      } else {
+        return { outcome: 'stale' as const };
+      }
+      const attempt = row.attempt + 1;
+      await repo.updateStep(trx, run.id, row.index, { state: 'running', attempt, started_at: now, error: null });
+      const step = def.steps[row.index]!;
+      return { outcome: 'claimed' as const, attempt, row, timeoutMs: step.timeout_ms ?? this.o.defaultTimeoutMs };
+    });
+    if (claim.outcome !== 'claimed') return claim.outcome;
+
+    // 2. Call (outside any transaction: no row lock is held while a tool runs).
+    const { row, attempt } = claim;
+    const started = performance.now();
+    let result: ToolCallOutcome;
+    const entry = this.d.directory.server(row.server);
+    try {
+      if (!entry) throw new Error(`${row.server} is no longer a registered MCP server`);
+      result = await callServerTool(entry, this.d.directory.apiKeyFor(entry), claim.timeoutMs, row.tool, (row.args ?? {}) as Record<string, unknown>, this.o.dispatcher);
+    } catch (err) {
+      result = { isError: true, output: null, message: err instanceof Error ? err.message.split('\n', 1)[0]! : String(err) };
+    }
+    const durationMs = Math.round(performance.now() - started);
+
+    // 3. Record, then move the run on, in one transaction.
+    return this.engine.transition(job.runId, (trx, run, def, pending) => this.record(trx, run, def, pending, row, attempt, result, durationMs));
+  }
+
+  private async record(
+    trx: Parameters<Parameters<WorkflowEngine['transition']>[1]>[0],
+    run: WorkflowRun,
+    def: Parameters<Parameters<WorkflowEngine['transition']>[1]>[2],
+    pending: Pending[],
+    claimed: WorkflowStepRow,
+    attempt: number,
+    result: ToolCallOutcome,
+    durationMs: number,
+  ): Promise<StepOutcome> {
+    const row = await repo.findStep(trx, run.id, claimed.index);
+    // A result arriving after the step was re-run or decided belongs to nobody.
+    if (!row || row.attempt !== attempt || (row.state !== 'running' && row.state !== 'unknown')) return 'discarded';
+    const now = this.engine.now();
+    const step = def.steps[row.index]!;
+    const labels = { server: row.server, tool: row.tool };
+    if (!result.isError) {
+      await repo.updateStep(trx, run.id, row.index, { state: 'succeeded', output: JSON.stringify(result.output ?? null), finished_at: now, duration_ms: durationMs, error: null });
+      this.d.metrics.stepDuration.observe({ ...labels, outcome: 'succeeded' }, durationMs / 1000);
+      if (row.state === 'unknown' && run.state === 'waiting') await this.engine.setState(trx, run, 'running');
+      await this.engine.advance(trx, run, def, pending);
+      return 'succeeded';
+    }
+    const error = (result.message ?? 'the tool failed').slice(0, MAX_ERROR);
+    this.d.metrics.stepDuration.observe({ ...labels, outcome: 'failed' }, durationMs / 1000);
+    const attempts = step.retry?.attempts ?? 1;
+    if (attempt < attempts && !run.finished_at) {
+      const delayMs = (step.retry?.backoff_ms ?? 1_000) * 2 ** (attempt - 1);
+      await repo.updateStep(trx, run.id, row.index, { state: 'queued', dispatch: row.dispatch + 1, error, duration_ms: durationMs });
+      if (run.state === 'running') pending.push({ runId: run.id, index: row.index, dispatch: row.dispatch + 1, delayMs });
+      return 'retrying';
+    }
+    await repo.updateStep(trx, run.id, row.index, { state: 'failed', error, finished_at: now, duration_ms: durationMs, output: result.output === null ? null : JSON.stringify(result.output) });
+    if (row.state === 'unknown' && run.state === 'waiting') await this.engine.setState(trx, run, 'running');
+    await this.engine.advance(trx, run, def, pending);
+    return 'failed';
+  }
+
+  /**
+   * Start-up: every run in flight goes on. A `queued` step is queued again; a `running` step whose job
+   * Redis no longer holds as active or waiting was interrupted and gets the crash-safety rule.
+   */
+  async resumeInFlight(): Promise<{ resumed: number }> {
+    const runs = await repo.inFlightRuns(this.d.db);
+    let resumed = 0;
+    for (const r of runs) {
+      if (r.state !== 'running') continue;
+      const steps = await repo.stepsOf(this.d.db, r.id);
+      const current = steps.find((s) => s.state === 'running');
+      if (current && this.d.queue) {
+        const state = await this.d.queue.stateOf({ runId: r.id, index: current.index, dispatch: current.dispatch });
+        if (state === 'active' || state === 'waiting' || state === 'delayed' || state === 'prioritized') continue;
+        // The job is gone: hand the step to a new dispatch, which applies the interruption rule.
+        await this.engine.transition(r.id, async (trx, run, _def, pending) => {
+          const row = await repo.findStep(trx, run.id, current.index);
+          if (row?.state !== 'running' || row.dispatch !== current.dispatch) return;
+          await repo.updateStep(trx, run.id, row.index, { dispatch: row.dispatch + 1 });
+          pending.push({ runId: run.id, index: row.index, dispatch: row.dispatch + 1 });
+        });
+      } else {
+        await this.engine.transition(r.id, (trx, run, def, pending) => this.engine.advance(trx, run, def, pending, true));
+      }
+      resumed++;
+    }
+    if (resumed) this.d.logger.info({ resumed }, 'workflow runs in flight resumed');
+    return { resumed };
+  }
+}
