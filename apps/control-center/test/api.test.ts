@@ -83,12 +83,13 @@ describe('control-center API', () => {
     expect(body).toMatchObject({ status: 'ok', service: 'control-center', factory: { available: true, services: 3, up: 2 } });
   });
 
-  it('GET /api/ready requires database and environment and lists one optional mcp-<service> check each', async () => {
+  it('GET /api/ready requires database and environment and lists one optional mcp-<service> check each, plus the shared rate limits (REDIS_URL is set)', async () => {
     const res = await authed(`${url}/api/ready`);
     const body = await json(res);
     expect(res.status).toBe(200);
-    expect(body.dependencies).toEqual({ required: ['database', 'environment'], optional: ['mcp-github-mcp', 'mcp-memory', 'mcp-memory-worker'] });
+    expect(body.dependencies).toEqual({ required: ['database', 'environment'], optional: ['mcp-github-mcp', 'mcp-memory', 'mcp-memory-worker', 'rate_limits'] });
     expect(body.checks['mcp-github-mcp']).toMatchObject({ status: 'ok' });
+    expect(body.checks.rate_limits).toMatchObject({ status: 'ok' });
     expect(body.checks['mcp-memory-worker']).toMatchObject({ status: 'error' });
     expect(body.checks['mcp-memory-worker'].message).toContain('memory-worker is down');
     expect(body.ready).toBe(true);

@@ -115,7 +115,9 @@ export class SharedPoller {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await Promise.allSettled([this.sweepWorker?.close(), this.taskWorker?.close(), this.fallback]);
+    // Forced: a sweep cut short is not redone (the next interval covers it), and an unforced close waits
+    // for the active job, which may be blocked on a Redis that does not answer.
+    await Promise.allSettled([this.sweepWorker?.close(true), this.taskWorker?.close(true), this.fallback]);
     await Promise.allSettled([this.sweeps?.close(), this.tasks?.close()]);
     await Promise.allSettled([...this.workerRedis, ...(this.producer ? [this.producer] : [])].map((r) => closeRedis(r)));
   }
