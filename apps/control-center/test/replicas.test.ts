@@ -75,11 +75,18 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(replicas.map((r) => r.kill('SIGTERM')));
+  // Teardown only: a graceful stop first, kill -9 for a replica still draining after 15 s on a loaded host.
+  await Promise.all(
+    replicas.map(async (r) => {
+      const forced = setTimeout(() => void r.kill('SIGKILL'), 15_000);
+      await r.kill('SIGTERM');
+      clearTimeout(forced);
+    }),
+  );
   replicas = [];
   await dropSchema(PG_URL, schema);
   await cleanRedisPrefix(prefix);
-});
+}, 60_000);
 
 const fresh = () => {
   schema = uniqueSchema('ccrep');
