@@ -98,15 +98,7 @@ export async function fetchCatalog(
       } while (cursor && pages.length < 20);
       return { tools, pages, era: client.getProtocolEra() };
     });
-    const tools: CatalogTool[] = result.tools.map((t) => ({
-      name: t.name,
-      title: t.title ?? t.annotations?.title ?? null,
-      readOnly: t.annotations?.readOnlyHint === true,
-      // MCP defaults: destructiveHint true, openWorldHint true when absent.
-      destructive: t.annotations?.readOnlyHint === true ? false : t.annotations?.destructiveHint !== false,
-      idempotent: t.annotations?.idempotentHint === true,
-      openWorld: t.annotations?.openWorldHint !== false,
-    }));
+    const tools: CatalogTool[] = result.tools.map(catalogToolOf);
     const tokenCost = result.pages.reduce((n, p) => n + countTokens(JSON.stringify(p)), 0);
     return {
       service: entry.name,
@@ -168,6 +160,26 @@ export async function runProbe(
 /** The bearer key the control center sends to a server: its own, or the shared one when the entry opts in. */
 export const serverApiKey = (entry: ServiceEntry, sharedKey: string | undefined): string | undefined => entry.apiKey ?? (entry.sharedApiKey ? sharedKey : undefined);
 
+interface ListedAnnotations {
+  title?: string | undefined;
+  readOnlyHint?: boolean | undefined;
+  destructiveHint?: boolean | undefined;
+  idempotentHint?: boolean | undefined;
+  openWorldHint?: boolean | undefined;
+}
+
+/** A tools/list entry as the catalog keeps it, MCP's defaults applied (destructiveHint and openWorldHint true when absent). */
+function catalogToolOf(t: { name: string; title?: string | undefined; annotations?: ListedAnnotations | undefined }): CatalogTool {
+  return {
+    name: t.name,
+    title: t.title ?? t.annotations?.title ?? null,
+    readOnly: t.annotations?.readOnlyHint === true,
+    destructive: t.annotations?.readOnlyHint === true ? false : t.annotations?.destructiveHint !== false,
+    idempotent: t.annotations?.idempotentHint === true,
+    openWorld: t.annotations?.openWorldHint !== false,
+  };
+}
+
 /** A tool as tools/list describes it, with the input schema workflows check literal arguments against. */
 export interface ListedTool extends CatalogTool {
   inputSchema: Record<string, unknown>;
@@ -182,15 +194,7 @@ export async function listServerTools(entry: ServiceEntry, apiKey: string | unde
     do {
       const page = await client.listTools(cursor ? { cursor } : {}, { timeout: timeoutMs, signal });
       for (const t of page.tools) {
-        out.push({
-          name: t.name,
-          title: t.title ?? t.annotations?.title ?? null,
-          readOnly: t.annotations?.readOnlyHint === true,
-          destructive: t.annotations?.readOnlyHint === true ? false : t.annotations?.destructiveHint !== false,
-          idempotent: t.annotations?.idempotentHint === true,
-          openWorld: t.annotations?.openWorldHint !== false,
-          inputSchema: t.inputSchema as Record<string, unknown>,
-        });
+        out.push({ ...catalogToolOf(t), inputSchema: t.inputSchema as Record<string, unknown> });
       }
       cursor = page.nextCursor;
       pages++;
