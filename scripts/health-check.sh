@@ -12,7 +12,8 @@
 #                         balancer, no port; the CDK output LoadBalancerDns) plus each service's port.
 #                         The memory worker is not behind the load balancer: the aggregate covers it.
 #   <SERVICE>_URL         overrides one service's base URL: CONTROL_CENTER_URL, GITHUB_MCP_URL,
-#                         DEPLOY_MCP_URL, OBSERVABILITY_MCP_URL, MEMORY_URL, MEMORY_WORKER_URL.
+#                         DEPLOY_MCP_URL, OBSERVABILITY_MCP_URL, MEMORY_URL, MEMORY_WORKER_URL,
+#                         WORKFLOW_WORKER_URL.
 #   FACTORY_SERVICES      space-separated subset of services to check (default: all of the target).
 #   FACTORY_API_KEY       Bearer key for the control center's /api/mcp/health (also read from API_KEY).
 #   FACTORY_SKIP_AGGREGATE=true  skips the aggregate (when the control center is not among the services).
@@ -46,12 +47,12 @@ command -v node >/dev/null || { echo "node is required" >&2; exit 2; }
 
 API_KEY_VALUE="${FACTORY_API_KEY:-${API_KEY:-}}"
 
-declare -A PORTS=([control-center]=3000 [github-mcp]=3001 [deploy-mcp]=3002 [observability-mcp]=3003 [memory]=3004 [memory-worker]=3005)
+declare -A PORTS=([control-center]=3000 [github-mcp]=3001 [deploy-mcp]=3002 [observability-mcp]=3003 [memory]=3004 [memory-worker]=3005 [workflow-worker]=3006)
 
 case "$TARGET" in
   local)
     BASE="http://127.0.0.1"
-    DEFAULT_SERVICES="control-center github-mcp deploy-mcp observability-mcp memory memory-worker"
+    DEFAULT_SERVICES="control-center github-mcp deploy-mcp observability-mcp memory memory-worker workflow-worker"
     ;;
   staging)
     BASE="${FACTORY_STAGING_URL:-}"

@@ -20,7 +20,7 @@ if [[ "$TARGET" == "local" ]]; then EXPECT_AUTH="${FACTORY_EXPECT_AUTH:-false}";
 
 bash "$HERE/health-check.sh" "$TARGET" "$WAIT_SECONDS" || exit $?
 
-declare -A PORTS=([control-center]=3000 [github-mcp]=3001 [deploy-mcp]=3002 [observability-mcp]=3003 [memory]=3004 [memory-worker]=3005)
+declare -A PORTS=([control-center]=3000 [github-mcp]=3001 [deploy-mcp]=3002 [observability-mcp]=3003 [memory]=3004 [memory-worker]=3005 [workflow-worker]=3006)
 case "$TARGET" in
   local) BASE="http://127.0.0.1" ;;
   staging) BASE="${FACTORY_STAGING_URL:-}" ;;

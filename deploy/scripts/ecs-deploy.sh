@@ -7,7 +7,7 @@
 #   deploy/scripts/ecs-deploy.sh rollback STACK APP STATE_FILE
 #   deploy/scripts/ecs-deploy.sh revert   STACK APP STATE_FILE [VERSION]
 #
-# deploy:   for each ECS service that runs APP (memory also runs memory-worker), copies the running task
+# deploy:   for each ECS service that runs APP (memory also runs memory-worker, control-center the workflow-worker), copies the running task
 #           definition with the image of the app's container replaced (everything else kept), registers
 #           it, points the service at it, and records "service previous-arn new-arn" lines in STATE_FILE.
 # wait:     waits until every recorded service is stable (aws ecs wait services-stable).
@@ -36,7 +36,8 @@ pascal() { echo "$1" | awk -F- '{ for (i = 1; i <= NF; i++) printf "%s%s", toupp
 services_of() {
   case "$1" in
     memory) echo "memory memory-worker" ;;
-    control-center | github-mcp | deploy-mcp | observability-mcp) echo "$1" ;;
+    control-center) echo "control-center workflow-worker" ;;
+    github-mcp | deploy-mcp | observability-mcp) echo "$1" ;;
     *) echo "unknown app \"$1\"" >&2; exit 2 ;;
   esac
 }

@@ -59,6 +59,7 @@ export const SERVICES: readonly ServiceSpec[] = [
         { name: 'observability-mcp', url: 'http://observability-mcp.{namespace}:3003', required: true, mcp: true },
         { name: 'memory', url: 'http://memory.{namespace}:3004', required: true, mcp: true },
         { name: 'memory-worker', url: 'http://memory-worker.{namespace}:3005', required: false, mcp: false },
+        { name: 'workflow-worker', url: 'http://workflow-worker.{namespace}:3006', required: false, mcp: false },
       ]),
     },
     secrets: { API_KEYS: 'api-key', SERVICES_API_KEY: 'api-key', DATABASE_URL: 'database-url' },
@@ -133,6 +134,30 @@ export const SERVICES: readonly ServiceSpec[] = [
     memoryMiB: 1024,
     environment: { DATABASE_SCHEMA: 'memory' },
     secrets: { API_KEYS: 'api-key', DATABASE_URL: 'database-url', LLM_API_KEY: 'llm-api-key' },
+    uses: { database: true, redis: true },
+    dependencies: ['database', 'queue'],
+  },
+  {
+    // Runs workflow steps from the BullMQ queue workflow-steps: the control center image, its second
+    // entrypoint, scaled on its own so runs continue while the API restarts.
+    name: 'workflow-worker',
+    image: 'control-center',
+    command: ['node', '--import', '@factory/base-server/instrument', 'dist/workflow-worker.js'],
+    port: 3006,
+    portVariable: 'WORKFLOW_WORKER_PORT',
+    public: false,
+    cpu: 256,
+    memoryMiB: 512,
+    environment: {
+      // The servers the steps call: the MCP entries of the control center's registry.
+      SERVICES: JSON.stringify([
+        { name: 'github-mcp', url: 'http://github-mcp.{namespace}:3001', required: true, mcp: true },
+        { name: 'deploy-mcp', url: 'http://deploy-mcp.{namespace}:3002', required: true, mcp: true },
+        { name: 'observability-mcp', url: 'http://observability-mcp.{namespace}:3003', required: true, mcp: true },
+        { name: 'memory', url: 'http://memory.{namespace}:3004', required: true, mcp: true },
+      ]),
+    },
+    secrets: { API_KEYS: 'api-key', SERVICES_API_KEY: 'api-key', DATABASE_URL: 'database-url' },
     uses: { database: true, redis: true },
     dependencies: ['database', 'queue'],
   },

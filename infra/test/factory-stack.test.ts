@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { FactoryStack } from '../src/factory-stack.js';
+import { FactoryStack, SERVICE_NAMESPACE } from '../src/factory-stack.js';
 import { FactoryRegistryStack } from '../src/registry-stack.js';
 import { OBSERVABILITY_ACTIONS, readDeployMcpActions } from '../src/permissions.js';
 import { IMAGES, SERVICES } from '../src/services.js';
@@ -130,7 +130,7 @@ describe('task roles', () => {
   });
 
   test('github-mcp and memory have no AWS rights at all', () => {
-    for (const name of ['github-mcp', 'memory', 'memory-worker']) {
+    for (const name of ['github-mcp', 'memory', 'memory-worker', 'workflow-worker']) {
       expect(statementsOf(taskOf(name).taskRoleId)).toEqual([]);
     }
   });
@@ -224,6 +224,22 @@ describe('health checks', () => {
     const listeners = ofType('AWS::ElasticLoadBalancingV2::Listener').map(([, l]) => l.Properties.Port);
     expect(listeners.sort()).toEqual([3000, 3001, 3002, 3003, 3004]);
   });
+
+  test('the workflow worker runs the control-center image with its second entry, on the database and Redis, calling the MCP servers', () => {
+    const { container } = taskOf('workflow-worker');
+    const worker = container as Container & { Command?: string[]; Image: unknown };
+    expect(worker.Command).toEqual(['node', '--import', '@factory/base-server/instrument', 'dist/workflow-worker.js']);
+    expect(JSON.stringify(worker.Image)).toContain('factory/control-center');
+    const env = Object.fromEntries((container.Environment ?? []).map((e) => [e.Name, e.Value]));
+    expect(env.WORKFLOW_WORKER_PORT).toBe('3006');
+    const servers = JSON.parse(String(env.SERVICES)) as { name: string; url: string; mcp: boolean }[];
+    expect(servers.map((s) => s.name).sort()).toEqual(['deploy-mcp', 'github-mcp', 'memory', 'observability-mcp']);
+    expect(servers.every((s) => s.mcp && s.url.includes(`.${SERVICE_NAMESPACE}:`))).toBe(true);
+    expect((container.Secrets ?? []).map((s) => s.Name).sort()).toEqual(['API_KEYS', 'DATABASE_URL', 'SERVICES_API_KEY']);
+    // The control center watches it like the memory worker: /health and /ready, not MCP.
+    const registry = JSON.parse(String(Object.fromEntries((taskOf('control-center').container.Environment ?? []).map((e) => [e.Name, e.Value])).SERVICES)) as { name: string; url: string; mcp: boolean }[];
+    expect(registry.find((s) => s.name === 'workflow-worker')).toMatchObject({ mcp: false, url: expect.stringContaining(':3006') });
+  });
 });
 
 describe('data stores', () => {
@@ -251,7 +267,7 @@ describe('several replicas of every service', () => {
     const [[redisId]] = ofType('AWS::ElastiCache::ReplicationGroup') as [[string, Resource]];
     for (const s of SERVICES) {
       const env = Object.fromEntries((taskOf(s.name).container.Environment ?? []).map((e) => [e.Name, e.Value]));
-      const variable = ['control-center', 'deploy-mcp', 'memory', 'memory-worker'].includes(s.name) ? 'REDIS_URL' : 'RATE_LIMIT_REDIS_URL';
+      const variable = ['control-center', 'deploy-mcp', 'memory', 'memory-worker', 'workflow-worker'].includes(s.name) ? 'REDIS_URL' : 'RATE_LIMIT_REDIS_URL';
       expect(JSON.stringify(env[variable])).toContain(redisId);
       expect(JSON.stringify(env[variable])).toContain('rediss://');
     }
