@@ -8,6 +8,7 @@ import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { Principal } from './security.js';
 
 export interface TracingOptions {
   serviceName: string;
@@ -29,7 +30,15 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
       ? { spanProcessors: [new SimpleSpanProcessor(options.exporter)] }
       : { traceExporter: new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }) }),
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => req.url === '/health' || req.url === '/ready' }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => req.url === '/health' || req.url === '/ready',
+        // The caller names the HTTP server span too (`enduser.id`, as on the tool spans), so a trace of
+        // any route says who made it. The auth middleware has set req.principal by the time the answer ends.
+        applyCustomAttributesOnSpan: (span, request) => {
+          const principal = (request as { principal?: Principal }).principal;
+          if (principal?.authenticated) span.setAttribute('enduser.id', principal.keyName);
+        },
+      }),
       new ExpressInstrumentation(),
       new PgInstrumentation(),
       new IORedisInstrumentation(),

@@ -79,7 +79,7 @@ describe('OpenTelemetry tracing', () => {
     const child = spawn(
       process.execPath,
       ['--import', fileURLToPath(new URL('../dist/instrument.js', import.meta.url)), fileURLToPath(new URL('./fixtures/traced-server.mjs', import.meta.url))],
-      { env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: 'traced-svc' }, stdio: ['ignore', 'pipe', 'inherit'] },
+      { env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: 'traced-svc', API_KEYS: `tester:${KEY}` }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {
       let out = '';
@@ -91,7 +91,7 @@ describe('OpenTelemetry tracing', () => {
       );
       const port = started.port;
       const client = new Client({ name: 't', version: '1' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
+      await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${KEY}` } } }));
       await client.callTool({ name: 'echo', arguments: { message: 'over otlp' } });
       await client.close();
       child.kill('SIGTERM'); // shutdown flushes the batch exporter
@@ -100,7 +100,17 @@ describe('OpenTelemetry tracing', () => {
       expect(received[0]).toMatch(/^\/v1\/traces /);
       expect(all).toContain('traced-svc');
       expect(all).toContain('gen_ai.tool.name');
-      expect(all).toMatch(/"name":"POST( \/mcp)?"/); // the HTTP server span from the http instrumentation
+      // The HTTP server span from the http instrumentation, named for its caller like the tool span.
+      type OtlpSpan = { name: string; kind: number; attributes?: { key: string; value: { stringValue?: string } }[] };
+      const spans = received
+        .filter((r) => r.startsWith('/v1/traces '))
+        .map((r) => JSON.parse(r.slice(r.indexOf(' ') + 1)) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] })
+        .flatMap((b) => b.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
+      const callerOf = (s: OtlpSpan) => s.attributes?.find((a) => a.key === 'enduser.id')?.value.stringValue;
+      const httpSpans = spans.filter((s) => /^POST( \/mcp)?$/.test(s.name) && s.kind === 2); // SERVER
+      expect(httpSpans.length).toBeGreaterThan(0);
+      expect(httpSpans.map(callerOf)).toEqual(httpSpans.map(() => 'tester'));
+      expect(callerOf(spans.find((s) => s.name === 'tools/call echo')!)).toBe('tester');
     } finally {
       child.kill('SIGKILL');
       await new Promise<void>((r) => collector.close(() => r()));
