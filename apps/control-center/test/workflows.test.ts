@@ -3,12 +3,12 @@
 // pause/resume, start-up resume, JSONata injection, soft delete and retention.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { createLogger } from '@factory/base-server';
 import { sweepRetention } from '../src/workflows/retention.js';
 import { KEY, pollUntil } from './helpers.js';
-import { api, cleanUp, json, startControlCenter, startInProcessWorker, startServers, workflowEnv, type Servers } from './workflow-helpers.js';
+import { api, cleanUp, ecsService, json, startControlCenter, startInProcessWorker, startServers, workflowEnv, type Servers } from './workflow-helpers.js';
 
 let servers: Servers;
 let env: Record<string, string>;
@@ -133,6 +133,32 @@ describe('workflow runs', () => {
     expect(step(after, 'restart').state).toBe('cancelled');
     expect(step(after, 'alarms').state).toBe('pending');
     expect((await api(cc.url, `/api/workflow-runs/${started.id}/steps/restart/decision`, { body: { decision: 'approve' } })).status).toBe(409);
+  });
+
+  it('cancels a run mid-call: the call in flight finishes and is recorded, no later step starts', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    servers.ecsMock.on(DescribeServicesCommand).callsFake(async () => {
+      calls += 1;
+      await gate;
+      return { services: [ecsService()], failures: [] };
+    });
+    try {
+      const started = await start('reads', {});
+      await until(started.id, (r) => step(r, 'one').state === 'running' && calls > 0);
+      const cancelled = await json(await api(cc.url, `/api/workflow-runs/${started.id}/cancel`, { method: 'POST' }));
+      expect(cancelled).toMatchObject({ state: 'cancelled' });
+      release();
+      const after = await until(started.id, (r) => step(r, 'one').state === 'succeeded');
+      expect(after.state).toBe('cancelled');
+      expect(step(after, 'one').output).toMatchObject({ task_definition: 'web:7' });
+      expect(step(after, 'two').state).toBe('pending');
+      expect(calls).toBe(1);
+    } finally {
+      release();
+      servers.ecsMock.on(DescribeServicesCommand).resolves({ services: [ecsService()], failures: [] });
+    }
   });
 
   it('pauses a run (its queued step is held) and resume really resumes it', async () => {
