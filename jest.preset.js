@@ -7,6 +7,11 @@ const summaryReporter = fileURLToPath(new URL('./scripts/jest-summary-reporter.c
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
+  // Jest 30 "soft"-deletes what a test file left on globals and wraps it in an accessor whose setter
+  // calls itself (Reflect.set on the same property): Sentry's global carrier (`__SENTRY__['10.78.0']`)
+  // is written again by the next file that loads base-server, and that file died with "Maximum call
+  // stack size exceeded" in a CI run. Libraries keep their process-wide state, as in production.
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
