@@ -39,7 +39,9 @@ describe('timeouts that always fire', () => {
       for (let sweep = 0; sweep < 3; sweep++) {
         const r = await cc.collector.sweep();
         // Every sweep ends by its deadline (without the fix a hanging /ready held it for undici's 300 s).
-        expect(r.durationMs).toBeLessThanOrEqual(deadline + 1_000);
+        // The margin is for the host, not the code: a CI run on a loaded 2-core host with a forced GC every
+        // 100 ms saw the 5 s backstop fire at 6.99 s. The failure this catches is minutes, not seconds.
+        expect(r.durationMs).toBeLessThanOrEqual(deadline + 5_000);
         const hung = r.polls.filter((p) => hang.has(Number(p.service.slice(4))));
         expect(hung.filter((p) => p.ready)).toHaveLength(0);
         // Past the cold first sweep (which may not reach every service on a loaded host under forced GC):
