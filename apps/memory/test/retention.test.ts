@@ -7,6 +7,9 @@ import { sql } from 'kysely';
 import type { Client } from '@modelcontextprotocol/client';
 import { createMemoryService, type MemoryService } from '../src/app.js';
 import { noCache } from '../src/cache/memory-cache.js';
+import { createCompressionProcessor } from '../src/compression/compression-processor.js';
+import { createExtractiveSummariser, type Summariser } from '../src/compression/summariser.js';
+import { agentsToSweep } from '../src/retention/retention-repository.js';
 import { createRetentionSweep } from '../src/retention/retention-sweep.js';
 import { saveSummary, sessionPurgedThrough } from '../src/turns/turn-repository.js';
 import { KEY_A, KEY_B, REDIS_URL, cleanRedis, countRows, dropSchema, isolatedEnv, mcpClient, quietLogger, rest, testConfig } from './helpers.js';
@@ -158,6 +161,54 @@ describe('retention', () => {
     expect((after.body.turns as Array<{ content: string }>).map((t) => t.content)).toEqual(['The release is on Friday.', 'Remind me about the release, please.']);
     // The session is over its threshold again (its remaining turns are unsummarised): a compression is queued.
     expect(await memory.queue.pendingJobId('agent-sum', 's')).toEqual(expect.stringMatching(/^cmp-/));
+  });
+
+  it('does not save a compression whose inputs retention deleted while it ran; the retry summarises what remains', async () => {
+    const old = await store('agent-race', 's', ['The vault code is 9931.']);
+    const kept = await store('agent-race', 's', ['The meeting moved to Tuesday.']);
+    await age(old, 90);
+    const extractive = createExtractiveSummariser();
+    let sweptDuringCall = false;
+    // The summariser runs a sweep in the middle of the first compression, as a sweep on another replica would.
+    const racing: Summariser = {
+      provider: 'extractive',
+      model: 'racing',
+      async summarise(input, signal) {
+        if (!sweptDuringCall) {
+          sweptDuringCall = true;
+          await memory.retention();
+        }
+        return extractive.summarise(input, signal);
+      },
+    };
+    const processor = createCompressionProcessor({ db: memory.database.db, summariser: racing, cache: noCache, metrics: memory.metrics, logger, summaryMaxTokens: 512, inputMaxTokens: 6000 });
+    const job = { agentId: 'agent-race', sessionId: 's', throughTurnId: kept[0]! };
+    await expect(processor(job)).rejects.toThrow(/retention deleted turns/);
+    expect(await countRows(schema, `select count(*) as n from summaries where agent_id = 'agent-race'`)).toBe(0);
+    await expect(processor(job)).resolves.toMatchObject({ outcome: 'completed', turns_covered: 1 });
+    const summary = await rest(url, KEY_A, 'GET', '/v1/agents/agent-race/sessions/s/memory');
+    expect((summary.body.summary as { text: string }).text).toContain('Tuesday');
+    expect((summary.body.summary as { text: string }).text).not.toContain('9931');
+  });
+
+  it('pages through the agents to sweep: every agent with a session under a default, only positive overrides without one', async () => {
+    const seen: string[] = [];
+    for (let after: string | undefined = ''; after !== undefined; ) {
+      const page: Awaited<ReturnType<typeof agentsToSweep>> = await agentsToSweep(memory.database.db, 30, after, 2);
+      seen.push(...page.agents.map((a) => `${a.agentId}=${a.days}`));
+      after = page.next;
+    }
+    const { rows } = await sql<{ agent_id: string; days: number }>`
+      select distinct s.agent_id, coalesce(r.retention_days, 30) as days from sessions s left join agent_retention r using (agent_id) order by s.agent_id
+    `.execute(memory.database.db);
+    expect(rows.length).toBeGreaterThan(3);
+    expect(seen).toEqual(rows.filter((r) => r.days > 0).map((r) => `${r.agent_id}=${r.days}`));
+    await rest(url, KEY_A, 'PUT', '/v1/agents/agent-page-0/retention', { retention_days: 0 });
+    await rest(url, KEY_A, 'PUT', '/v1/agents/agent-page-5/retention', { retention_days: 5 });
+    const noDefault = await agentsToSweep(memory.database.db, 0, '', 100);
+    expect(noDefault.agents).toContainEqual({ agentId: 'agent-page-5', days: 5 });
+    expect(noDefault.agents.map((a) => a.agentId)).not.toContain('agent-page-0');
+    expect(noDefault.agents.every((a) => a.days > 0)).toBe(true);
   });
 
   it('refuses bad retention input with 400 / isError naming what to fix, and changes nothing', async () => {
