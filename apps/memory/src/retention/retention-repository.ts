@@ -81,6 +81,19 @@ export async function agentsToSweep(db: Db, defaultDays: number, after: string, 
   return { agents: rows.filter((r) => r.days > 0).map((r) => ({ agentId: r.agent_id, days: r.days })), next: rows.length === limit ? rows.at(-1)?.agent_id : undefined };
 }
 
+/**
+ * Whether the agent's oldest turn has expired: one index entry read, so a sweep visits an agent with
+ * nothing to delete for the cost of one probe (a batch would read `batch` turns to find none).
+ */
+export async function hasExpiredTurns(db: Db, agentId: string, days: number): Promise<boolean> {
+  const { rows } = await sql<{ expired: boolean }>`
+    select coalesce((
+      select created_at < now() - make_interval(days => ${days}::int) from turns where agent_id = ${agentId} order by id limit 1
+    ), false) as expired
+  `.execute(db);
+  return rows[0]?.expired === true;
+}
+
 export interface RetentionBatch {
   turnsDeleted: number;
   summariesDeleted: number;

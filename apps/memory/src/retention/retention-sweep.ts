@@ -6,7 +6,7 @@ import { compositeKey, type Logger } from '@factory/base-server';
 import type { MemoryCache } from '../cache/memory-cache.js';
 import type { MemoryMetrics } from '../memory-metrics.js';
 import type { Db } from '../turns/turn-repository.js';
-import { agentsToSweep, deleteExpiredTurns } from './retention-repository.js';
+import { agentsToSweep, deleteExpiredTurns, hasExpiredTurns } from './retention-repository.js';
 
 /** The BullMQ job (and job scheduler id) of the sweep on the memory-compression queue. */
 export const RETENTION_JOB = 'retention';
@@ -53,6 +53,7 @@ export function createRetentionSweep(deps: RetentionSweepDeps): RetentionSweep {
       after = page.next;
       for (const { agentId, days } of page.agents) {
         result.agents_swept += 1;
+        if (!(await hasExpiredTurns(db, agentId, days))) continue;
         for (;;) {
           if (stop()) {
             result.complete = false;
