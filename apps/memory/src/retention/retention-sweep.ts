@@ -2,7 +2,7 @@
 // (deleteExpiredTurns), the sessions that lost turns are compressed anew from what remains, and the
 // counts are logged and counted. The worker runs it from a BullMQ job scheduler (once per interval across
 // all replicas); without Redis the API runs it on a timer (startRetentionTimer).
-import { compositeKey, type Logger } from '@factory/base-server';
+import { compositeKey, drainInBatches, type Logger } from '@factory/base-server';
 import type { MemoryCache } from '../cache/memory-cache.js';
 import type { MemoryMetrics } from '../memory-metrics.js';
 import type { Db } from '../turns/turn-repository.js';
@@ -46,32 +46,38 @@ export function createRetentionSweep(deps: RetentionSweepDeps): RetentionSweep {
     const started = Date.now();
     const result: RetentionSweepResult = { turns_deleted: 0, summaries_deleted: 0, sessions_deleted: 0, agents_swept: 0, batches: 0, complete: true };
     const toRecompress = new Map<string, { agentId: string; sessionId: string }>();
-    const stop = () => signal?.aborted === true || result.batches >= MAX_BATCHES_PER_SWEEP;
     let after: string | undefined = '';
     pages: while (after !== undefined) {
       const page = await agentsToSweep(db, deps.defaultDays, after, AGENT_PAGE);
       after = page.next;
       for (const { agentId, days } of page.agents) {
+        if (signal?.aborted === true || result.batches >= MAX_BATCHES_PER_SWEEP) {
+          result.complete = false;
+          break pages;
+        }
         result.agents_swept += 1;
         if (!(await hasExpiredTurns(db, agentId, days))) continue;
-        for (;;) {
-          if (stop()) {
-            result.complete = false;
-            break pages;
-          }
-          const b = await deleteExpiredTurns(db, agentId, days, deps.batch);
-          result.batches += 1;
-          result.turns_deleted += b.turnsDeleted;
-          result.summaries_deleted += b.summariesDeleted;
-          result.sessions_deleted += b.deletedSessions.length;
-          metrics.retentionDeleted.inc({ kind: 'turns' }, b.turnsDeleted);
-          metrics.retentionDeleted.inc({ kind: 'summaries' }, b.summariesDeleted);
-          metrics.retentionDeleted.inc({ kind: 'sessions' }, b.deletedSessions.length);
-          // The commit moved the epochs (or deleted the rows): this only frees Redis memory early.
-          for (const s of [...b.keptSessions, ...b.deletedSessions]) deps.cache.invalidate(agentId, s);
-          for (const s of b.keptSessions) toRecompress.set(compositeKey(agentId, s), { agentId, sessionId: s });
-          for (const s of b.deletedSessions) toRecompress.delete(compositeKey(agentId, s));
-          if (b.candidates < deps.batch) break;
+        const drained = await drainInBatches(
+          async () => {
+            const b = await deleteExpiredTurns(db, agentId, days, deps.batch);
+            result.turns_deleted += b.turnsDeleted;
+            result.summaries_deleted += b.summariesDeleted;
+            result.sessions_deleted += b.deletedSessions.length;
+            metrics.retentionDeleted.inc({ kind: 'turns' }, b.turnsDeleted);
+            metrics.retentionDeleted.inc({ kind: 'summaries' }, b.summariesDeleted);
+            metrics.retentionDeleted.inc({ kind: 'sessions' }, b.deletedSessions.length);
+            // The commit moved the epochs (or deleted the rows): this only frees Redis memory early.
+            for (const s of [...b.keptSessions, ...b.deletedSessions]) deps.cache.invalidate(agentId, s);
+            for (const s of b.keptSessions) toRecompress.set(compositeKey(agentId, s), { agentId, sessionId: s });
+            for (const s of b.deletedSessions) toRecompress.delete(compositeKey(agentId, s));
+            return b.candidates;
+          },
+          { size: deps.batch, maxBatches: MAX_BATCHES_PER_SWEEP - result.batches, ...(signal ? { signal } : {}) },
+        );
+        result.batches += drained.batches;
+        if (!drained.complete) {
+          result.complete = false;
+          break pages;
         }
       }
     }
