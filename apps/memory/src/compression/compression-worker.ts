@@ -31,7 +31,7 @@ import type { CompressionJobData } from './job-id.js';
 import type { Summariser } from './summariser.js';
 import { createSemanticRecall, type SemanticRecall } from '../embeddings/semantic-recall.js';
 import { pgliteExtensions } from '../db/pglite-extensions.js';
-import { RETENTION_JOB, RETENTION_SCHEDULER_ID, createRetentionSweep, type RetentionSweep } from '../retention/retention-sweep.js';
+import { RETENTION_JOB, RETENTION_SCHEDULER_ID, createRetentionSweep, type RetentionSweep, type RetentionSweepResult } from '../retention/retention-sweep.js';
 
 export interface CompressionWorkerDeps {
   logger?: Logger;
@@ -177,9 +177,9 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
       workerRedis = createRedis({ url: redisUrl, role: 'worker', logger, name: 'memory-worker' });
       const compress = bullmqProcessor(processor, metrics, logger, handBack.signal);
       // The queue also carries the scheduled retention sweep; a shutdown stops it between batches.
-      const handle = (job: Job<CompressionJobData, CompressionResult>, token?: string) =>
-        job.name === RETENTION_JOB ? (retention(handBack.signal) as Promise<unknown> as Promise<CompressionResult>) : compress(job, token);
-      worker = new Worker<CompressionJobData, CompressionResult>(QUEUE_NAME, handle, {
+      const handle = (job: Job, token?: string): Promise<CompressionResult | RetentionSweepResult> =>
+        job.name === RETENTION_JOB ? retention(handBack.signal) : compress(job as Job<CompressionJobData, CompressionResult>, token);
+      worker = new Worker(QUEUE_NAME, handle, {
         connection: workerRedis,
         prefix: config.QUEUE_PREFIX,
         concurrency: config.WORKER_CONCURRENCY,
@@ -194,7 +194,7 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
       // 'completed' comes after BullMQ released the session's deduplication key, so the follow-up is not absorbed.
       worker.on('completed', (job) => {
         if (job.name === RETENTION_JOB) return;
-        void followUp(job.data);
+        void followUp(job.data as CompressionJobData);
       });
       worker.on('failed', (job, err) => {
         if (job?.name === RETENTION_JOB) logger.warn({ jobId: job.id, err: { message: err.message } }, 'retention sweep failed; it is retried');
