@@ -29,6 +29,7 @@ import { createMemoryTools } from './tools/memory-tools.js';
 import { createSemanticRecall, type SemanticRecall } from './embeddings/semantic-recall.js';
 import { pgliteExtensions } from './db/pglite-extensions.js';
 import { registerMemoryRoutes } from './routes/memory-routes.js';
+import { createRetentionSweep, startRetentionTimer, type RetentionSweep } from './retention/retention-sweep.js';
 import { SERVICE_VERSION } from './version.js';
 
 export { parseMemoryConfig } from './config.js';
@@ -50,6 +51,8 @@ export interface MemoryService {
   metrics: MemoryMetrics;
   recall: SemanticRecall;
   redis: Redis | undefined;
+  /** The retention sweep (run on a timer here only without Redis; with Redis the worker runs it). */
+  retention: RetentionSweep;
 }
 
 
@@ -116,7 +119,18 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
     textSearch: { candidates: config.SEARCH_CANDIDATES, scanRows: config.SEARCH_SCAN_ROWS },
     storeConcurrency: config.STORE_MAX_IN_FLIGHT,
     storeOverlapAfterMs: config.STORE_OVERLAP_AFTER_MS,
+    retentionDefaultDays: config.MEMORY_RETENTION_DAYS,
   });
+  const retention = createRetentionSweep({
+    db: database.db,
+    defaultDays: config.MEMORY_RETENTION_DAYS,
+    batch: config.MEMORY_RETENTION_BATCH,
+    cache,
+    metrics,
+    logger,
+    recompress: (agentId, sessionId) => followUp({ agentId, sessionId, throughTurnId: '0' }),
+  });
+  let stopRetention: (() => Promise<void>) | undefined;
   const limits = { maxContentChars: config.MAX_CONTENT_CHARS, maxBatchTurns: config.MAX_BATCH_TURNS };
 
   const service = createService({
@@ -137,8 +151,11 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
       await database.migrate(migrations, MIGRATIONS_APP);
       await recall.prepare(database.db);
       if (embedsHere) recall.indexer?.start();
+      // Like compression and embedding: without Redis there is no worker, so this process sweeps.
+      if (embedsHere) stopRetention = startRetentionTimer(retention, config.MEMORY_RETENTION_INTERVAL_MS, logger);
     },
     onShutdown: [
+      { name: 'retention-sweep', close: async () => void (await stopRetention?.()) },
       { name: 'embedding-indexer', close: async () => void (await recall.indexer?.stop()) },
       { name: 'compression-queue', close: () => queue.close() },
       ...(redis ? [{ name: 'redis', close: () => closeRedis(redis) }] : []),
@@ -146,5 +163,5 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
       { name: 'database', close: () => database.close() },
     ],
   });
-  return { service, database, operations, queue, cache, metrics, recall, redis };
+  return { service, database, operations, queue, cache, metrics, recall, redis, retention };
 }

@@ -88,6 +88,12 @@ const memoryShape = {
   /** Newest embedded turns of an agent that search_memory ranks by vector distance. */
   EMBEDDINGS_SEARCH_WINDOW: envInt(5_000, 10, 1_000_000),
   AGENT_SCOPES: agentScopes,
+  /** Turns older than this many days are deleted (with their summaries); 0 keeps them forever. Per agent: set_retention. */
+  MEMORY_RETENTION_DAYS: envInt(0, 0, 36_500),
+  /** Turns one retention statement deletes (each batch is its own short transaction). */
+  MEMORY_RETENTION_BATCH: envInt(1_000, 1, 100_000),
+  /** How often the retention sweep runs (once per interval across all workers). */
+  MEMORY_RETENTION_INTERVAL_MS: envInt(3_600_000, 1_000, 86_400_000),
   /** The worker's own settings. */
   WORKER_CONCURRENCY: envInt(4, 1, 100),
   WORKER_LOCK_MS: envInt(30_000, 500),

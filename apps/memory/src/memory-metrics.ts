@@ -10,6 +10,8 @@ export interface MemoryMetrics {
   queueJobs: Gauge<'state'>;
   turnsEmbedded: Counter;
   embeddingErrors: Counter<'kind'>;
+  retentionDeleted: Counter<'kind'>;
+  retentionLastSweep: Gauge;
 }
 
 export function createMemoryMetrics(registry: Registry, queueCounts?: () => Promise<Record<string, number> | undefined>): MemoryMetrics {
@@ -36,6 +38,17 @@ export function createMemoryMetrics(registry: Registry, queueCounts?: () => Prom
       name: 'memory_embedding_errors_total',
       help: 'Failed embedding passes by kind (timeout, http_5xx, http_4xx, http_429, network, invalid_response, database) and searches that fell back to full-text (search_fallback)',
       labelNames: ['kind'],
+      registers,
+    }),
+    retentionDeleted: new Counter({
+      name: 'memory_retention_deleted_total',
+      help: 'Rows deleted by the retention sweep, by kind (turns, summaries, sessions)',
+      labelNames: ['kind'],
+      registers,
+    }),
+    retentionLastSweep: new Gauge({
+      name: 'memory_retention_last_sweep_timestamp_seconds',
+      help: 'When this process last finished a retention sweep (Unix time; 0: not yet)',
       registers,
     }),
     queueJobs: new Gauge({

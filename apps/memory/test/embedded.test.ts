@@ -37,6 +37,18 @@ describe('with nothing external (PGlite, in-process, extractive)', () => {
     const search = await rest(url, '', 'GET', '/v1/agents/solo/search?query=fox');
     expect((search.body.hits as unknown[]).length).toBe(10);
   }, 60_000);
+
+  it('runs the retention sweep on PGlite: an override deletes the expired turns, newer ones and other agents stay', async () => {
+    const stored = await rest(url, '', 'POST', '/v1/agents/solo-old/sessions/s/turns/batch', { turns: [{ role: 'user', content: 'from last year' }, { role: 'user', content: 'also old' }] });
+    await memory.database.db.updateTable('turns').set({ created_at: new Date(Date.now() - 400 * 86_400_000) }).where('id', 'in', stored.body.memory_ids as string[]).execute();
+    await rest(url, '', 'POST', '/v1/agents/solo-old/sessions/s/turns', { role: 'user', content: 'today' });
+    expect((await rest(url, '', 'PUT', '/v1/agents/solo-old/retention', { retention_days: 365 })).status).toBe(200);
+    expect(await memory.retention()).toMatchObject({ turns_deleted: 2, complete: true });
+    const recent = await rest(url, '', 'GET', '/v1/agents/solo-old/sessions/s/turns');
+    expect((recent.body.turns as Array<{ content: string }>).map((t) => t.content)).toEqual(['today']);
+    // The default (0) keeps the other agent's turns.
+    expect((await rest(url, '', 'GET', '/v1/agents/solo/sessions/auto/turns?limit=200')).body.turns).toHaveLength(12);
+  }, 60_000);
 });
 
 describe('entry points', () => {

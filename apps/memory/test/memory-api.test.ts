@@ -35,7 +35,7 @@ describe('memory API (no Redis: in-process compression)', () => {
   it('declares every tool with a description, input and output schemas and all four annotations', async () => {
     const { tools } = await alice.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['compress_memory', 'forget', 'get_compressed_memory', 'get_compression_job', 'get_recent_turns', 'list_sessions', 'search_memory', 'store_memories', 'store_memory'].sort(),
+      ['compress_memory', 'forget', 'get_compressed_memory', 'get_compression_job', 'get_recent_turns', 'get_retention', 'list_sessions', 'search_memory', 'set_retention', 'store_memories', 'store_memory'].sort(),
     );
     for (const t of tools) {
       expect(t.description?.length).toBeGreaterThan(40);

@@ -59,5 +59,6 @@ export { fetchWithOwnSignal, requestsFollowing } from './clients/own-signal-fetc
 export { createRedis, redisCheck, closeRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, type RedisRole, type RedisClientOptions } from './clients/redis.js';
 export { compositeKey, parseCompositeKey } from './keys.js';
 export { packageVersion } from './version.js';
+export { drainInBatches, type DrainOptions, type DrainResult } from './batches.js';
 export { withDeadline, DeadlineExceeded, boundedAgent, type DeadlineOptions, type BoundedAgentOptions, type Agent, type Dispatcher } from './clients/deadline.js';
 export { z } from 'zod';

@@ -6,7 +6,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { Logger } from '@factory/base-server';
 import type { MemoryCache } from '../cache/memory-cache.js';
 import type { MemoryMetrics } from '../memory-metrics.js';
-import { latestSummary, saveSummary, turnsBetween, type Db } from '../turns/turn-repository.js';
+import { latestSummary, saveSummary, sessionPurgedThrough, turnsBetween, type Db } from '../turns/turn-repository.js';
 import { LlmError, type Summariser } from './summariser.js';
 import { compressionJobDataSchema, type CompressionJobData } from './job-id.js';
 
@@ -39,6 +39,9 @@ export function createCompressionProcessor(deps: ProcessorDeps): CompressionProc
     const { agentId, sessionId, throughTurnId }: CompressionJobData = parsed.data;
     const started = performance.now();
 
+    // Read before the inputs: if retention deletes turns of the session meanwhile, the summary is not saved.
+    const purgedThrough = await sessionPurgedThrough(db, agentId, sessionId);
+    if (purgedThrough === undefined) return { outcome: 'skipped', reason: 'no turns to compress (the session may have been forgotten)' };
     const previous = await latestSummary(db, agentId, sessionId);
     if (previous && BigInt(previous.covers_through_turn_id) >= BigInt(throughTurnId)) {
       return {
@@ -84,7 +87,7 @@ export function createCompressionProcessor(deps: ProcessorDeps): CompressionProc
       metrics.llmTokens.inc({ direction: 'output' }, outputTokens);
     }
 
-    const { row, inserted } = await saveSummary(db, {
+    const { row, inserted, refused } = await saveSummary(db, {
       agentId,
       sessionId,
       summary: summary ?? '',
@@ -94,7 +97,10 @@ export function createCompressionProcessor(deps: ProcessorDeps): CompressionProc
       outputTokens,
       provider: summariser.provider,
       model: summariser.model,
+      purgedThroughTurnId: purgedThrough,
     });
+    // Retryable: the next attempt reads the remaining turns (and no deleted summary) and summarises those.
+    if (refused === 'retention') throw new Error('retention deleted turns of the session while it was being compressed; retrying from the remaining turns');
     if (!row) return { outcome: 'skipped', reason: 'the session was forgotten while it was being compressed' };
     cache.invalidate(agentId, sessionId);
     metrics.compressionDuration.observe({ provider: summariser.provider }, (performance.now() - started) / 1000);

@@ -117,7 +117,12 @@ export async function redisMemoryProblem(redis: Redis): Promise<CheckOutcome | u
   return undefined;
 }
 
-export function createBullmqQueue(opts: { redis: Redis; prefix: string; policy: RetryPolicy; logger: Logger }): CompressionQueue {
+export interface BullmqCompressionQueue extends CompressionQueue {
+  /** One job `name` every `everyMs` across all workers (a BullMQ job scheduler: upserting it again changes nothing). */
+  schedule(schedulerId: string, name: string, everyMs: number): Promise<void>;
+}
+
+export function createBullmqQueue(opts: { redis: Redis; prefix: string; policy: RetryPolicy; logger: Logger }): BullmqCompressionQueue {
   const { redis } = opts;
   const queue = new Queue<CompressionJobData, CompressionResult>(QUEUE_NAME, {
     connection: redis,
@@ -188,6 +193,10 @@ export function createBullmqQueue(opts: { redis: Redis; prefix: string; policy: 
           return memory ? { ...memory, details: { ...counts, ...memory.details } } : { details: counts };
         },
       };
+    },
+    async schedule(schedulerId, name, everyMs) {
+      // The template's data is empty: the worker dispatches on the job name (never compression data).
+      await withTimeout(queue.upsertJobScheduler(schedulerId, { every: everyMs }, { name, data: {} as CompressionJobData }), 3_000);
     },
     async close() {
       await queue.close();

@@ -31,6 +31,7 @@ import type { CompressionJobData } from './job-id.js';
 import type { Summariser } from './summariser.js';
 import { createSemanticRecall, type SemanticRecall } from '../embeddings/semantic-recall.js';
 import { pgliteExtensions } from '../db/pglite-extensions.js';
+import { RETENTION_JOB, RETENTION_SCHEDULER_ID, createRetentionSweep, type RetentionSweep, type RetentionSweepResult } from '../retention/retention-sweep.js';
 
 export interface CompressionWorkerDeps {
   logger?: Logger;
@@ -45,6 +46,8 @@ export interface CompressionWorker {
   metrics: MemoryMetrics;
   /** Semantic recall: its background embedder runs here when configured and pgvector is there. */
   recall: SemanticRecall;
+  /** The retention sweep, run by the job scheduler `memory-retention` (once per interval across workers). */
+  retention: RetentionSweep;
   /** The BullMQ worker, once started. */
   readonly worker: Worker | undefined;
 }
@@ -113,6 +116,16 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
   });
   const recall = createSemanticRecall(config, { logger, metrics, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   const followUp = createFollowUp({ db: database.db, thresholdTokens: config.COMPRESSION_THRESHOLD_TOKENS, enqueue: (data) => producer.enqueue(data, { withState: false }), logger });
+  const retention = createRetentionSweep({
+    db: database.db,
+    defaultDays: config.MEMORY_RETENTION_DAYS,
+    batch: config.MEMORY_RETENTION_BATCH,
+    cache,
+    metrics,
+    logger,
+    // A session whose summaries retention deleted is compressed anew from its remaining turns.
+    recompress: (agentId, sessionId) => followUp({ agentId, sessionId, throughTurnId: '0' }),
+  });
 
   let worker: Worker | undefined;
   // Aborted when a shutdown has waited half of SHUTDOWN_TIMEOUT_MS for running jobs: they are handed back.
@@ -162,7 +175,11 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
       await recall.prepare(database.db);
       recall.indexer?.start();
       workerRedis = createRedis({ url: redisUrl, role: 'worker', logger, name: 'memory-worker' });
-      worker = new Worker<CompressionJobData, CompressionResult>(QUEUE_NAME, bullmqProcessor(processor, metrics, logger, handBack.signal), {
+      const compress = bullmqProcessor(processor, metrics, logger, handBack.signal);
+      // The queue also carries the scheduled retention sweep; a shutdown stops it between batches.
+      const handle = (job: Job, token?: string): Promise<CompressionResult | RetentionSweepResult> =>
+        job.name === RETENTION_JOB ? retention(handBack.signal) : compress(job as Job<CompressionJobData, CompressionResult>, token);
+      worker = new Worker(QUEUE_NAME, handle, {
         connection: workerRedis,
         prefix: config.QUEUE_PREFIX,
         concurrency: config.WORKER_CONCURRENCY,
@@ -175,9 +192,16 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
       worker.on('error', (err) => logger.warn({ err: { message: err.message } }, 'compression worker error'));
       worker.on('stalled', (jobId) => logger.warn({ jobId }, 'compression job stalled; it will be retried'));
       // 'completed' comes after BullMQ released the session's deduplication key, so the follow-up is not absorbed.
-      worker.on('completed', (job) => void followUp(job.data));
+      worker.on('completed', (job) => {
+        if (job.name === RETENTION_JOB) return;
+        void followUp(job.data as CompressionJobData);
+      });
+      worker.on('failed', (job, err) => {
+        if (job?.name === RETENTION_JOB) logger.warn({ jobId: job.id, err: { message: err.message } }, 'retention sweep failed; it is retried');
+      });
       for (const ev of ['active', 'completed', 'failed', 'drained', 'ready'] as const) worker.on(ev, touch);
       await worker.waitUntilReady();
+      await producer.schedule(RETENTION_SCHEDULER_ID, RETENTION_JOB, config.MEMORY_RETENTION_INTERVAL_MS);
       touch();
     },
     onShutdown: [
@@ -208,6 +232,7 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
     processor,
     metrics,
     recall,
+    retention,
     get worker() {
       return worker;
     },

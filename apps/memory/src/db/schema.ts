@@ -43,6 +43,8 @@ export interface SessionTable {
   last_turn_id: BigId;
   /** Id of the transaction that last changed what the session's cached reads return (src/cache/cache-epoch.ts). */
   cache_epoch: ColumnType<string, never, string>;
+  /** The highest turn id retention has deleted in this session (0: none); a compression begun before it moved is not saved. */
+  purged_through_turn_id: ColumnType<string, never, string | number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -56,11 +58,19 @@ export interface IdempotencyKeyTable {
   created_at: Timestamp;
 }
 
+/** A per-agent retention override (src/retention/): no row = MEMORY_RETENTION_DAYS; 0 = keep forever. */
+export interface AgentRetentionTable {
+  agent_id: string;
+  retention_days: number;
+  updated_at: Timestamp;
+}
+
 export interface MemoryDatabase {
   turns: TurnTable;
   summaries: SummaryTable;
   sessions: SessionTable;
   idempotency_keys: IdempotencyKeyTable;
+  agent_retention: AgentRetentionTable;
 }
 
 export type TurnRow = Selectable<TurnTable>;

@@ -13,6 +13,7 @@ import { createGroupCommit } from '../turns/group-commit.js';
 import { storeOnce } from '../turns/idempotent-store.js';
 import type { SemanticRecall } from '../embeddings/semantic-recall.js';
 import { DEFAULT_TEXT_SEARCH, type TextSearchOptions } from '../search/full-text-search.js';
+import { retentionOverride, retentionView, setRetentionOverride, type RetentionView } from '../retention/retention-repository.js';
 
 export interface MemoryOperationsDeps {
   db: repo.Db;
@@ -33,6 +34,8 @@ export interface MemoryOperationsDeps {
   storeConcurrency?: number;
   /** A further statement starts beside running ones only once the newest has run this long. */
   storeOverlapAfterMs?: number;
+  /** MEMORY_RETENTION_DAYS (0: keep forever), what agents without an override get. */
+  retentionDefaultDays?: number;
 }
 
 export interface CompressedMemory {
@@ -192,17 +195,30 @@ export function createMemoryOperations(deps: MemoryOperationsDeps) {
     async forget(principal: Principal | undefined, agentId: string, sessionId: string | undefined) {
       scope.assert(principal, agentId);
       const result = await repo.forget(db, agentId, sessionId);
-      const sessions = new Set(result.sessions);
-      if (sessionId !== undefined) sessions.add(sessionId);
-      for (const s of sessions) cache.invalidate(agentId, s);
+      // Deleting a session's row made its cached answers unservable (cache-epoch.ts); freeing them is best effort.
+      // A session without a row had nothing cached, so the count is that of the sessions deleted.
+      for (const s of result.sessions) cache.invalidate(agentId, s);
       return {
         agent_id: agentId,
         session_id: sessionId ?? null,
         turns_deleted: result.turns_deleted,
         summaries_deleted: result.summaries_deleted,
         sessions_deleted: result.sessions.length,
-        cache_entries_cleared: sessions.size,
+        cache_entries_cleared: result.sessions.length,
       };
+    },
+
+    async retention(principal: Principal | undefined, agentId: string): Promise<RetentionView> {
+      scope.assert(principal, agentId);
+      return retentionView(agentId, await retentionOverride(db, agentId), deps.retentionDefaultDays ?? 0);
+    },
+
+    /** Sets (or with null removes) an agent's retention override; the next sweep applies it. */
+    async setRetention(principal: Principal | undefined, agentId: string, days: number | null): Promise<RetentionView> {
+      scope.assert(principal, agentId);
+      await setRetentionOverride(db, agentId, days);
+      logger.info({ agentId, retentionDays: days, by: principal?.keyName ?? null }, 'agent retention set');
+      return retentionView(agentId, days ?? undefined, deps.retentionDefaultDays ?? 0);
     },
   };
 }

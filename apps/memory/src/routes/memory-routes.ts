@@ -11,8 +11,10 @@ import {
   searchLimitSchema,
   jobIdSchema,
   idempotencyKeySchema,
+  retentionDaysSchema,
 } from '../turns/inputs.js';
 import * as out from '../tools/schemas.js';
+import { RETENTION_ADMIN_SCOPE } from '../tools/memory-tools.js';
 
 /** The optional `Idempotency-Key` header of a write (one value; 400 when malformed). */
 function idempotencyKey(req: ApiRequest): string | undefined {
@@ -131,5 +133,25 @@ export function registerMemoryRoutes(api: RestApi, ops: MemoryOperations, limits
     params: agent,
     response: out.forgetResult,
     handler: async ({ params }, req) => ops.forget(req.principal, params.agentId, undefined),
+  });
+  api.route({
+    method: 'get',
+    path: '/v1/agents/:agentId/retention',
+    summary: 'Get how long the agent’s turns are kept (its override, the default, what applies)',
+    tags,
+    params: agent,
+    response: out.retentionResult,
+    handler: async ({ params }, req) => ops.retention(req.principal, params.agentId),
+  });
+  api.route({
+    method: 'put',
+    path: '/v1/agents/:agentId/retention',
+    summary: 'Set the agent’s retention in days (0: forever, null: the default); the next sweep deletes older turns',
+    tags,
+    params: agent,
+    body: z.object({ retention_days: retentionDaysSchema }),
+    response: out.retentionResult,
+    scope: RETENTION_ADMIN_SCOPE,
+    handler: async ({ params, body }, req) => ops.setRetention(req.principal, params.agentId, body.retention_days),
   });
 }

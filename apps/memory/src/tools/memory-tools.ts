@@ -14,11 +14,15 @@ import {
   searchLimitSchema,
   jobIdSchema,
   idempotencyKeySchema,
+  retentionDaysSchema,
 } from '../turns/inputs.js';
 import * as out from './schemas.js';
 
 const write = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false } as const;
 const read = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
+/** Changing how long an agent's memory is kept is the operator's promise, not the agent's: its own scope. */
+export const RETENTION_ADMIN_SCOPE = 'memory:admin';
 
 export function createMemoryTools(ops: MemoryOperations, limits: { maxContentChars: number; maxBatchTurns: number }): AnyTool[] {
   return [
@@ -141,6 +145,31 @@ export function createMemoryTools(ops: MemoryOperations, limits: { maxContentCha
       outputSchema: out.forgetResult,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       handler: async (a, ctx) => ops.forget(ctx.principal, a.agent_id, a.session_id),
+    }),
+    defineTool({
+      name: 'get_retention',
+      title: 'Get an agent\'s retention',
+      description:
+        "Reports how long an agent's turns are kept: its own setting (retention_days, null when the server default applies), " +
+        'the server default (default_days) and what applies (effective_days; 0 and keeps_forever: true mean kept forever). ' +
+        'Turns older than that are deleted, with the summaries built from them, by a periodic sweep.',
+      inputSchema: z.object({ agent_id: agentIdSchema }),
+      outputSchema: out.retentionResult,
+      annotations: read,
+      handler: async (a, ctx) => ops.retention(ctx.principal, a.agent_id),
+    }),
+    defineTool({
+      name: 'set_retention',
+      title: 'Set an agent\'s retention',
+      description:
+        "Administrators only (scope memory:admin): sets how many days an agent's turns are kept, overriding the server default. " +
+        '0 keeps them forever; null removes the override so the default applies again. The next retention sweep deletes every ' +
+        'turn older than that, and the summaries built from them, permanently. Returns the retention that now applies.',
+      inputSchema: z.object({ agent_id: agentIdSchema, retention_days: retentionDaysSchema }),
+      outputSchema: out.retentionResult,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+      scope: RETENTION_ADMIN_SCOPE,
+      handler: async (a, ctx) => ops.setRetention(ctx.principal, a.agent_id, a.retention_days),
     }),
   ];
 }

@@ -104,3 +104,12 @@ export const forgetResult = z.object({
   sessions_deleted: z.number().int(),
   cache_entries_cleared: z.number().int(),
 });
+
+export const retentionResult = z.object({
+  agent_id: z.string(),
+  /** The agent's own setting (0 = keep forever), or null when the server default applies. */
+  retention_days: z.number().int().nullable(),
+  default_days: z.number().int(),
+  effective_days: z.number().int(),
+  keeps_forever: z.boolean(),
+});

@@ -74,3 +74,12 @@ export const idempotencyKeySchema = z
   );
 export const searchLimitSchema = z.coerce.number().int().min(1).max(100).default(10).describe('Maximum number of hits (1-100).');
 export const jobIdSchema = z.string().regex(/^cmp-[a-f0-9]{32}$/, 'job_id looks like "cmp-" followed by 32 hex digits').describe('A job id returned by compress_memory.');
+
+/** A per-agent retention: whole days, 0 = keep forever, null = back to MEMORY_RETENTION_DAYS. */
+export const retentionDaysSchema = z
+  .number({ error: 'retention_days must be a whole number of days (0 keeps forever) or null (use MEMORY_RETENTION_DAYS)' })
+  .int({ error: 'retention_days must be a whole number of days' })
+  .min(0, { error: 'retention_days must be at least 0 (0 keeps the turns forever)' })
+  .max(36_500, { error: 'retention_days must be at most 36500 (100 years); use 0 to keep forever' })
+  .nullable()
+  .describe('Days to keep the agent\'s turns; 0 keeps them forever; null removes the override so MEMORY_RETENTION_DAYS applies.');

@@ -266,15 +266,47 @@ export interface NewSummary {
   outputTokens: number;
   provider: string;
   model: string;
+  /**
+   * The session's `purged_through_turn_id` when the summary's inputs were read (sessionPurgedThrough):
+   * if retention has deleted turns since, the summary may carry their facts and is not written.
+   */
+  purgedThroughTurnId?: string;
+}
+
+export interface SavedSummary {
+  row: SummaryRow | undefined;
+  inserted: boolean;
+  /** Set when nothing was written: the session is gone, or retention deleted turns the summary was computed from. */
+  refused?: 'forgotten' | 'retention';
+}
+
+/** The highest turn id retention has deleted in a session (`'0'`: none; undefined: no such session). */
+export async function sessionPurgedThrough(db: Db, agentId: string, sessionId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .select(sql<string>`purged_through_turn_id::text`.as('purged'))
+    .where('agent_id', '=', agentId)
+    .where('session_id', '=', sessionId)
+    .executeTakeFirst();
+  return row?.purged;
 }
 
 /**
  * Writes a summary idempotently: an upsert on (agent, session, covers_through_turn_id) that keeps the
- * first row, so a job re-run after a stall or crash changes nothing. Nothing is written when the turn
- * it covers no longer exists (the session was forgotten meanwhile). Returns the stored row.
+ * first row, so a job re-run after a stall or crash changes nothing. Nothing is written when the session
+ * no longer exists (it was forgotten meanwhile) or when retention deleted turns of it after the inputs
+ * were read (`purgedThroughTurnId` moved). The session row is locked first, as forget and retention lock
+ * it, so the check and the insert see one state. Returns the stored row.
  */
-export async function saveSummary(db: Db, s: NewSummary): Promise<{ row: SummaryRow | undefined; inserted: boolean }> {
+export async function saveSummary(db: Db, s: NewSummary): Promise<SavedSummary> {
   return db.transaction().execute(async (trx) => {
+    const { rows: locked } = await sql<{ purged: string }>`
+      select purged_through_turn_id::text as purged from sessions
+      where agent_id = ${s.agentId} and session_id = ${s.sessionId} for update
+    `.execute(trx);
+    const purged = locked[0]?.purged;
+    if (purged === undefined) return { row: undefined, inserted: false, refused: 'forgotten' as const };
+    if (s.purgedThroughTurnId !== undefined && purged !== s.purgedThroughTurnId) return { row: undefined, inserted: false, refused: 'retention' as const };
     const { rows } = await sql<{ id: string }>`
       insert into summaries (agent_id, session_id, summary, covers_through_turn_id, turns_covered, input_tokens, output_tokens, provider, model)
       select ${s.agentId}, ${s.sessionId}, ${s.summary}, ${s.coversThroughTurnId}, ${s.turnsCovered}, ${s.inputTokens}, ${s.outputTokens}, ${s.provider}, ${s.model}
@@ -326,17 +358,23 @@ export interface ForgetResult {
   sessions: string[];
 }
 
-/** Deletes an agent's memory (one session, or all of them) in one transaction. */
+/**
+ * Deletes an agent's memory (one session, or all of them) in one transaction. The session rows are
+ * locked first, in session order, as retention and saveSummary lock them, so they cannot deadlock.
+ */
 export async function forget(db: Db, agentId: string, sessionId: string | undefined): Promise<ForgetResult> {
   return db.transaction().execute(async (trx) => {
+    let lockQ = trx.selectFrom('sessions').select('session_id').where('agent_id', '=', agentId);
     let turnsQ = trx.deleteFrom('turns').where('agent_id', '=', agentId);
     let sumQ = trx.deleteFrom('summaries').where('agent_id', '=', agentId);
     let sessQ = trx.deleteFrom('sessions').where('agent_id', '=', agentId);
     if (sessionId !== undefined) {
+      lockQ = lockQ.where('session_id', '=', sessionId);
       turnsQ = turnsQ.where('session_id', '=', sessionId);
       sumQ = sumQ.where('session_id', '=', sessionId);
       sessQ = sessQ.where('session_id', '=', sessionId);
     }
+    await lockQ.orderBy('session_id').forUpdate().execute();
     const t = await turnsQ.executeTakeFirst();
     const s = await sumQ.executeTakeFirst();
     const sessions = await sessQ.returning('session_id').execute();
