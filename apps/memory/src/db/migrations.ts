@@ -1,6 +1,7 @@
 // Versioned migrations, frozen in time, supplied statically (they work under jest and in bundles).
 import { sql, type Kysely, type Migration } from 'kysely';
 import { addSessionCacheEpoch } from './cache-epoch-migration.js';
+import { createSearchFunction } from './search-function-migration.js';
 
 const createMemoryTables: Migration = {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -153,4 +154,5 @@ export const migrations: Record<string, Migration> = {
   '20261216100000_add_session_cache_epoch': addSessionCacheEpoch,
   '20261220000000_create_embedding_progress': createEmbeddingProgress,
   '20261221000000_index_turns_agent_search': indexTurnsByAgentAndWords,
+  '20261222000000_create_search_function': createSearchFunction,
 };
