@@ -142,29 +142,53 @@ describe('searchTurns', () => {
     expect((await searchTurns(database.db, 'medium', 'wren', undefined, 30, 30, 1_500)).map((h) => h.memory_id)).toEqual(wrens.slice(-30).reverse());
   });
 
-  it('walks back over id windows to matches that are common only long ago, newest first', async () => {
-    // 6,000 turns: "ibis" in every 3rd of the oldest 1,500 (500 matches), then 4,500 turns without it. The walk
-    // sees none, the probe finds more than are wanted, so windows of ids walk back (several, with a short walk).
+  /**
+   * 6,000 turns of `agent`: "ibis" in every 3rd of the oldest 1,500 (500 matches), then 4,500 turns without it.
+   * The walk sees none, the probe finds more than are wanted, so windows of ids walk back (several, with a
+   * short walk). Every match ranks alike: the answer is the newest matches, newest first.
+   */
+  async function seedAncient(on: Database<MemoryDatabase>, agent: string, between = async () => {}): Promise<string[]> {
     const said = (i: number) => (i < 1_500 && i % 3 === 0 ? `An ibis, sighting ${i}.` : `Nothing seen ${i}.`);
     const ibises: string[] = [];
     for (let b = 0; b < 6; b++) {
-      const session = b < 3 ? 'early' : 'late';
-      const stored = await storeTurns(database, 'ancient', session, Array.from({ length: 1_000 }, (_, k) => ({ role: 'user' as const, content: said(b * 1_000 + k) })));
-      ibises.push(...stored.ids.filter((_, k) => (b * 1_000 + k) < 1_500 && (b * 1_000 + k) % 3 === 0));
+      const stored = await storeTurns(on, agent, b < 3 ? 'early' : 'late', Array.from({ length: 1_000 }, (_, k) => ({ role: 'user' as const, content: said(b * 1_000 + k) })));
+      ibises.push(...stored.ids.filter((_, k) => b * 1_000 + k < 1_500 && (b * 1_000 + k) % 3 === 0));
+      await between();
     }
+    return ibises;
+  }
+
+  async function expectWindowsFindNewest(on: Database<MemoryDatabase>, agent: string, ibises: string[]) {
     const newest = (n: number) => ibises.slice(-n).reverse();
     for (const scanRows of [3, 100, 10_000]) {
       for (const candidates of [10, 100, 200]) {
-        // Every match ranks alike: the newest `candidates` matches, newest first, as ranking every match does.
-        const hits = (await searchTurns(database.db, 'ancient', 'ibis', undefined, 10, candidates, scanRows)).map((h) => h.memory_id);
-        expect({ scanRows, candidates, hits }).toEqual({ scanRows, candidates, hits: newest(10) });
-        expect(hits).toEqual(await rankEveryMatch(database.db, 'ancient', 'ibis', 10));
-        const inSession = (await searchTurns(database.db, 'ancient', 'ibis', 'early', 10, candidates, scanRows)).map((h) => h.memory_id);
-        expect({ scanRows, candidates, inSession }).toEqual({ scanRows, candidates, inSession: newest(10) });
+        const hits = (await searchTurns(on.db, agent, 'ibis', undefined, 10, candidates, scanRows)).map((h) => h.memory_id);
+        expect({ agent, scanRows, candidates, hits }).toEqual({ agent, scanRows, candidates, hits: newest(10) });
+        expect(hits).toEqual(await rankEveryMatch(on.db, agent, 'ibis', 10));
+        const inSession = (await searchTurns(on.db, agent, 'ibis', 'early', 10, candidates, scanRows)).map((h) => h.memory_id);
+        expect({ agent, scanRows, candidates, inSession }).toEqual({ agent, scanRows, candidates, inSession: newest(10) });
       }
     }
     // All 500 wanted: windows reach the agent's first turn.
-    expect((await searchTurns(database.db, 'ancient', 'ibis', undefined, 500, 500, 3)).map((h) => h.memory_id)).toEqual(newest(500));
+    expect((await searchTurns(on.db, agent, 'ibis', undefined, 500, 500, 3)).map((h) => h.memory_id)).toEqual(newest(500));
+  }
+
+  it('walks back over id windows to matches that are common only long ago, newest first', async () => {
+    await expectWindowsFindNewest(database, 'ancient', await seedAncient(database, 'ancient'));
+  });
+
+  it('answers the same when the agent holds most of the table (the windows ask the GIN index for the word alone)', async () => {
+    const soloSchema = uniqueSchema('memory_search_solo');
+    const solo = await createDatabase<MemoryDatabase>({ url: PG_URL, schema: soloSchema, logger: quietLogger().logger });
+    try {
+      await solo.migrate(migrations, MIGRATIONS_APP);
+      // Another agent says "ibis" between the batches, inside the windows' id ranges.
+      const ibises = await seedAncient(solo, 'solo', async () => void (await storeTurns(solo, 'other', 's', [{ role: 'user', content: 'An ibis of another agent.' }])));
+      await expectWindowsFindNewest(solo, 'solo', ibises);
+    } finally {
+      await solo.close();
+      await dropSchema(soloSchema);
+    }
   });
 
   it('plans the search past the walk as bitmaps through the GIN index, whatever the statistics say', async () => {

@@ -14,9 +14,10 @@ import { sql, type Kysely, type Migration } from 'kysely';
  *   3. otherwise, with index scans off (bitmaps only, whatever the statistics say):
  *      a. the probe: the older matches through the (agent_id || '', search) GIN index alone, stopping after
  *         `need + 1` rows (a bitmap heap scan without ORDER BY stops early): at most `need` is all of them;
- *      b. else id windows walking back from the walk's end, sized from the density seen and widened 4x each
- *         time: each a BitmapAnd of the GIN index and the (agent_id, id) btree over the window, so the heap is
- *         read only for the window's matches.
+ *      b. else id windows walking back from the walk's end, sized from the density seen, each next one at
+ *         least 4x wider: each a BitmapAnd of the GIN index and the (agent_id, id) btree over the window, so
+ *         the heap is read only for the window's matches (for an agent that holds half the table or more, the
+ *         GIN index is asked for the word alone: its entry for such an agent costs what the table's would).
  * The plans are custom (the planner sees the query and ids), and the settings return to the caller's at exit.
  */
 const createFunction = sql`
@@ -46,6 +47,7 @@ declare
   win float8;
   seen float8;
   looked float8;
+  word_only boolean;
   lo bigint;
   hi bigint;
 begin
@@ -98,6 +100,10 @@ begin
     select t.id into first_id from turns t
     where t.agent_id = p_agent and (p_session is null or t.session_id = p_session)
     order by t.id limit 1;
+    -- Whether the agent holds half the table or more (its turns against the table's span of ids): then the
+    -- windows ask the GIN index for the word alone, because its entry for the agent, which the index reads
+    -- in full beside the word's, costs about what the whole table's would (the btree bounds the agent).
+    select (coalesce(total, 0) * 2 >= max(t.id) - min(t.id) + 1) into word_only from turns t;
     perform set_config('enable_indexscan', 'off', true);
 
     -- 3a. The probe, when the walk saw too few matches to say there are more than need older ones: the
@@ -130,7 +136,7 @@ begin
           select t.id from turns t
           where t.agent_id = p_agent and (p_session is null or t.session_id = p_session)
             and t.id >= lo and t.id < hi
-            and t.search @@ q and t.agent_id || '' = p_agent
+            and t.search @@ q and (word_only or t.agent_id || '' = p_agent)
           order by t.id desc limit need) m;
         ids := ids || more;
         need := need - cardinality(more);
