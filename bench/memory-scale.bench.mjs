@@ -1,7 +1,9 @@
-// memory at scale: search_memory (a bounded, recency-ordered candidate set found in two planned steps) vs
-// the statement it replaced and vs ranking every match, for six query classes at 100,000 and 1,000,000
-// turns of one agent, and at BENCH_SEARCH_MANY_TURNS (default 1,000,000; the README's figures are of
-// 10,000,000) turns over BENCH_SEARCH_AGENTS (10,000) agents; and
+// memory at scale: search_memory (a bounded, recency-ordered candidate set found by one database function,
+// one round trip) vs the two-step search it replaced (bench/lib/two-step-search.mjs), interleaved, with the
+// indexes the migrations build; then, with the GIN index on search alone built beside them for it, vs the
+// single statement before that and vs ranking every match; for six query classes at 100,000 and 1,000,000
+// turns of one agent, and at BENCH_SEARCH_MANY_TURNS (default 1,000,000; 0 skips it) turns over
+// BENCH_SEARCH_AGENTS (10,000) agents; and
 // get_compressed_memory's reads on a 100,000-turn session without a summary vs the reads they replaced;
 // facts kept by the summariser on the committed corpus (apps/memory/test/fixtures/fact-corpus.json).
 // The corpus is generated in SQL (generate_series), so 1,000,000 turns load in well under a minute.
@@ -18,18 +20,12 @@ import { createLlm } from '../apps/memory/dist/compression/llm.js';
 import { createMemoryMetrics } from '../apps/memory/dist/memory-metrics.js';
 import { migrations, MIGRATIONS_APP } from '../apps/memory/dist/db/migrations.js';
 import { latestSummary, sessionTurnCount, newestTurnsWithin } from '../apps/memory/dist/turns/turn-repository.js';
-import {
-  searchTurns,
-  recentMatchesStatement,
-  olderMatchesStatement,
-  walkOn,
-  FIRST_WALK,
-  withBitmapScansOnly,
-  DEFAULT_TEXT_SEARCH,
-} from '../apps/memory/dist/search/full-text-search.js';
+import { searchTurns, textMatchesStatement, DEFAULT_TEXT_SEARCH } from '../apps/memory/dist/search/full-text-search.js';
 import { fmt } from './lib/harness.mjs';
+import { twoStepSearch } from './lib/two-step-search.mjs';
 
 const { sql } = createRequire(new URL('../apps/memory/package.json', import.meta.url))('kysely');
+const pg = createRequire(new URL('../apps/memory/package.json', import.meta.url))('pg');
 
 const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SIZES = (process.env.BENCH_SEARCH_SIZES ?? '100000,1000000').split(',').map(Number).filter((n) => n > 0);
@@ -46,9 +42,12 @@ const logger = createLogger({ service: 'bench', version: '0', level: 'error' });
 const database = await createDatabase({ url: PG_URL, schema: SCHEMA, logger, poolMax: 2, queryTimeoutMs: 900_000 });
 await database.migrate(migrations, MIGRATIONS_APP);
 const db = database.db;
-/** The previous statement's index (GIN on search alone; migration 20261221000000 replaced it): built for the baseline. */
+/**
+ * The single statement's index (GIN on search alone; migration 20261221000000 replaced it): built for that
+ * baseline after search_memory and the two-step search are measured without it, and dropped again.
+ */
 const baselineIndex = (on) => sql`create index if not exists turns_search_idx on turns using gin (search)`.execute(on);
-await baselineIndex(db);
+const dropBaselineIndex = (on) => sql`drop index if exists turns_search_idx`.execute(on);
 
 /** The session counters a load by SQL bypasses (search reads an agent's turn count from them). */
 const countSessions = (on) => sql`
@@ -118,32 +117,53 @@ async function time(fn, runs) {
   return { p50: pct(ms, 50), p99: pct(ms, 99) };
 }
 
-/** EXPLAIN ANALYZE of the statements the search runs for this query, choosing the steps as it does. */
-async function plans(on, agentId, query) {
-  const explain = async (conn, statement) =>
-    (await sql`explain (analyze, costs off, timing off, summary off) ${statement}`.execute(conn)).rows.map((r) => `    ${r['QUERY PLAN']}`).join('\n');
-  const { candidates, scanRows } = DEFAULT_TEXT_SEARCH;
-  const first = Math.min(FIRST_WALK, scanRows);
-  const step1 = recentMatchesStatement(agentId, query, undefined, first, candidates, 10);
-  const out = [`  step 1, the walk:\n${await explain(on, step1)}`];
-  const [r] = (await step1.execute(on)).rows;
-  let found = Number(r.found ?? 0);
-  let boundary = r.walk_end ?? undefined;
-  if (found < candidates && boundary !== undefined) {
-    const total = Number(r.total ?? 0);
-    if (walkOn(found, first, candidates, total > first ? total - first : Number.MAX_SAFE_INTEGER, scanRows - first)) {
-      const step2 = recentMatchesStatement(agentId, query, undefined, scanRows - first, candidates - found, 10, String(boundary));
-      out.push(`  step 2, the walk goes on (${found} found):\n${await explain(on, step2)}`);
-      const [r2] = (await step2.execute(on)).rows;
-      found += Number(r2.found ?? 0);
-      boundary = r2.walk_end ?? undefined;
-    }
-    if (boundary !== undefined && found < candidates) {
-      const step3 = olderMatchesStatement(agentId, query, undefined, String(boundary), candidates - found, 10);
-      out.push(`  step 3, older matches through the GIN index (${found} found by the walk):\n${await withBitmapScansOnly(on, (trx) => explain(trx, step3))}`);
+/** Runs the functions in turn, `runs` times each, interleaved (a, b, c, a, b, c, ...): { p50, p99 } of each. */
+async function timeInterleaved(fns, runs) {
+  const ms = fns.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, fn] of fns.entries()) {
+      const t0 = performance.now();
+      await fn();
+      ms[k].push(performance.now() - t0);
     }
   }
-  return out.join('\n');
+  return ms.map((xs) => ({ p50: pct(xs, 50), p99: pct(xs, 99) }));
+}
+
+const vs = (a, b) => `p50 ${fmt(b.p50, 1).padStart(6)} p99 ${fmt(b.p99, 1).padStart(6)} ms (p99 ratio ${(a.p99 / b.p99).toFixed(3)}x)`;
+
+/**
+ * The plans of the statements search_memory's function runs for this query, EXPLAIN ANALYZE'd by
+ * auto_explain (nested statements, sent back as notices), in schema `schema`.
+ */
+async function plans(schema, agentId, query) {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    const notices = [];
+    client.on('notice', (n) => notices.push(n.message ?? ''));
+    await client.query(`set search_path = "${schema}", public`);
+    await client.query(`load 'auto_explain'`);
+    for (const setting of ['log_min_duration = 0', 'log_nested_statements = on', 'log_analyze = on', 'log_buffers = on', 'log_timing = off', 'log_level = notice']) {
+      await client.query(`set auto_explain.${setting}`);
+    }
+    const compiled = textMatchesStatement(agentId, query, undefined, 10, DEFAULT_TEXT_SEARCH).compile(db);
+    await client.query(compiled.sql, [...compiled.parameters]);
+    // The last notice is the function call itself; costs and the id lists of the ranking are left out.
+    return notices
+      .slice(0, -1)
+      .map((n) =>
+        n
+          .replace(/ {2}\(cost=[^)]*\)/g, '')
+          .replace(/\{\d+(,\d+)+\}/g, (ids) => `{${ids.split(',').length} ids}`)
+          .split('\n')
+          .map((l) => `    ${l}`)
+          .join('\n'),
+      )
+      .join('\n');
+  } finally {
+    await client.end();
+  }
 }
 
 async function searchBench() {
@@ -153,21 +173,32 @@ async function searchBench() {
     await load(loaded, size);
     console.log(`loaded turns ${loaded + 1}..${size} of one agent in ${fmt((performance.now() - t0) / 1000, 1)} s`);
     loaded = size;
+    // With the indexes the migrations build: search_memory vs the two-step search, interleaved.
+    const results = [];
     for (const [label, query] of CLASSES) {
-      const hits = (await searchTurns(db, 'big', query, undefined, 10)).length;
-      const now = await time(() => searchTurns(db, 'big', query, undefined, 10), RUNS);
-      const prev = await time(() => previousStatement('big', query, 10).execute(db), RUNS);
-      const old = await time(() => rankEveryMatch(query, 10), BASELINE_RUNS);
-      const goal = now.p99 <= 50 ? 'met' : 'NOT met';
+      const hits = (await searchTurns(db, 'big', query, undefined, 10)).map((h) => h.memory_id);
+      const same = JSON.stringify(hits) === JSON.stringify((await twoStepSearch(db, 'big', query, undefined, 10)).map((h) => h.memory_id));
+      const [now, twoStep] = await timeInterleaved([() => searchTurns(db, 'big', query, undefined, 10), () => twoStepSearch(db, 'big', query, undefined, 10)], RUNS);
+      results.push({ label, query, hits, now, twoStep, same });
+    }
+    // With the single statement's GIN index on search alone beside them: it, ranking every match, search_memory again.
+    const t1 = performance.now();
+    await baselineIndex(db);
+    console.log(`built the baseline GIN index on search alone in ${fmt((performance.now() - t1) / 1000, 1)} s`);
+    for (const r of results) {
+      const [again, prev] = await timeInterleaved([() => searchTurns(db, 'big', r.query, undefined, 10), () => previousStatement('big', r.query, 10).execute(db)], RUNS);
+      const [, old] = await timeInterleaved([() => searchTurns(db, 'big', r.query, undefined, 10), () => rankEveryMatch(r.query, 10)], BASELINE_RUNS);
       console.log(
-        `search_memory ${label.padEnd(17)} at ${String(size).padStart(9)} turns: p50 ${fmt(now.p50, 1).padStart(6)} p99 ${fmt(now.p99, 1).padStart(6)} ms` +
-          `   vs the previous statement: p50 ${fmt(prev.p50, 1).padStart(6)} p99 ${fmt(prev.p99, 1).padStart(6)} ms (p99 ratio ${(now.p99 / prev.p99).toFixed(3)}x)` +
-          `   vs ranking every match: p50 ${fmt(old.p50, 1).padStart(7)} p99 ${fmt(old.p99, 1).padStart(7)} ms (p99 ratio ${(now.p99 / old.p99).toFixed(3)}x)   (${hits} hits; goal p99 <= 50 ms ${goal})`,
+        `search_memory ${r.label.padEnd(17)} at ${String(size).padStart(9)} turns: p50 ${fmt(r.now.p50, 1).padStart(6)} p99 ${fmt(r.now.p99, 1).padStart(6)} ms` +
+          `   vs the two-step search: ${vs(r.now, r.twoStep)}${r.same ? '' : ' (DIFFERENT hits)'}` +
+          `   | with the baseline index: search_memory p50 ${fmt(again.p50, 1).padStart(6)} p99 ${fmt(again.p99, 1).padStart(6)} ms vs the single statement: ${vs(again, prev)}` +
+          `   vs ranking every match: ${vs(again, old)}   (${r.hits.length} hits; goal p99 <= 50 ms ${r.now.p99 <= 50 ? 'met' : 'NOT met'})`,
       );
     }
+    await dropBaselineIndex(db);
   }
   if (loaded > 0 && process.env.BENCH_SEARCH_PLANS !== '0') {
-    for (const [label, query] of CLASSES) console.log(`  plans, ${label}, ${loaded} turns:\n${await plans(db, 'big', query)}`);
+    for (const [label, query] of CLASSES) console.log(`  plans, ${label}, ${loaded} turns:\n${await plans(SCHEMA, 'big', query)}`);
   }
 }
 
@@ -200,7 +231,6 @@ async function loadManyAgents(mdb, total, agents) {
   await sql`create index turns_session_recent_idx on turns (agent_id, session_id, id)`.execute(mdb);
   await sql`create index turns_agent_recent_idx on turns (agent_id, id)`.execute(mdb);
   await sql`create index turns_agent_search_idx on turns using gin ((agent_id || ''), search)`.execute(mdb);
-  await baselineIndex(mdb);
   await countSessions(mdb);
   await sql`vacuum analyze turns`.execute(mdb);
 }
@@ -223,17 +253,27 @@ async function manyAgentsBench() {
     }
     let n = 0;
     const agent = () => `a${(n++ * 7919) % MANY_AGENTS}`;
+    const results = [];
+    await dropBaselineIndex(mdb);
     for (const [label, query] of CLASSES) {
-      const now = await time(() => searchTurns(mdb, agent(), query, undefined, 10), RUNS);
-      const old = await time(() => previousStatement(agent(), query, 10).execute(mdb), RUNS);
-      const hits = (await searchTurns(mdb, 'a42', query, undefined, 10)).length;
+      const [now, twoStep] = await timeInterleaved([() => searchTurns(mdb, agent(), query, undefined, 10), () => twoStepSearch(mdb, agent(), query, undefined, 10)], RUNS);
+      const hits = (await searchTurns(mdb, 'a42', query, undefined, 10)).map((h) => h.memory_id);
+      const same = JSON.stringify(hits) === JSON.stringify((await twoStepSearch(mdb, 'a42', query, undefined, 10)).map((h) => h.memory_id));
+      results.push({ label, query, now, twoStep, hits, same });
+    }
+    await baselineIndex(mdb);
+    for (const r of results) {
+      const [again, prev] = await timeInterleaved([() => searchTurns(mdb, agent(), r.query, undefined, 10), () => previousStatement(agent(), r.query, 10).execute(mdb)], RUNS);
       console.log(
-        `search_memory ${label.padEnd(17)} at ${MANY_TURNS} turns over ${MANY_AGENTS} agents: p50 ${fmt(now.p50, 1).padStart(6)} p99 ${fmt(now.p99, 1).padStart(6)} ms` +
-          `   vs the previous statement: p50 ${fmt(old.p50, 1).padStart(7)} p99 ${fmt(old.p99, 1).padStart(7)} ms   p99 ratio ${(now.p99 / old.p99).toFixed(3)}x   (${hits} hits for a42; goal p99 <= 50 ms ${now.p99 <= 50 ? 'met' : 'NOT met'})`,
+        `search_memory ${r.label.padEnd(17)} at ${MANY_TURNS} turns over ${MANY_AGENTS} agents: p50 ${fmt(r.now.p50, 1).padStart(6)} p99 ${fmt(r.now.p99, 1).padStart(6)} ms` +
+          `   vs the two-step search: ${vs(r.now, r.twoStep)}${r.same ? '' : ' (DIFFERENT hits for a42)'}` +
+          `   | with the baseline index: search_memory p50 ${fmt(again.p50, 1).padStart(6)} p99 ${fmt(again.p99, 1).padStart(6)} ms vs the single statement: ${vs(again, prev)}` +
+          `   (${r.hits.length} hits for a42; goal p99 <= 50 ms ${r.now.p99 <= 50 ? 'met' : 'NOT met'})`,
       );
     }
+    await dropBaselineIndex(mdb);
     if (process.env.BENCH_SEARCH_PLANS !== '0') {
-      for (const [label, query] of CLASSES) console.log(`  plans, ${label}, agent a42 of ${MANY_AGENTS}:\n${await plans(mdb, 'a42', query)}`);
+      for (const [label, query] of CLASSES) console.log(`  plans, ${label}, agent a42 of ${MANY_AGENTS}:\n${await plans(schema, 'a42', query)}`);
     }
   } finally {
     if (!MANY_SCHEMA) await mdatabase.db.schema.dropSchema(schema).ifExists().cascade().execute();

@@ -1,7 +1,8 @@
 // search_memory ranks a bounded, recency-ordered candidate set: on a seeded corpus it finds the expected
 // top hits for fixed queries, answers exactly as ranking every match does while the matches fit in the
 // candidate set (whether the walk over the newest turns finds them all or the GIN step finds the older
-// ones), and past that ranks the newest matches. Against the real Postgres.
+// ones, or the id windows walk back to them), and past that ranks the newest matches; the statements inside
+// the search function are planned as bitmaps whatever the statistics say. Against the real Postgres.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createDatabase, type Database } from '@factory/base-server';
@@ -9,7 +10,8 @@ import { uniqueSchema } from '@factory/base-server/testing';
 import { migrations, MIGRATIONS_APP } from '../src/db/migrations.js';
 import type { MemoryDatabase } from '../src/db/schema.js';
 import { storeTurns } from '../src/turns/turn-repository.js';
-import { olderMatchesStatement, searchTurns as search, walkOn, withBitmapScansOnly, type TextSearchOptions } from '../src/search/full-text-search.js';
+import pg from 'pg';
+import { searchTurns as search, textMatchesStatement, type TextSearchOptions } from '../src/search/full-text-search.js';
 import { PG_URL, dropSchema, quietLogger } from './helpers.js';
 
 const CORPUS: Array<[session: string, content: string]> = [
@@ -119,17 +121,6 @@ describe('searchTurns', () => {
     }
   });
 
-  it('walks on only when the density seen says it finishes within the budget and reads fewer rows than the GIN index would fetch', () => {
-    // 50 of 200 seen, 200 wanted: 600 more rows to walk, against 1,450 matches for the GIN index to fetch.
-    expect(walkOn(50, 200, 200, 5_800, 9_800)).toBe(true);
-    // 4 of 200 seen (1 in 50) in an agent of 3,000 turns: walking reads the 2,800 rows, GIN fetches ~56.
-    expect(walkOn(4, 200, 100, 2_800, 9_800)).toBe(false);
-    // 1 in 200 in a long history: the walk would take ~40,000 rows, past the budget.
-    expect(walkOn(1, 200, 200, 1_000_000, 9_800)).toBe(false);
-    expect(walkOn(0, 200, 200, 1_000_000, 9_800)).toBe(false);
-    expect(walkOn(50, 200, 200, 5_800, 0)).toBe(false);
-  });
-
   it('answers the same whether the walk goes on or the GIN index finds the older matches', async () => {
     // "wren" in every 50th of 3,000 turns (the GIN index answers); "lark" in every 4th of 6,000 (the walk goes on).
     const wrens: string[] = [];
@@ -151,16 +142,84 @@ describe('searchTurns', () => {
     expect((await searchTurns(database.db, 'medium', 'wren', undefined, 30, 30, 1_500)).map((h) => h.memory_id)).toEqual(wrens.slice(-30).reverse());
   });
 
-  it('plans the search for older matches through the GIN index only, whatever the statistics say', async () => {
-    // Statistics that call every word common: the planner would otherwise walk the whole history backwards.
+  /**
+   * 6,000 turns of `agent`: "ibis" in every 3rd of the oldest 1,500 (500 matches), then 4,500 turns without it.
+   * The walk sees none, the probe finds more than are wanted, so windows of ids walk back (several, with a
+   * short walk). Every match ranks alike: the answer is the newest matches, newest first.
+   */
+  async function seedAncient(on: Database<MemoryDatabase>, agent: string, between = async () => {}): Promise<string[]> {
+    const said = (i: number) => (i < 1_500 && i % 3 === 0 ? `An ibis, sighting ${i}.` : `Nothing seen ${i}.`);
+    const ibises: string[] = [];
+    for (let b = 0; b < 6; b++) {
+      const stored = await storeTurns(on, agent, b < 3 ? 'early' : 'late', Array.from({ length: 1_000 }, (_, k) => ({ role: 'user' as const, content: said(b * 1_000 + k) })));
+      ibises.push(...stored.ids.filter((_, k) => b * 1_000 + k < 1_500 && (b * 1_000 + k) % 3 === 0));
+      await between();
+    }
+    return ibises;
+  }
+
+  async function expectWindowsFindNewest(on: Database<MemoryDatabase>, agent: string, ibises: string[]) {
+    const newest = (n: number) => ibises.slice(-n).reverse();
+    for (const scanRows of [3, 100, 10_000]) {
+      for (const candidates of [10, 100, 200]) {
+        const hits = (await searchTurns(on.db, agent, 'ibis', undefined, 10, candidates, scanRows)).map((h) => h.memory_id);
+        expect({ agent, scanRows, candidates, hits }).toEqual({ agent, scanRows, candidates, hits: newest(10) });
+        expect(hits).toEqual(await rankEveryMatch(on.db, agent, 'ibis', 10));
+        const inSession = (await searchTurns(on.db, agent, 'ibis', 'early', 10, candidates, scanRows)).map((h) => h.memory_id);
+        expect({ agent, scanRows, candidates, inSession }).toEqual({ agent, scanRows, candidates, inSession: newest(10) });
+      }
+    }
+    // All 500 wanted: windows reach the agent's first turn.
+    expect((await searchTurns(on.db, agent, 'ibis', undefined, 500, 500, 3)).map((h) => h.memory_id)).toEqual(newest(500));
+  }
+
+  it('walks back over id windows to matches that are common only long ago, newest first', async () => {
+    await expectWindowsFindNewest(database, 'ancient', await seedAncient(database, 'ancient'));
+  });
+
+  it('answers the same when the agent holds most of the table (the windows ask the GIN index for the word alone)', async () => {
+    const soloSchema = uniqueSchema('memory_search_solo');
+    const solo = await createDatabase<MemoryDatabase>({ url: PG_URL, schema: soloSchema, logger: quietLogger().logger });
+    try {
+      await solo.migrate(migrations, MIGRATIONS_APP);
+      // Another agent says "ibis" between the batches, inside the windows' id ranges.
+      const ibises = await seedAncient(solo, 'solo', async () => void (await storeTurns(solo, 'other', 's', [{ role: 'user', content: 'An ibis of another agent.' }])));
+      await expectWindowsFindNewest(solo, 'solo', ibises);
+    } finally {
+      await solo.close();
+      await dropSchema(soloSchema);
+    }
+  });
+
+  it('plans the search past the walk as bitmaps through the GIN index, whatever the statistics say', async () => {
+    // Statistics that call every word common: planned from them alone, the search would walk the whole
+    // history backwards. The statements inside the function are shown by auto_explain (nested statements).
     await sql`analyze turns`.execute(database.db);
-    for (const word of ['plover', 'routine', 'quokka']) {
-      const plan = await withBitmapScansOnly(database.db, async (trx) => {
-        const { rows } = await sql<{ 'QUERY PLAN': string }>`explain ${olderMatchesStatement('long', word, undefined, '999999999', 50)}`.execute(trx);
-        return rows.map((r) => r['QUERY PLAN']).join('\n');
-      });
-      expect(plan).toContain('Bitmap Index Scan on turns_agent_search_idx');
-      expect(plan).not.toMatch(/Seq Scan|(?<!Bitmap )Index Scan|Index Only Scan|turns_pkey|turns_agent_recent_idx|turns_session_recent_idx/);
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      const plans: string[] = [];
+      client.on('notice', (n) => plans.push(n.message ?? ''));
+      await client.query(`set search_path = "${schema}", public`);
+      await client.query(`load 'auto_explain'`);
+      for (const setting of ['log_min_duration = 0', 'log_nested_statements = on', 'log_level = notice']) await client.query(`set auto_explain.${setting}`);
+      // plover: one old match and quokka none (the probe answers); ibis: 500, only long ago (then windows).
+      for (const [agent, word] of [['long', 'plover'], ['ancient', 'ibis'], ['long', 'quokka']] as const) {
+        plans.length = 0;
+        const compiled = textMatchesStatement(agent, word, undefined, 10, { candidates: 100, scanRows: 200 }).compile(database.db);
+        await client.query(compiled.sql, [...compiled.parameters]);
+        // After bitmaps only are on: the probe (the GIN index alone) and the id windows (the GIN index, the
+        // btree over the window's ids, or both ANDed: each bounded by the agent's matches or the window).
+        const past = plans.slice(plans.findIndex((p) => p.includes('set_config')) + 1, -2);
+        const probes = past.filter((p) => p.includes('t.id + 0 < boundary'));
+        const windows = past.filter((p) => p.includes('t.id >= lo and t.id < hi'));
+        expect({ word, probes: probes.length > 0, windows: windows.length > 0 }).toEqual({ word, probes: true, windows: word === 'ibis' });
+        for (const plan of probes) expect(plan).toContain('Bitmap Index Scan on turns_agent_search_idx');
+        for (const plan of past) expect(plan).not.toMatch(/Seq Scan|(?<!Bitmap )Index Scan|Index Only Scan/);
+        expect(plans.join('\n')).not.toContain('Seq Scan');
+      }
+    } finally {
+      await client.end();
     }
   });
 });

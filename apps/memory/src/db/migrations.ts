@@ -2,6 +2,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { addSessionCacheEpoch } from './cache-epoch-migration.js';
 import { addRetention } from './retention-migration.js';
+import { createSearchFunction } from './search-function-migration.js';
 
 const createMemoryTables: Migration = {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -155,4 +156,5 @@ export const migrations: Record<string, Migration> = {
   '20261220000000_create_embedding_progress': createEmbeddingProgress,
   '20261221000000_index_turns_agent_search': indexTurnsByAgentAndWords,
   '20261222000000_add_retention': addRetention,
+  '20261223000000_create_search_function': createSearchFunction,
 };
