@@ -97,6 +97,8 @@ export class HealthCollector {
   appliedSweeps = 0;
   /** Observations dropped because the buffer was full (Postgres was down too long). */
   droppedObservations = 0;
+  /** Aborted by halt(): sweeps under way end at once and apply nothing. */
+  private readonly halted = new AbortController();
   private readonly dispatcher: Agent;
   private readonly mcpDispatcher: Agent;
   private readonly now: () => Date;
@@ -162,6 +164,14 @@ export class HealthCollector {
     await Promise.all([this.dispatcher.destroy(), this.mcpDispatcher.destroy()]).catch(() => undefined);
   }
 
+  /**
+   * Cuts every sweep under way short (the shared poller on stop): its probes are aborted and nothing of
+   * it is applied or written; the next interval's sweep covers its services.
+   */
+  halt(): void {
+    this.halted.abort(new Error('the control center is stopping'));
+  }
+
   private jittered(ms: number): number {
     return Math.max(0, Math.round(ms * (1 + (this.random() * 2 - 1) * this.o.jitter)));
   }
@@ -220,9 +230,13 @@ export class HealthCollector {
    * memory; writes start beside it. `key` names the set (its stall threshold is its own); the
    * factory-wide CloudWatch availability is emitted by one set only.
    */
-  async sweepPart(services: readonly ServiceEntry[], key: string, emitAvailability: boolean): Promise<SweepResult> {
+  async sweepPart(services: readonly ServiceEntry[], key: string, emitAvailability: boolean, dueAt?: number): Promise<SweepResult> {
     const startedAt = this.now();
     const t0 = performance.now();
+    // A shard job taken late (queueing, a busy replica) ends by the interval's start + the deadline, as
+    // one process's sweep does, but always leaves a probe its whole /ready timeout.
+    const late = dueAt === undefined ? 0 : Math.max(0, startedAt.getTime() - dueAt);
+    const deadlineMs = Math.max(Math.min(this.o.sweepDeadlineMs, this.o.readyTimeoutMs + 100), this.o.sweepDeadlineMs - late);
     this.watchdog.begin();
     void this.single('queue view', () => this.o.queue.refresh(startedAt).then(() => undefined));
     const total = services.length;
@@ -235,14 +249,15 @@ export class HealthCollector {
       stallMs: this.stallMs.get(key) ?? 250,
       healthTimeoutMs: this.o.healthTimeoutMs,
       readyTimeoutMs: this.o.readyTimeoutMs,
-      deadlineMs: this.o.sweepDeadlineMs,
+      deadlineMs,
       dispatcher: this.dispatcher,
+      signal: this.halted.signal,
       lastElapsed: this.lastElapsed,
       now: this.now,
       onProgress: (finished) => this.watchdog.detail(`${total - finished} of ${total} probes still running`),
     });
     this.stallMs.set(key, stallMs);
-    if (cutOff.length > 0) this.o.logger.warn({ services: cutOff.slice(0, 20), count: cutOff.length, deadlineMs: this.o.sweepDeadlineMs }, 'probes cut off by the sweep deadline');
+    if (cutOff.length > 0) this.o.logger.warn({ services: cutOff.slice(0, 20), count: cutOff.length, deadlineMs }, 'probes cut off by the sweep deadline');
     const durationMs = Math.round(performance.now() - t0);
     this.watchdog.step('applying results');
     // A service that is back (live again, or ready again) gets its tool catalog at once, not at the next refresh.
@@ -329,6 +344,15 @@ export class HealthCollector {
   /** Deletes raw results and rollups past their retention. */
   prune(): Promise<void> {
     return pruneOldData(this.o.db, this.now(), { rawHours: this.o.rawRetentionHours });
+  }
+
+  /**
+   * Another replica's poll of a service, adopted: how long its probe took there is remembered, so that a
+   * service that hung for another replica starts first when this one next sweeps its shard.
+   */
+  noteElapsed(p: ServicePoll): void {
+    const ms = p.live && p.readyLatencyMs === null ? this.o.readyTimeoutMs : Math.max(p.healthLatencyMs ?? this.o.healthTimeoutMs, p.readyLatencyMs ?? 0);
+    this.lastElapsed.set(p.service, ms);
   }
 
   /** Another replica's sweep is known to have completed at `at` (the dashboard's "last sweep"). */

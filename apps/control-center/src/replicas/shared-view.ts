@@ -95,6 +95,7 @@ export class SharedView {
       if (s.poll && (!mine || mine.checkedAt < s.poll.checkedAt)) {
         collector.latest.set(s.service, s.poll);
         collector.noteSweep(s.poll.checkedAt);
+        collector.noteElapsed(s.poll);
         adopted.push(s.poll);
       }
       const probe = collector.probes.get(s.service);
