@@ -150,6 +150,11 @@ describe('control center on several replicas', () => {
       const names = (body.services as Array<{ name: string; status: string }>).map((s) => s.name).sort();
       expect(names).toHaveLength(COUNT);
       expect((body.services as Array<{ status: string }>).every((s) => s.status === 'up')).toBe(true);
+      // /metrics too: every service's gauges, not only the shards this replica swept last.
+      const metrics = await (await authed(`${r.url}/metrics`)).text();
+      const dependencyOk = Array.from({ length: COUNT }, (_, i) => new RegExp(`^dependency_check_success\\{service="svc-${i}",dependency="database"[^}]*\\} 1$`, 'm').test(metrics));
+      expect(dependencyOk).toEqual(Array.from({ length: COUNT }, () => true));
+      expect(metrics.match(/^service_ready\{service="svc-\d+"[^}]*\} 1$/gm)).toHaveLength(COUNT);
     }
   }, 240_000);
 

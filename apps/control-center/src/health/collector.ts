@@ -7,6 +7,7 @@
 // next one is due. Postgres writes, the history read, the queue view and CloudWatch run beside it,
 // each single-flight and bounded; while Postgres is down the sweep's results wait in a bounded buffer
 // (oldest dropped, counted) and are written when it answers.
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
 import { boundedAgent, type Agent, type Logger } from '@factory/base-server';
@@ -105,6 +106,8 @@ export class HealthCollector {
   private readonly random: () => number;
 
   constructor(private readonly o: CollectorOptions) {
+    // Every sweep under way (one per shard in shared mode) listens on it.
+    setMaxListeners(0, this.halted.signal);
     this.tracker = new IncidentTracker(o.incidentThreshold);
     this.watchdog = new SweepWatchdog({ intervalMs: o.intervalMs, jitter: o.jitter, deadlineMs: o.sweepDeadlineMs });
     this.now = o.now ?? (() => new Date());
@@ -296,7 +299,7 @@ export class HealthCollector {
     this.logChanges(changes);
     for (const [service, m] of this.maintenance) if (new Date(m.ends_at).getTime() <= now.getTime()) this.maintenance.delete(service);
     const available = factoryAvailable(this.o.services, this.latest, this.maintenance, now);
-    this.o.gauges.update(polls, available, this.history.mttr30d);
+    this.o.gauges.update(available, this.history.mttr30d);
     if (this.o.cloudwatch) void this.single(`cloudwatch ${key}`, () => this.emitCloudWatch(polls, emitAvailability ? (available ?? false) : undefined, changes, now));
     // Shard by shard, the shared view rebuilds it; a sweep of everything (one process, or the fallback) does here.
     if (!this.o.shared || key === 'all') this.rebuildSnapshot();
@@ -363,7 +366,7 @@ export class HealthCollector {
   /** What the other replicas learned was adopted into the maps: gauges follow, the snapshot is rebuilt. */
   refreshView(polls: readonly ServicePoll[]): void {
     const now = this.now();
-    if (polls.length > 0) this.o.gauges.update(polls, factoryAvailable(this.o.services, this.latest, this.maintenance, now), this.history.mttr30d);
+    if (polls.length > 0) this.o.gauges.update(factoryAvailable(this.o.services, this.latest, this.maintenance, now), this.history.mttr30d);
     this.rebuildSnapshot();
   }
 
