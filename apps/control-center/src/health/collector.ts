@@ -21,7 +21,7 @@ import type { FactoryGauges } from '../metrics/prometheus.js';
 import type { MemoryQueueMonitor } from '../queue/memory-queue.js';
 import { mapWithConcurrency } from './service-probe.js';
 import { pruneOldData, recordObservations, type Observation } from './rollups.js';
-import { buildSnapshot, EMPTY_HISTORY, factoryAvailable, loadHistory, type History, type Snapshot } from './snapshot.js';
+import { buildSnapshot, EMPTY_HISTORY, factoryAvailable, loadHistory, type History, type Snapshot, type ViewCache } from './snapshot.js';
 import { incidentSignal } from './signals.js';
 import { probeAll } from './sweep.js';
 import type { ServicePoll, SweepResult } from './types.js';
@@ -77,6 +77,8 @@ export class HealthCollector {
   readonly tracker: IncidentTracker;
   readonly watchdog: SweepWatchdog;
   private snapshotValue: Snapshot | undefined;
+  /** Each service's last view, reused by the next rebuild while nothing it shows changed. */
+  private readonly views: ViewCache = new Map();
   private history: History = EMPTY_HISTORY;
   private lastSweep: { at: Date; ms: number } | null = null;
   private sweepInFlight: Promise<SweepResult> | undefined;
@@ -516,6 +518,7 @@ export class HealthCollector {
         maintenance: this.maintenance,
         queue: this.o.queue.latest,
         lastSweep: this.lastSweep,
+        cache: this.views,
       },
       this.history,
       this.now(),
