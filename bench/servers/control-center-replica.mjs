@@ -15,6 +15,7 @@ const config = parseControlCenterConfig({
   POLLER_MODE: process.env.POLLER_MODE,
   POLLER_QUEUE_PREFIX: process.env.PREFIX,
   POLL_SHARDS: process.env.POLL_SHARDS ?? '12',
+  POLLER_ENABLED: process.env.POLLER_ENABLED ?? 'true',
   POLL_INTERVAL_MS: process.env.POLL_INTERVAL_MS ?? '10000',
   POLL_JITTER: '0',
   SERVICES: JSON.stringify(services),

@@ -24,6 +24,7 @@ export async function startCountingFleet(readyDelayMs: number): Promise<Counting
   const polls = new Map<number, number[]>();
   const down = new Set<number>();
   let pendingReady = 0;
+  const timers = new Set<NodeJS.Timeout>();
   const server: Server = createServer((req, res) => {
     const m = /^\/s\/(\d+)\/(health|ready)$/.exec(req.url ?? '');
     if (!m) return void res.writeHead(404).end();
@@ -35,12 +36,14 @@ export async function startCountingFleet(readyDelayMs: number): Promise<Counting
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', service: `svc-${i}`, version: '1.0.0', timestamp: at }));
     }
     pendingReady++;
-    setTimeout(() => {
+    const t = setTimeout(() => {
+      timers.delete(t);
       pendingReady--;
       res.writeHead(200, { 'content-type': 'application/json' }).end(
         JSON.stringify({ ready: true, service: `svc-${i}`, version: '1.0.0', timestamp: at, checks: { database: { status: 'ok', latency_ms: 1 } }, dependencies: { required: ['database'], optional: [] } }),
       );
     }, readyDelayMs);
+    timers.add(t);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
@@ -52,6 +55,7 @@ export async function startCountingFleet(readyDelayMs: number): Promise<Counting
       return pendingReady;
     },
     stop: async () => {
+      for (const t of timers) clearTimeout(t);
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

@@ -74,16 +74,32 @@ describe('incidents written by several replicas at once', () => {
 });
 
 describe('shared service state', () => {
-  it('gives a replica the polls the others wrote, and only those newer than what it read', async () => {
+  it('gives a replica the polls the others wrote, and only those written since its last read', async () => {
     await writeSweptStates(a.db, [{ poll: poll('one', 0), streak: undefined }], 'replica-a');
     await writeSweptStates(b.db, [{ poll: poll('two', 0), streak: undefined }], 'replica-b');
-    const seenByA = await readSharedStates(a.db, null, 'replica-a');
-    expect(seenByA.map((s) => [s.service, s.poll?.checkedAt])).toEqual([['two', at(0)]]);
-    // Postgres keeps microseconds, a Date milliseconds: the next read starts a millisecond past the row.
-    const since = new Date((seenByA[0]?.updatedAt.getTime() ?? 0) + 1);
-    expect(await readSharedStates(a.db, since, 'replica-a')).toEqual([]);
+    const first = await readSharedStates(a.db, null, 'replica-a');
+    expect(first.states.map((s) => [s.service, s.poll?.checkedAt])).toEqual([['two', at(0)]]);
+    // Nothing new; a row is only read again while a transaction older than it still runs somewhere in
+    // the cluster (this Postgres is shared), and then unchanged.
+    const unchanged = (r: Awaited<ReturnType<typeof readSharedStates>>) => r.states.every((s) => s.service === 'two' && s.poll?.checkedAt.getTime() === at(0).getTime());
+    const second = await readSharedStates(a.db, first.horizon, 'replica-a');
+    expect(unchanged(second)).toBe(true);
     await writeSweptStates(b.db, [{ poll: poll('two', 1_000), streak: undefined }], 'replica-b');
-    expect((await readSharedStates(a.db, since, 'replica-a')).map((s) => s.poll?.checkedAt)).toEqual([at(1_000)]);
+    const third = await readSharedStates(a.db, second.horizon, 'replica-a');
+    expect(third.states.map((s) => s.poll?.checkedAt)).toEqual([at(1_000)]);
+  });
+
+  it('does not miss a row whose transaction was still running during a read: the next read returns it', async () => {
+    const before = await readSharedStates(a.db, null, 'replica-a');
+    let during: Awaited<ReturnType<typeof readSharedStates>> | undefined;
+    await b.db.transaction().execute(async (trx) => {
+      await writeSweptStates(trx, [{ poll: poll('late', 0), streak: undefined }], 'replica-b');
+      // Written (with its transaction id) but not committed while replica a reads.
+      during = await readSharedStates(a.db, before.horizon, 'replica-a');
+    });
+    expect(during?.states).toEqual([]);
+    const after = await readSharedStates(a.db, during?.horizon ?? null, 'replica-a');
+    expect(after.states.map((s) => s.service)).toEqual(['late']);
   });
 
   it('cuts the registry into shards differing by at most one, and splits them evenly over the replicas', () => {

@@ -4,14 +4,17 @@
 // interval, and every replica serves the whole fleet.
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import http from 'node:http';
 import pg from 'pg';
 import { dropSchema, uniqueSchema } from '@factory/base-server/testing';
-import { authed, json, PG_URL, pollUntil } from './helpers.js';
+import { authed, json, KEY, PG_URL, pollUntil } from './helpers.js';
 import { cleanRedisPrefix, startCountingFleet, startReplica, type CountingFleet, type Replica } from './replica-helpers.js';
 
 const COUNT = 12;
 const INTERVAL = 1_000;
 const READY_DELAY = 250;
+/** SHUTDOWN_TIMEOUT_MS, base-server's documented bound on a graceful stop (its default). */
+const SHUTDOWN_BOUND = 10_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let fleet: CountingFleet;
@@ -20,7 +23,7 @@ let schema: string;
 let prefix: string;
 let replicas: Replica[] = [];
 
-const env = () => ({
+const env = (over: Record<string, string> = {}) => ({
   DATABASE_URL: PG_URL,
   DATABASE_SCHEMA: schema,
   POLLER_QUEUE_PREFIX: prefix,
@@ -31,25 +34,26 @@ const env = () => ({
   READY_TIMEOUT_MS: '800',
   INCIDENT_FAILURE_THRESHOLD: '2',
   SERVICES: JSON.stringify(Array.from({ length: COUNT }, (_, i) => ({ name: `svc-${i}`, url: fleet.url(i), mcp: false }))),
+  ...over,
 });
 
 /**
  * One replica; started again when start-up failed because the migration lock, which kysely takes
  * database-wide, was held past the statement timeout by another test file's migrations.
  */
-async function startOne(): Promise<Replica> {
+async function startOne(over: Record<string, string> = {}): Promise<Replica> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startReplica(env());
+      return await startReplica(env(over));
     } catch (err) {
       if (attempt >= 3 || !String(err).includes('statement timeout')) throw err;
     }
   }
 }
 
-async function start(n: number): Promise<void> {
+async function start(n: number, over: Record<string, string> = {}): Promise<void> {
   // The first creates the schema and the schedulers; the others join it.
-  for (let i = 0; i < n; i++) replicas.push(await startOne());
+  for (let i = 0; i < n; i++) replicas.push(await startOne(over));
   // Every replica takes its share once each counts the others.
   await pollUntil(async () => (await writers()).size === n || undefined, 20_000, 200);
 }
@@ -58,6 +62,41 @@ async function start(n: number): Promise<void> {
 async function writers(): Promise<Set<string>> {
   const { rows } = await client.query<{ swept_by: string }>(`select distinct swept_by from "${schema}".service_state where poll is not null`).catch(() => ({ rows: [] }));
   return new Set(rows.map((r) => r.swept_by));
+}
+
+interface SlowUpload {
+  /** Resolves once the request's headers and the first half of its body are sent. */
+  started: Promise<void>;
+  /** Sends the rest of the body; resolves whether an answer came (any status). The connection stays open, as a load balancer's would. */
+  finish(): Promise<boolean>;
+  close(): void;
+}
+
+/** POST /mcp over a keep-alive connection, its body sent in two halves: a request held in flight. */
+function slowUpload(url: string): SlowUpload {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
+  const agent = new http.Agent({ keepAlive: true });
+  let answer: (ok: boolean) => void = () => undefined;
+  const answered = new Promise<boolean>((r) => (answer = r));
+  const req = http.request(`${url}/mcp`, {
+    method: 'POST',
+    agent,
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(Buffer.byteLength(body)) },
+  });
+  req.on('response', (res) => {
+    res.resume();
+    res.on('end', () => answer(true));
+  });
+  req.on('error', () => answer(false));
+  const started = new Promise<void>((r) => req.write(body.slice(0, 10), () => r()));
+  return {
+    started,
+    finish: async () => {
+      req.end(body.slice(10));
+      return answered;
+    },
+    close: () => agent.destroy(),
+  };
 }
 
 /** Polls of each service in [from, to). */
@@ -111,6 +150,11 @@ describe('control center on several replicas', () => {
       const names = (body.services as Array<{ name: string; status: string }>).map((s) => s.name).sort();
       expect(names).toHaveLength(COUNT);
       expect((body.services as Array<{ status: string }>).every((s) => s.status === 'up')).toBe(true);
+      // /metrics too: every service's gauges, not only the shards this replica swept last.
+      const metrics = await (await authed(`${r.url}/metrics`)).text();
+      const dependencyOk = Array.from({ length: COUNT }, (_, i) => new RegExp(`^dependency_check_success\\{service="svc-${i}",dependency="database"[^}]*\\} 1$`, 'm').test(metrics));
+      expect(dependencyOk).toEqual(Array.from({ length: COUNT }, () => true));
+      expect(metrics.match(/^service_ready\{service="svc-\d+"[^}]*\} 1$/gm)).toHaveLength(COUNT);
     }
   }, 240_000);
 
@@ -160,5 +204,40 @@ describe('control center on several replicas', () => {
       Array.from({ length: COUNT }, (_, i) => ({ service: i, polls: true })),
     );
     expect((await writers()).size).toBeLessThanOrEqual(3);
+  }, 240_000);
+
+  test('SIGTERM to three replicas while a sweep is in flight: each drains and exits 0 within SHUTDOWN_TIMEOUT_MS', async () => {
+    fresh();
+    // /ready hangs far past its 5 s timeout (the default), so every sweep has probes in flight.
+    const hanging = await startCountingFleet(60_000);
+    try {
+      const services = Array.from({ length: COUNT }, (_, i) => ({ name: `svc-${i}`, url: hanging.url(i), mcp: false }));
+      await start(3, { SERVICES: JSON.stringify(services), READY_TIMEOUT_MS: '5000', HEALTH_TIMEOUT_MS: '1000', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_BOUND) });
+      await pollUntil(() => hanging.pendingReady > 0 || undefined, 20_000, 5);
+      // And a request in flight on each replica (its body still coming) when SIGTERM arrives: answered
+      // after the signal, its keep-alive connection must not hold the drain.
+      const uploads = replicas.map((r) => slowUpload(r.url));
+      await Promise.all(uploads.map((u) => u.started));
+      await sleep(200); // accepted and parsed: each replica's express is waiting for the body
+      const t0 = Date.now();
+      const exits = await Promise.all(
+        replicas.map(async (r, i) => {
+          const forced = setTimeout(() => void r.kill('SIGKILL'), 3 * SHUTDOWN_BOUND);
+          const exited = r.kill('SIGTERM');
+          await sleep(300);
+          const upload = uploads[i] as SlowUpload;
+          const answered = await upload.finish();
+          await exited;
+          upload.close();
+          clearTimeout(forced);
+          const closed = r.output().split('\n').filter((l) => l.includes('"msg":"closed"')).length;
+          return { answered, code: r.child.exitCode, signal: r.child.signalCode, withinBound: Date.now() - t0 < SHUTDOWN_BOUND, timedOut: r.output().includes('shutdown did not finish in time'), closed: closed > 0 };
+        }),
+      );
+      replicas = [];
+      expect(exits).toEqual(Array.from({ length: 3 }, () => ({ answered: true, code: 0, signal: null, withinBound: true, timedOut: false, closed: true })));
+    } finally {
+      await hanging.stop();
+    }
   }, 240_000);
 });

@@ -356,8 +356,17 @@ export function createService(options: ServiceOptions): Service {
     close: () =>
       new Promise<void>((resolve) => {
         if (!server?.listening) return resolve();
-        server.close(() => resolve());
-        server.closeIdleConnections();
+        const s = server;
+        // close() ends only the keep-alive connections idle right now: one whose request is still in
+        // flight stays open after its answer until keepAliveTimeout (65 s), and this closer, and every
+        // one after it, would wait for SHUTDOWN_TIMEOUT_MS. Each is closed as soon as it goes idle.
+        const idle = setInterval(() => s.closeIdleConnections(), 25);
+        idle.unref();
+        s.close(() => {
+          clearInterval(idle);
+          resolve();
+        });
+        s.closeIdleConnections();
       }),
   });
   if (mcp) shutdown.add({ name: 'mcp', close: () => mcp.close() });

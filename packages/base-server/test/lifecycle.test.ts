@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { z, ShutdownRegistry, createLogger, parseConfig, baseConfigSchema, envBoolean, ConfigError } from '../src/index.js';
 import { makeService, request, auth, deferred, until } from './helpers.js';
@@ -51,6 +52,52 @@ describe('graceful shutdown', () => {
     expect(closed).toEqual(['queue', 'database']);
     expect(service.state).toBe('stopped');
     await expect(request(`${url}/health`)).rejects.toThrow();
+  });
+
+  it('closes a keep-alive connection whose request was in flight at stop as soon as it is answered, and runs every closer in time', async () => {
+    const gate = deferred();
+    const arrived = deferred();
+    const closed: string[] = [];
+    const { service } = makeService(
+      {
+        routes: (api) =>
+          api.route({
+            method: 'get',
+            path: '/v1/slow',
+            summary: 'Waits for the test',
+            handler: async () => {
+              arrived.resolve();
+              await gate.promise;
+              return { done: true };
+            },
+          }),
+        onShutdown: [{ name: 'database', close: () => void closed.push('database') }],
+      },
+      // Far below keepAliveTimeout (65 s): a lingering keep-alive connection makes stop() give up.
+      { SHUTDOWN_TIMEOUT_MS: '3000' },
+    );
+    const { url } = await service.start();
+    const agent = new HttpAgent({ keepAlive: true });
+    try {
+      const answered = new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${url}/v1/slow`, { agent, headers: auth() }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      await arrived.promise;
+      const stopping = service.stop();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(closed).toEqual([]);
+      gate.resolve();
+      expect(await answered).toBe(200);
+      expect(await stopping).toBe(true);
+      expect(closed).toEqual(['database']);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('gives up on a closer that hangs after the hard timeout and reports it', async () => {

@@ -136,5 +136,19 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('service_state').ifExists().execute();
     },
   },
+  '20261201_0006_service_state_written_xid': {
+    // The transaction that wrote each row last: a replica reads exactly the rows written since its last
+    // read (src/replicas/service-state.ts readSharedStates), instead of re-reading a time overlap.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await sql`alter table service_state add column written_xid xid8 not null default pg_current_xact_id()`.execute(db);
+      await db.schema.createIndex('service_state_written_xid').on('service_state').column('written_xid').execute();
+    },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex('service_state_written_xid').ifExists().execute();
+      await db.schema.alterTable('service_state').dropColumn('written_xid').execute();
+    },
+  },
   ...workflowMigrations,
 };

@@ -91,6 +91,8 @@ export interface ServiceStateTable {
   /** The replica that wrote the row last. */
   swept_by: string;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** The transaction that wrote the row last (xid8, read as text): set by the database. */
+  written_xid: ColumnType<string, never, never>;
 }
 
 export interface Database extends WorkflowTables {

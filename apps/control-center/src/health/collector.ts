@@ -7,6 +7,7 @@
 // next one is due. Postgres writes, the history read, the queue view and CloudWatch run beside it,
 // each single-flight and bounded; while Postgres is down the sweep's results wait in a bounded buffer
 // (oldest dropped, counted) and are written when it answers.
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
 import { boundedAgent, type Agent, type Logger } from '@factory/base-server';
@@ -20,7 +21,7 @@ import type { FactoryGauges } from '../metrics/prometheus.js';
 import type { MemoryQueueMonitor } from '../queue/memory-queue.js';
 import { mapWithConcurrency } from './service-probe.js';
 import { pruneOldData, recordObservations, type Observation } from './rollups.js';
-import { buildSnapshot, EMPTY_HISTORY, factoryAvailable, loadHistory, type History, type Snapshot } from './snapshot.js';
+import { buildSnapshot, EMPTY_HISTORY, factoryAvailable, loadHistory, type History, type Snapshot, type ViewCache } from './snapshot.js';
 import { incidentSignal } from './signals.js';
 import { probeAll } from './sweep.js';
 import type { ServicePoll, SweepResult } from './types.js';
@@ -76,6 +77,8 @@ export class HealthCollector {
   readonly tracker: IncidentTracker;
   readonly watchdog: SweepWatchdog;
   private snapshotValue: Snapshot | undefined;
+  /** Each service's last view, reused by the next rebuild while nothing it shows changed. */
+  private readonly views: ViewCache = new Map();
   private history: History = EMPTY_HISTORY;
   private lastSweep: { at: Date; ms: number } | null = null;
   private sweepInFlight: Promise<SweepResult> | undefined;
@@ -97,12 +100,16 @@ export class HealthCollector {
   appliedSweeps = 0;
   /** Observations dropped because the buffer was full (Postgres was down too long). */
   droppedObservations = 0;
+  /** Aborted by halt(): sweeps under way end at once and apply nothing. */
+  private readonly halted = new AbortController();
   private readonly dispatcher: Agent;
   private readonly mcpDispatcher: Agent;
   private readonly now: () => Date;
   private readonly random: () => number;
 
   constructor(private readonly o: CollectorOptions) {
+    // Every sweep under way (one per shard in shared mode) listens on it.
+    setMaxListeners(0, this.halted.signal);
     this.tracker = new IncidentTracker(o.incidentThreshold);
     this.watchdog = new SweepWatchdog({ intervalMs: o.intervalMs, jitter: o.jitter, deadlineMs: o.sweepDeadlineMs });
     this.now = o.now ?? (() => new Date());
@@ -160,6 +167,14 @@ export class HealthCollector {
     this.timers.clear();
     await Promise.allSettled([this.sweepInFlight, ...this.inFlight.values(), ...this.catalogRefreshing.values()]);
     await Promise.all([this.dispatcher.destroy(), this.mcpDispatcher.destroy()]).catch(() => undefined);
+  }
+
+  /**
+   * Cuts every sweep under way short (the shared poller on stop): its probes are aborted and nothing of
+   * it is applied or written; the next interval's sweep covers its services.
+   */
+  halt(): void {
+    this.halted.abort(new Error('the control center is stopping'));
   }
 
   private jittered(ms: number): number {
@@ -220,9 +235,13 @@ export class HealthCollector {
    * memory; writes start beside it. `key` names the set (its stall threshold is its own); the
    * factory-wide CloudWatch availability is emitted by one set only.
    */
-  async sweepPart(services: readonly ServiceEntry[], key: string, emitAvailability: boolean): Promise<SweepResult> {
+  async sweepPart(services: readonly ServiceEntry[], key: string, emitAvailability: boolean, dueAt?: number): Promise<SweepResult> {
     const startedAt = this.now();
     const t0 = performance.now();
+    // A shard job taken late (queueing, a busy replica) ends by the interval's start + the deadline, as
+    // one process's sweep does, but always leaves a probe its whole /ready timeout.
+    const late = dueAt === undefined ? 0 : Math.max(0, startedAt.getTime() - dueAt);
+    const deadlineMs = Math.max(Math.min(this.o.sweepDeadlineMs, this.o.readyTimeoutMs + 100), this.o.sweepDeadlineMs - late);
     this.watchdog.begin();
     void this.single('queue view', () => this.o.queue.refresh(startedAt).then(() => undefined));
     const total = services.length;
@@ -235,14 +254,15 @@ export class HealthCollector {
       stallMs: this.stallMs.get(key) ?? 250,
       healthTimeoutMs: this.o.healthTimeoutMs,
       readyTimeoutMs: this.o.readyTimeoutMs,
-      deadlineMs: this.o.sweepDeadlineMs,
+      deadlineMs,
       dispatcher: this.dispatcher,
+      signal: this.halted.signal,
       lastElapsed: this.lastElapsed,
       now: this.now,
       onProgress: (finished) => this.watchdog.detail(`${total - finished} of ${total} probes still running`),
     });
     this.stallMs.set(key, stallMs);
-    if (cutOff.length > 0) this.o.logger.warn({ services: cutOff.slice(0, 20), count: cutOff.length, deadlineMs: this.o.sweepDeadlineMs }, 'probes cut off by the sweep deadline');
+    if (cutOff.length > 0) this.o.logger.warn({ services: cutOff.slice(0, 20), count: cutOff.length, deadlineMs }, 'probes cut off by the sweep deadline');
     const durationMs = Math.round(performance.now() - t0);
     this.watchdog.step('applying results');
     // A service that is back (live again, or ready again) gets its tool catalog at once, not at the next refresh.
@@ -281,7 +301,7 @@ export class HealthCollector {
     this.logChanges(changes);
     for (const [service, m] of this.maintenance) if (new Date(m.ends_at).getTime() <= now.getTime()) this.maintenance.delete(service);
     const available = factoryAvailable(this.o.services, this.latest, this.maintenance, now);
-    this.o.gauges.update(polls, available, this.history.mttr30d);
+    this.o.gauges.update(available, this.history.mttr30d);
     if (this.o.cloudwatch) void this.single(`cloudwatch ${key}`, () => this.emitCloudWatch(polls, emitAvailability ? (available ?? false) : undefined, changes, now));
     // Shard by shard, the shared view rebuilds it; a sweep of everything (one process, or the fallback) does here.
     if (!this.o.shared || key === 'all') this.rebuildSnapshot();
@@ -331,6 +351,15 @@ export class HealthCollector {
     return pruneOldData(this.o.db, this.now(), { rawHours: this.o.rawRetentionHours });
   }
 
+  /**
+   * Another replica's poll of a service, adopted: how long its probe took there is remembered, so that a
+   * service that hung for another replica starts first when this one next sweeps its shard.
+   */
+  noteElapsed(p: ServicePoll): void {
+    const ms = p.live && p.readyLatencyMs === null ? this.o.readyTimeoutMs : Math.max(p.healthLatencyMs ?? this.o.healthTimeoutMs, p.readyLatencyMs ?? 0);
+    this.lastElapsed.set(p.service, ms);
+  }
+
   /** Another replica's sweep is known to have completed at `at` (the dashboard's "last sweep"). */
   noteSweep(at: Date): void {
     if (!this.lastSweep || this.lastSweep.at < at) this.lastSweep = { at, ms: this.lastSweep?.ms ?? 0 };
@@ -339,7 +368,7 @@ export class HealthCollector {
   /** What the other replicas learned was adopted into the maps: gauges follow, the snapshot is rebuilt. */
   refreshView(polls: readonly ServicePoll[]): void {
     const now = this.now();
-    if (polls.length > 0) this.o.gauges.update(polls, factoryAvailable(this.o.services, this.latest, this.maintenance, now), this.history.mttr30d);
+    if (polls.length > 0) this.o.gauges.update(factoryAvailable(this.o.services, this.latest, this.maintenance, now), this.history.mttr30d);
     this.rebuildSnapshot();
   }
 
@@ -489,6 +518,7 @@ export class HealthCollector {
         maintenance: this.maintenance,
         queue: this.o.queue.latest,
         lastSweep: this.lastSweep,
+        cache: this.views,
       },
       this.history,
       this.now(),

@@ -69,7 +69,23 @@ export interface SnapshotInputs {
   maintenance: ReadonlyMap<string, Maintenance>;
   queue: QueueView;
   lastSweep: { at: Date; ms: number } | null;
+  /** Each service's last view and what it was built from (the collector keeps it across rebuilds). */
+  cache?: ViewCache;
 }
+
+/** A service's view is rebuilt only when something it shows changed: a rebuild allocates in proportion to what changed, not to the fleet. */
+interface CachedView {
+  poll: ServicePoll | undefined;
+  catalog: Catalog | undefined;
+  probe: ProbeResult | undefined;
+  /** The open incident's fields (the tracker updates an acknowledged incident in place). */
+  incident: string;
+  maintenance: Maintenance | undefined;
+  history: History;
+  firstDay: string;
+  view: ServiceView;
+}
+export type ViewCache = Map<string, CachedView>;
 
 /**
  * Whether every required service is ready. A service that is not configured, or in maintenance, does not
@@ -154,13 +170,17 @@ let revisions = 0;
 /** The view from memory only (latest polls, incidents, catalogs, maintenance) plus the last history read. */
 export function buildSnapshot(input: SnapshotInputs, history: History, now: Date): Snapshot {
   const noDays = emptyDays(now);
+  const firstDay = noDays[0]?.day ?? '';
   const services: ServiceView[] = input.services.map((s) => {
     const p = input.latest.get(s.name);
     const c = input.catalogs.get(s.name);
     const pr = input.probes.get(s.name);
     const open = input.tracker.openIncident(s.name);
     const m = inMaintenance(input.maintenance, s.name, now) ? input.maintenance.get(s.name) : undefined;
-    return {
+    const incident = open ? `${open.id}\u0000${open.status}\u0000${open.cause}\u0000${open.dependencies.join(',')}\u0000${String(open.opened_at)}\u0000${String(open.acknowledged_at)}\u0000${open.acknowledged_by}` : '';
+    const cached = input.cache?.get(s.name);
+    if (cached && cached.poll === p && cached.catalog === c && cached.probe === pr && cached.incident === incident && cached.maintenance === m && cached.history === history && cached.firstDay === firstDay) return cached.view;
+    const view: ServiceView = {
       name: s.name,
       url: s.url,
       required: s.required,
@@ -193,6 +213,8 @@ export function buildSnapshot(input: SnapshotInputs, history: History, now: Date
           }
         : null,
     };
+    input.cache?.set(s.name, { poll: p, catalog: c, probe: pr, incident, maintenance: m, history, firstDay, view });
+    return view;
   });
   return {
     revision: ++revisions,

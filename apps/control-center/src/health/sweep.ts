@@ -21,6 +21,8 @@ export interface SweepPlan {
   /** Hard bound of the whole probe phase. */
   deadlineMs: number;
   dispatcher: Dispatcher;
+  /** Aborts the sweep: probeAll then rejects with its reason and returns no polls. */
+  signal?: AbortSignal;
   /** How long each service took last time (slow ones start first). */
   lastElapsed: Map<string, number>;
   now: () => Date;
@@ -133,7 +135,7 @@ export async function probeAll(plan: SweepPlan): Promise<SweepOutcome> {
     });
 
   try {
-    await withDeadline(plan.deadlineMs, run, { message: `the sweep did not finish within ${plan.deadlineMs} ms` });
+    await withDeadline(plan.deadlineMs, run, { message: `the sweep did not finish within ${plan.deadlineMs} ms`, ...(plan.signal ? { signal: plan.signal } : {}) });
   } catch (err) {
     if (!(err instanceof DeadlineExceeded)) throw err;
   }

@@ -23,7 +23,8 @@ export async function writeSweptStates(db: Kysely<Database>, states: readonly Sw
                 ${states.map((s) => s.streak?.count ?? 0)}::int[], ${states.map((s) => s.streak?.firstAt ?? null)}::timestamptz[],
                 ${states.map((s) => JSON.stringify(s.streak?.dependencies ?? []))}::text[]) as v(service, checked_at, poll, streak_count, streak_first_at, streak_dependencies)
     on conflict (service) do update set checked_at = excluded.checked_at, poll = excluded.poll, streak_count = excluded.streak_count,
-      streak_first_at = excluded.streak_first_at, streak_dependencies = excluded.streak_dependencies, swept_by = excluded.swept_by, updated_at = excluded.updated_at`.execute(db);
+      streak_first_at = excluded.streak_first_at, streak_dependencies = excluded.streak_dependencies, swept_by = excluded.swept_by, updated_at = excluded.updated_at,
+      written_xid = pg_current_xact_id()`.execute(db);
 }
 
 /** Writes the latest synthetic probe results. */
@@ -33,7 +34,7 @@ export async function writeProbeStates(db: Kysely<Database>, probes: readonly Pr
     insert into service_state (service, probe, swept_by, updated_at)
     select v.service, v.probe::jsonb, ${replica}, clock_timestamp()
     from unnest(${probes.map((p) => p.service)}::text[], ${probes.map((p) => JSON.stringify(p))}::text[]) as v(service, probe)
-    on conflict (service) do update set probe = excluded.probe, swept_by = excluded.swept_by, updated_at = excluded.updated_at`.execute(db);
+    on conflict (service) do update set probe = excluded.probe, swept_by = excluded.swept_by, updated_at = excluded.updated_at, written_xid = pg_current_xact_id()`.execute(db);
 }
 
 /** The failing streaks of `services` as the last replica to sweep each left them. */
@@ -63,19 +64,29 @@ export interface SharedServiceState {
 
 const json = <T>(v: unknown): T | null => (v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 
-/** Rows other replicas wrote since `since` (all rows when null). */
-export async function readSharedStates(db: Kysely<Database>, since: Date | null, exceptReplica: string): Promise<SharedServiceState[]> {
-  let q = db.selectFrom('service_state').select(['service', 'poll', 'probe', 'updated_at']).where('swept_by', '<>', exceptReplica);
-  if (since) q = q.where('updated_at', '>', since);
-  const rows = await q.execute();
-  return rows.map((r) => {
+/**
+ * Rows other replicas wrote since the read that returned `horizon` (all rows when null), and the horizon
+ * for the next read. The horizon is the oldest transaction still running when this read's snapshot was
+ * taken (pg_snapshot_xmin): every row written by an older transaction is in this read or an earlier one,
+ * and a row written by a transaction still running then has a written_xid at or past it, so the next read
+ * returns it. A row is thus read once, or twice when it was written while an older transaction ran.
+ */
+export async function readSharedStates(db: Kysely<Database>, horizon: string | null, exceptReplica: string): Promise<{ states: SharedServiceState[]; horizon: string }> {
+  const { rows } = await sql<{ horizon: string; service: string | null; poll: unknown; probe: unknown; updated_at: Date | string | null }>`
+    with h as (select pg_snapshot_xmin(pg_current_snapshot()) as xmin)
+    select h.xmin::text as horizon, s.service, s.poll, s.probe, s.updated_at
+    from h left join service_state s on s.swept_by <> ${exceptReplica} and s.written_xid >= ${horizon ?? '0'}::xid8`.execute(db);
+  const states: SharedServiceState[] = [];
+  for (const r of rows) {
+    if (r.service === null || r.updated_at === null) continue;
     const poll = json<ServicePoll & { checkedAt: string }>(r.poll);
     const probe = json<ProbeResult & { at: string }>(r.probe);
-    return {
+    states.push({
       service: r.service,
       poll: poll ? { ...poll, checkedAt: new Date(poll.checkedAt) } : null,
       probe: probe ? { ...probe, at: new Date(probe.at) } : null,
       updatedAt: new Date(r.updated_at),
-    };
-  });
+    });
+  }
+  return { states, horizon: rows[0]?.horizon ?? horizon ?? '0' };
 }

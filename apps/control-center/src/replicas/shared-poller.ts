@@ -74,6 +74,8 @@ export class SharedPoller {
   private fallback: Promise<unknown> | undefined;
   private fallbackAt = 0;
   private stopped = false;
+  /** Shard sweeps under way here (stop() cuts them short and waits for them to let go). */
+  private readonly sweeping = new Set<Promise<void>>();
   /** Called after each shard sweep this replica ran. */
   onSwept: ((s: ShardSweep) => void) | undefined;
 
@@ -93,7 +95,7 @@ export class SharedPoller {
     this.tasks = new Queue<ShardJob>(TASK_QUEUE, { connection: this.producer, prefix: o.prefix });
     for (const q of [this.sweeps, this.tasks]) q.on('error', (err) => o.logger.warn({ err: { message: err.message } }, 'poller queue error'));
     await this.schedule();
-    this.sweepWorker = this.worker(SWEEP_QUEUE, (job) => this.sweep(job), o.shards);
+    this.sweepWorker = this.worker(SWEEP_QUEUE, (job) => this.tracked(this.sweep(job)), o.shards);
     this.taskWorker = this.worker(TASK_QUEUE, (job) => this.task(job), 2);
     await Promise.all([this.sweepWorker.waitUntilReady(), this.taskWorker.waitUntilReady()]);
     o.collector.startShared();
@@ -116,10 +118,18 @@ export class SharedPoller {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     // Forced: a sweep cut short is not redone (the next interval covers it), and an unforced close waits
-    // for the active job, which may be blocked on a Redis that does not answer.
-    await Promise.allSettled([this.sweepWorker?.close(true), this.taskWorker?.close(true), this.fallback]);
+    // for the active job, which may be blocked on a Redis that does not answer. A forced close does not
+    // stop the job's processor, though: the sweeps under way are halted (probes aborted, nothing applied
+    // or written) and waited for, so none runs on into the closing database and Redis.
+    this.o.collector.halt();
+    await Promise.allSettled([this.sweepWorker?.close(true), this.taskWorker?.close(true), this.fallback, ...this.sweeping]);
     await Promise.allSettled([this.sweeps?.close(), this.tasks?.close()]);
     await Promise.allSettled([...this.workerRedis, ...(this.producer ? [this.producer] : [])].map((r) => closeRedis(r)));
+  }
+
+  private tracked(sweep: Promise<void>): Promise<void> {
+    this.sweeping.add(sweep);
+    return sweep.finally(() => this.sweeping.delete(sweep));
   }
 
   private worker(queue: string, run: (job: Job<ShardJob>) => Promise<void>, concurrency: number): Worker<ShardJob> {
@@ -217,14 +227,14 @@ export class SharedPoller {
     } catch (err) {
       logger.warn({ err: { message: (err as Error).message }, shard }, 'shard state unreadable: sweeping from what this replica knows');
     }
-    const result = await collector.sweepPart(services, `shard-${shard}`, shard === 0);
+    const scheduledAt = Number(job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0));
+    const result = await collector.sweepPart(services, `shard-${shard}`, shard === 0, scheduledAt);
     await collector.persist();
     try {
       await writeSweptStates(db, result.polls.map((p) => ({ poll: p, streak: collector.tracker.streakOf(p.service) })), replica);
     } catch (err) {
       logger.warn({ err: { message: (err as Error).message }, shard }, 'shard state not written');
     }
-    const scheduledAt = Number(job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0));
     this.onSwept?.({ shard, services: services.length, scheduledAt, startedAt, durationMs: result.durationMs, totalMs: Date.now() - startedAt });
   }
 

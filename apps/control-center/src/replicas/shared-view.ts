@@ -15,7 +15,7 @@ import { openIncidents } from '../incidents/incident-repository.js';
 import { activeMaintenance } from '../incidents/maintenance.js';
 import { readSharedStates } from './service-state.js';
 
-/** Rows are re-read this far behind the newest one seen: a write committed late is not missed. */
+/** Catalog rows are re-read this far behind the newest one seen: a write committed late is not missed. */
 export const READ_OVERLAP_MS = 2_000;
 
 export interface SharedViewOptions {
@@ -33,7 +33,8 @@ export const sharedRefreshMs = (intervalMs: number): number => Math.min(5_000, M
 export class SharedView {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
-  private newestState: Date | null = null;
+  /** Where the next read of service_state starts (readSharedStates). */
+  private horizon: string | null = null;
   private newestCatalog: Date | null = null;
   private appliedSeen = -1;
   private signature = '';
@@ -76,8 +77,8 @@ export class SharedView {
     const { db, collector, replica } = this.o;
     const now = this.o.now();
     const behind = (d: Date | null) => (d ? new Date(d.getTime() - READ_OVERLAP_MS) : null);
-    const [states, open, maintenance, catalogs] = await Promise.all([
-      readSharedStates(db, behind(this.newestState), replica),
+    const [{ states, horizon }, open, maintenance, catalogs] = await Promise.all([
+      readSharedStates(db, this.horizon, replica),
       openIncidents(db),
       activeMaintenance(db, now),
       (() => {
@@ -87,14 +88,15 @@ export class SharedView {
         return q.execute();
       })(),
     ]);
+    this.horizon = horizon;
     const adopted: ServicePoll[] = [];
     for (const s of states) {
       if (!this.names.has(s.service)) continue;
-      if (!this.newestState || s.updatedAt > this.newestState) this.newestState = s.updatedAt;
       const mine = collector.latest.get(s.service);
       if (s.poll && (!mine || mine.checkedAt < s.poll.checkedAt)) {
         collector.latest.set(s.service, s.poll);
         collector.noteSweep(s.poll.checkedAt);
+        collector.noteElapsed(s.poll);
         adopted.push(s.poll);
       }
       const probe = collector.probes.get(s.service);
