@@ -1,5 +1,6 @@
 // Runs one step job: claims the step (recording the attempt before calling), calls the tool through
-// the catalog's MCP client, and records the result in Postgres before the next step is queued.
+// the server's pooled MCP client (one connected client per server, reused across steps), and records
+// the result in Postgres before the next step is queued.
 //
 // Crash safety: a job that finds its step already `running` was interrupted mid-call (worker killed,
 // lock lost). It calls again only when the tool says it is safe (readOnlyHint or idempotentHint);
@@ -8,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import type { Dispatcher } from '@factory/base-server';
-import { callServerTool, type ToolCallOutcome } from '../catalog/mcp-catalog.js';
+import { McpClientPool, type ToolCallOutcome } from '../catalog/mcp-catalog.js';
 import type { WorkflowEngine, Pending } from './engine.js';
 import * as repo from './repository.js';
 import type { StepJob } from './step-queue.js';
@@ -24,10 +25,20 @@ export type StepOutcome = 'stale' | 'held' | 'unknown' | 'succeeded' | 'failed' 
 const MAX_ERROR = 2_000;
 
 export class StepRunner {
+  /** One connected client per server for every step this runner calls; closed by close(). */
+  readonly clients: McpClientPool;
+
   constructor(
     private readonly engine: WorkflowEngine,
     private readonly o: StepRunnerOptions,
-  ) {}
+  ) {
+    this.clients = new McpClientPool(o.dispatcher);
+  }
+
+  /** Closes the pooled MCP clients (after the worker stopped taking jobs). */
+  close(): Promise<void> {
+    return this.clients.close();
+  }
 
   private get d() {
     return this.engine.d;
@@ -92,7 +103,7 @@ export class StepRunner {
     const entry = this.d.directory.server(row.server);
     try {
       if (!entry) throw new Error(`${row.server} is no longer a registered MCP server`);
-      result = await callServerTool(entry, this.d.directory.apiKeyFor(entry), claim.timeoutMs, row.tool, (row.args ?? {}) as Record<string, unknown>, this.o.dispatcher);
+      result = await this.clients.callTool(entry, this.d.directory.apiKeyFor(entry), claim.timeoutMs, row.tool, (row.args ?? {}) as Record<string, unknown>);
     } catch (err) {
       result = { isError: true, output: null, message: err instanceof Error ? err.message.split('\n', 1)[0]! : String(err) };
     }
