@@ -115,10 +115,12 @@ export class WorkflowEngine {
   /**
    * Moves a running run forward: passes finished steps, skips those whose `when` is false, stops at an
    * approval, and queues the next step. `redispatch` re-queues a step left `queued` (resume, start-up).
+   * `known` is the run's step rows as the caller read them in this transaction (under the run's lock)
+   * and updated since, which saves reading them again.
    */
-  async advance(trx: Trx, run: WorkflowRun, def: WorkflowDefinition, pending: Pending[], redispatch = false): Promise<void> {
+  async advance(trx: Trx, run: WorkflowRun, def: WorkflowDefinition, pending: Pending[], redispatch = false, known?: readonly WorkflowStepRow[]): Promise<void> {
     if (run.state !== 'running') return;
-    const rows = await repo.stepsOf(trx, run.id);
+    const rows = known ?? (await repo.stepsOf(trx, run.id));
     const byIndex = new Map(rows.map((r) => [r.index, r]));
     const now = this.now();
     for (let i = 0; ; i++) {

@@ -123,17 +123,23 @@ export class StepRunner {
     result: ToolCallOutcome,
     durationMs: number,
   ): Promise<StepOutcome> {
-    const row = await repo.findStep(trx, run.id, claimed.index);
+    // The run's steps, read once under the run's lock: this step's row and, for advance, every other.
+    const rows = await repo.stepsOf(trx, run.id);
+    const row = rows.find((r) => r.index === claimed.index);
     // A result arriving after the step was re-run or decided belongs to nobody.
     if (!row || row.attempt !== attempt || (row.state !== 'running' && row.state !== 'unknown')) return 'discarded';
     const now = this.engine.now();
     const step = def.steps[row.index]!;
     const labels = { server: row.server, tool: row.tool };
+    /** The rows as they are after this step's update (the output as Postgres gives it back: parsed JSON). */
+    const after = (set: Partial<WorkflowStepRow>, output: string | null) => rows.map((r) => (r === row ? { ...r, ...set, output: output === null ? null : (JSON.parse(output) as unknown) } : r));
     if (!result.isError) {
-      await repo.updateStep(trx, run.id, row.index, { state: 'succeeded', output: JSON.stringify(result.output ?? null), finished_at: now, duration_ms: durationMs, error: null });
+      const output = JSON.stringify(result.output ?? null);
+      const set = { state: 'succeeded', finished_at: now, duration_ms: durationMs, error: null } as const;
+      await repo.updateStep(trx, run.id, row.index, { ...set, output });
       this.d.metrics.stepDuration.observe({ ...labels, outcome: 'succeeded' }, durationMs / 1000);
       if (row.state === 'unknown' && run.state === 'waiting') await this.engine.setState(trx, run, 'running');
-      await this.engine.advance(trx, run, def, pending);
+      await this.engine.advance(trx, run, def, pending, false, after(set, output));
       return 'succeeded';
     }
     const error = (result.message ?? 'the tool failed').slice(0, MAX_ERROR);
@@ -145,9 +151,11 @@ export class StepRunner {
       if (run.state === 'running') pending.push({ runId: run.id, index: row.index, dispatch: row.dispatch + 1, delayMs });
       return 'retrying';
     }
-    await repo.updateStep(trx, run.id, row.index, { state: 'failed', error, finished_at: now, duration_ms: durationMs, output: result.output === null ? null : JSON.stringify(result.output) });
+    const output = result.output === null ? null : JSON.stringify(result.output);
+    const set = { state: 'failed', error, finished_at: now, duration_ms: durationMs } as const;
+    await repo.updateStep(trx, run.id, row.index, { ...set, output });
     if (row.state === 'unknown' && run.state === 'waiting') await this.engine.setState(trx, run, 'running');
-    await this.engine.advance(trx, run, def, pending);
+    await this.engine.advance(trx, run, def, pending, false, after(set, output));
     return 'failed';
   }
 
