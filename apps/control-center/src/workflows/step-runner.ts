@@ -136,10 +136,10 @@ export class StepRunner {
     if (!result.isError) {
       const output = JSON.stringify(result.output ?? null);
       const set = { state: 'succeeded', finished_at: now, duration_ms: durationMs, error: null } as const;
-      await repo.updateStep(trx, run.id, row.index, { ...set, output });
       this.d.metrics.stepDuration.observe({ ...labels, outcome: 'succeeded' }, durationMs / 1000);
       if (row.state === 'unknown' && run.state === 'waiting') await this.engine.setState(trx, run, 'running');
-      await this.engine.advance(trx, run, def, pending, false, after(set, output));
+      // The result is written with the next step's row (one statement), or alone when there is none.
+      await this.engine.advance(trx, run, def, pending, false, after(set, output), { runId: run.id, index: row.index, set: { ...set, output } });
       return 'succeeded';
     }
     const error = (result.message ?? 'the tool failed').slice(0, MAX_ERROR);
@@ -153,9 +153,8 @@ export class StepRunner {
     }
     const output = result.output === null ? null : JSON.stringify(result.output);
     const set = { state: 'failed', error, finished_at: now, duration_ms: durationMs } as const;
-    await repo.updateStep(trx, run.id, row.index, { ...set, output });
     if (row.state === 'unknown' && run.state === 'waiting') await this.engine.setState(trx, run, 'running');
-    await this.engine.advance(trx, run, def, pending, false, after(set, output));
+    await this.engine.advance(trx, run, def, pending, false, after(set, output), { runId: run.id, index: row.index, set: { ...set, output } });
     return 'failed';
   }
 
