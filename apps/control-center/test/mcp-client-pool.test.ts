@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createLogger, createService, defineTool, parseConfig, baseConfigSchema, z, type Service } from '@factory/base-server';
 import { startTcpProxy, type TcpProxy } from '@factory/base-server/testing';
-import { McpClientPool } from '../src/catalog/mcp-catalog.js';
+import { McpClientPool } from '../src/catalog/mcp-client-pool.js';
 import { UPSTREAM_KEY } from './helpers.js';
 
 let calls = 0;

@@ -9,7 +9,8 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import type { Dispatcher } from '@factory/base-server';
-import { McpClientPool, type ToolCallOutcome } from '../catalog/mcp-catalog.js';
+import type { ToolCallOutcome } from '../catalog/mcp-catalog.js';
+import { McpClientPool } from '../catalog/mcp-client-pool.js';
 import type { WorkflowEngine, Pending } from './engine.js';
 import * as repo from './repository.js';
 import type { StepJob } from './step-queue.js';
