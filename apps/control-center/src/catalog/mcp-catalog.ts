@@ -48,13 +48,8 @@ function shortError(err: unknown): string {
 const fetchVia = (dispatcher: Dispatcher | undefined): typeof fetch | undefined =>
   dispatcher ? (((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch) : undefined;
 
-async function withClient<T>(
-  entry: ServiceEntry,
-  apiKey: string | undefined,
-  timeoutMs: number,
-  dispatcher: Dispatcher | undefined,
-  fn: (client: Client, signal: AbortSignal) => Promise<T>,
-): Promise<T> {
+/** A client of the server's /mcp endpoint, not yet connected. */
+export function newClient(entry: ServiceEntry, apiKey: string | undefined, dispatcher: Dispatcher | undefined) {
   // Speaks the 2026-07-28 revision first (server/discover) and falls back to initialize for 2025-era servers.
   const client = new Client({ name: 'factory-control-center', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
   const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
@@ -63,6 +58,17 @@ async function withClient<T>(
     requestInit: { headers, redirect: 'error' },
     ...(via ? { fetch: via } : {}),
   });
+  return { client, transport };
+}
+
+async function withClient<T>(
+  entry: ServiceEntry,
+  apiKey: string | undefined,
+  timeoutMs: number,
+  dispatcher: Dispatcher | undefined,
+  fn: (client: Client, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const { client, transport } = newClient(entry, apiKey, dispatcher);
   try {
     return await withDeadline(
       timeoutMs,
@@ -211,7 +217,19 @@ export interface ToolCallOutcome {
   message: string | null;
 }
 
-/** Calls one tool on one server, bounded by `timeoutMs`; a failed call is `isError`, an unreachable server throws. */
+export type CallResult = Awaited<ReturnType<Client['callTool']>>;
+
+/** A tools/call result as the engine records it. */
+export function outcomeOf(result: CallResult): ToolCallOutcome {
+  const texts = Array.isArray(result.content) ? result.content.map((c) => (c as { text?: unknown }).text).filter((t): t is string => typeof t === 'string') : [];
+  return {
+    isError: result.isError === true,
+    output: result.structuredContent ?? (texts.length ? { text: texts.join('\n') } : null),
+    message: result.isError ? (texts[0] ?? 'the tool returned an error').slice(0, 1_000) : null,
+  };
+}
+
+/** Calls one tool on one server with a client of its own, bounded by `timeoutMs`; a failed call is `isError`, an unreachable server throws. */
 export async function callServerTool(
   entry: ServiceEntry,
   apiKey: string | undefined,
@@ -220,11 +238,5 @@ export async function callServerTool(
   args: Record<string, unknown>,
   dispatcher?: Dispatcher,
 ): Promise<ToolCallOutcome> {
-  const result = await withClient(entry, apiKey, timeoutMs, dispatcher, (client, signal) => client.callTool({ name: tool, arguments: args }, { timeout: timeoutMs, signal }));
-  const texts = Array.isArray(result.content) ? result.content.map((c) => (c as { text?: unknown }).text).filter((t): t is string => typeof t === 'string') : [];
-  return {
-    isError: result.isError === true,
-    output: result.structuredContent ?? (texts.length ? { text: texts.join('\n') } : null),
-    message: result.isError ? (texts[0] ?? 'the tool returned an error').slice(0, 1_000) : null,
-  };
+  return outcomeOf(await withClient(entry, apiKey, timeoutMs, dispatcher, (client, signal) => client.callTool({ name: tool, arguments: args }, { timeout: timeoutMs, signal })));
 }

@@ -115,10 +115,25 @@ export class WorkflowEngine {
   /**
    * Moves a running run forward: passes finished steps, skips those whose `when` is false, stops at an
    * approval, and queues the next step. `redispatch` re-queues a step left `queued` (resume, start-up).
+   * `known` is the run's step rows as the caller read them in this transaction (under the run's lock),
+   * with `along` (the caller's update of one of them, not yet written) applied: it saves reading them
+   * again, and `along` is written in the same statement as the next step's row, else on its own.
    */
-  async advance(trx: Trx, run: WorkflowRun, def: WorkflowDefinition, pending: Pending[], redispatch = false): Promise<void> {
+  async advance(trx: Trx, run: WorkflowRun, def: WorkflowDefinition, pending: Pending[], redispatch = false, known?: readonly WorkflowStepRow[], along?: repo.StepWrite): Promise<void> {
+    const carry = { write: along };
+    await this.walk(trx, run, def, pending, redispatch, known, carry);
+    if (carry.write) await repo.updateStep(trx, carry.write.runId, carry.write.index, carry.write.set);
+  }
+
+  private async walk(trx: Trx, run: WorkflowRun, def: WorkflowDefinition, pending: Pending[], redispatch: boolean, known: readonly WorkflowStepRow[] | undefined, carry: { write: repo.StepWrite | undefined }): Promise<void> {
+    /** The carried update, handed to the first insert (once). */
+    const take = () => {
+      const w = carry.write;
+      carry.write = undefined;
+      return w;
+    };
     if (run.state !== 'running') return;
-    const rows = await repo.stepsOf(trx, run.id);
+    const rows = known ?? (await repo.stepsOf(trx, run.id));
     const byIndex = new Map(rows.map((r) => [r.index, r]));
     const now = this.now();
     for (let i = 0; ; i++) {
@@ -140,7 +155,7 @@ export class WorkflowEngine {
       let args: unknown;
       try {
         if (step.when !== undefined && !(await condition(step.when, context, `steps[${i}].when`, this.d.limits))) {
-          await repo.insertStep(trx, { ...base, state: 'skipped' });
+          await repo.insertStep(trx, { ...base, state: 'skipped' }, take());
           byIndex.set(i, { ...(await repo.findStep(trx, run.id, i))! });
           continue;
         }
@@ -148,7 +163,7 @@ export class WorkflowEngine {
         if (!args || typeof args !== 'object' || Array.isArray(args)) throw new ExpressionError('the arguments must be a JSON object', `steps[${i}].args`);
       } catch (err) {
         if (!(err instanceof ExpressionError)) throw err;
-        await repo.insertStep(trx, { ...base, state: 'failed', error: `${err.path}: ${err.message}` });
+        await repo.insertStep(trx, { ...base, state: 'failed', error: `${err.path}: ${err.message}` }, take());
         if (step.on_error === 'continue') {
           byIndex.set(i, (await repo.findStep(trx, run.id, i))!);
           continue;
@@ -156,10 +171,10 @@ export class WorkflowEngine {
         return this.finish(trx, run, 'failed', `step ${step.id}: ${err.message}`);
       }
       if (await this.needsApproval(step)) {
-        await repo.insertStep(trx, { ...base, state: 'waiting_approval', args });
+        await repo.insertStep(trx, { ...base, state: 'waiting_approval', args }, take());
         return this.setState(trx, run, 'waiting');
       }
-      await repo.insertStep(trx, { ...base, state: 'queued', args, dispatch: 1 });
+      await repo.insertStep(trx, { ...base, state: 'queued', args, dispatch: 1 }, take());
       pending.push({ runId: run.id, index: i, dispatch: 1 });
       return;
     }

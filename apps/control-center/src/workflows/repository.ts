@@ -90,31 +90,43 @@ export const stepsOf = (db: Db, runId: string): Promise<WorkflowStepRow[]> => db
 export const findStep = (db: Db, runId: string, index: number): Promise<WorkflowStepRow | undefined> =>
   db.selectFrom('workflow_steps').selectAll().where('run_id', '=', runId).where('index', '=', index).executeTakeFirst();
 
+/** An update of one step row that may ride along with the next statement (see insertStep). */
+export interface StepWrite {
+  runId: string;
+  index: number;
+  set: StepUpdate;
+}
+
+/** Inserts a step row; `along` (an update of another step of the run) goes in the same statement, as a CTE, saving a round trip. */
 export async function insertStep(
   db: Db,
   s: { run_id: string; index: number; step_id: string; server: string; tool: string; state: StepState; args?: unknown; error?: string | null; dispatch?: number; now: Date },
+  along?: StepWrite,
 ): Promise<void> {
   const finished = s.state === 'skipped' || s.state === 'failed';
+  const row = {
+    run_id: s.run_id,
+    index: s.index,
+    step_id: s.step_id,
+    server: s.server,
+    tool: s.tool,
+    state: s.state,
+    attempt: 0,
+    dispatch: s.dispatch ?? 0,
+    args: s.args === undefined ? null : JSON.stringify(s.args),
+    error: s.error ?? null,
+    created_at: s.now,
+    ...(finished ? { finished_at: s.now } : {}),
+  };
+  if (!along) return void (await db.insertInto('workflow_steps').values(row).execute());
   await db
+    .with('along', (qc) => qc.updateTable('workflow_steps').set(along.set).where('run_id', '=', along.runId).where('index', '=', along.index))
     .insertInto('workflow_steps')
-    .values({
-      run_id: s.run_id,
-      index: s.index,
-      step_id: s.step_id,
-      server: s.server,
-      tool: s.tool,
-      state: s.state,
-      attempt: 0,
-      dispatch: s.dispatch ?? 0,
-      args: s.args === undefined ? null : JSON.stringify(s.args),
-      error: s.error ?? null,
-      created_at: s.now,
-      ...(finished ? { finished_at: s.now } : {}),
-    })
+    .values(row)
     .execute();
 }
 
-type StepUpdate = Partial<{
+export type StepUpdate = Partial<{
   state: StepState;
   attempt: number;
   dispatch: number;

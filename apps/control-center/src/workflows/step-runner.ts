@@ -1,5 +1,6 @@
 // Runs one step job: claims the step (recording the attempt before calling), calls the tool through
-// the catalog's MCP client, and records the result in Postgres before the next step is queued.
+// the server's pooled MCP client (one connected client per server, reused across steps), and records
+// the result in Postgres before the next step is queued.
 //
 // Crash safety: a job that finds its step already `running` was interrupted mid-call (worker killed,
 // lock lost). It calls again only when the tool says it is safe (readOnlyHint or idempotentHint);
@@ -8,7 +9,8 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import type { Dispatcher } from '@factory/base-server';
-import { callServerTool, type ToolCallOutcome } from '../catalog/mcp-catalog.js';
+import type { ToolCallOutcome } from '../catalog/mcp-catalog.js';
+import { McpClientPool } from '../catalog/mcp-client-pool.js';
 import type { WorkflowEngine, Pending } from './engine.js';
 import * as repo from './repository.js';
 import type { StepJob } from './step-queue.js';
@@ -24,10 +26,20 @@ export type StepOutcome = 'stale' | 'held' | 'unknown' | 'succeeded' | 'failed' 
 const MAX_ERROR = 2_000;
 
 export class StepRunner {
+  /** One connected client per server for every step this runner calls; closed by close(). */
+  readonly clients: McpClientPool;
+
   constructor(
     private readonly engine: WorkflowEngine,
     private readonly o: StepRunnerOptions,
-  ) {}
+  ) {
+    this.clients = new McpClientPool(o.dispatcher);
+  }
+
+  /** Closes the pooled MCP clients (after the worker stopped taking jobs). */
+  close(): Promise<void> {
+    return this.clients.close();
+  }
 
   private get d() {
     return this.engine.d;
@@ -92,7 +104,7 @@ export class StepRunner {
     const entry = this.d.directory.server(row.server);
     try {
       if (!entry) throw new Error(`${row.server} is no longer a registered MCP server`);
-      result = await callServerTool(entry, this.d.directory.apiKeyFor(entry), claim.timeoutMs, row.tool, (row.args ?? {}) as Record<string, unknown>, this.o.dispatcher);
+      result = await this.clients.callTool(entry, this.d.directory.apiKeyFor(entry), claim.timeoutMs, row.tool, (row.args ?? {}) as Record<string, unknown>);
     } catch (err) {
       result = { isError: true, output: null, message: err instanceof Error ? err.message.split('\n', 1)[0]! : String(err) };
     }
@@ -112,17 +124,23 @@ export class StepRunner {
     result: ToolCallOutcome,
     durationMs: number,
   ): Promise<StepOutcome> {
-    const row = await repo.findStep(trx, run.id, claimed.index);
+    // The run's steps, read once under the run's lock: this step's row and, for advance, every other.
+    const rows = await repo.stepsOf(trx, run.id);
+    const row = rows.find((r) => r.index === claimed.index);
     // A result arriving after the step was re-run or decided belongs to nobody.
     if (!row || row.attempt !== attempt || (row.state !== 'running' && row.state !== 'unknown')) return 'discarded';
     const now = this.engine.now();
     const step = def.steps[row.index]!;
     const labels = { server: row.server, tool: row.tool };
+    /** The rows as they are after this step's update (the output as Postgres gives it back: parsed JSON). */
+    const after = (set: Partial<WorkflowStepRow>, output: string | null) => rows.map((r) => (r === row ? { ...r, ...set, output: output === null ? null : (JSON.parse(output) as unknown) } : r));
     if (!result.isError) {
-      await repo.updateStep(trx, run.id, row.index, { state: 'succeeded', output: JSON.stringify(result.output ?? null), finished_at: now, duration_ms: durationMs, error: null });
+      const output = JSON.stringify(result.output ?? null);
+      const set = { state: 'succeeded', finished_at: now, duration_ms: durationMs, error: null } as const;
       this.d.metrics.stepDuration.observe({ ...labels, outcome: 'succeeded' }, durationMs / 1000);
       if (row.state === 'unknown' && run.state === 'waiting') await this.engine.setState(trx, run, 'running');
-      await this.engine.advance(trx, run, def, pending);
+      // The result is written with the next step's row (one statement), or alone when there is none.
+      await this.engine.advance(trx, run, def, pending, false, after(set, output), { runId: run.id, index: row.index, set: { ...set, output } });
       return 'succeeded';
     }
     const error = (result.message ?? 'the tool failed').slice(0, MAX_ERROR);
@@ -134,9 +152,10 @@ export class StepRunner {
       if (run.state === 'running') pending.push({ runId: run.id, index: row.index, dispatch: row.dispatch + 1, delayMs });
       return 'retrying';
     }
-    await repo.updateStep(trx, run.id, row.index, { state: 'failed', error, finished_at: now, duration_ms: durationMs, output: result.output === null ? null : JSON.stringify(result.output) });
+    const output = result.output === null ? null : JSON.stringify(result.output);
+    const set = { state: 'failed', error, finished_at: now, duration_ms: durationMs } as const;
     if (row.state === 'unknown' && run.state === 'waiting') await this.engine.setState(trx, run, 'running');
-    await this.engine.advance(trx, run, def, pending);
+    await this.engine.advance(trx, run, def, pending, false, after(set, output), { runId: run.id, index: row.index, set: { ...set, output } });
     return 'failed';
   }
 

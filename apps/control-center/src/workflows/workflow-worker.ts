@@ -107,6 +107,7 @@ export async function createWorkflowWorker(config: Readonly<Config>, deps: Workf
     },
     onShutdown: [
       { name: 'workflow-worker', close: async () => void (await worker?.close()) },
+      { name: 'mcp-clients', close: () => runner.close() },
       { name: 'workflow-queue', close: async () => void (await workflows.queue?.close()) },
       { name: 'redis-worker', close: async () => void (workerRedis ? await closeRedis(workerRedis) : undefined) },
       { name: 'redis', close: () => closeRedis(producer) },
