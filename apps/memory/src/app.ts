@@ -29,7 +29,7 @@ import { createMemoryTools } from './tools/memory-tools.js';
 import { createSemanticRecall, type SemanticRecall } from './embeddings/semantic-recall.js';
 import { pgliteExtensions } from './db/pglite-extensions.js';
 import { registerMemoryRoutes } from './routes/memory-routes.js';
-import { createRetentionSweep, startRetentionTimer, type RetentionSweep } from './retention/retention-sweep.js';
+import { retentionSweepFor, startRetentionTimer, type RetentionSweep } from './retention/retention-sweep.js';
 import { SERVICE_VERSION } from './version.js';
 
 export { parseMemoryConfig } from './config.js';
@@ -121,15 +121,7 @@ export async function createMemoryService(config: MemoryConfig, deps: MemoryServ
     storeOverlapAfterMs: config.STORE_OVERLAP_AFTER_MS,
     retentionDefaultDays: config.MEMORY_RETENTION_DAYS,
   });
-  const retention = createRetentionSweep({
-    db: database.db,
-    defaultDays: config.MEMORY_RETENTION_DAYS,
-    batch: config.MEMORY_RETENTION_BATCH,
-    cache,
-    metrics,
-    logger,
-    recompress: (agentId, sessionId) => followUp({ agentId, sessionId, throughTurnId: '0' }),
-  });
+  const retention = retentionSweepFor(config, { db: database.db, cache, metrics, logger, followUp });
   let stopRetention: (() => Promise<void>) | undefined;
   const limits = { maxContentChars: config.MAX_CONTENT_CHARS, maxBatchTurns: config.MAX_BATCH_TURNS };
 

@@ -31,7 +31,7 @@ import type { CompressionJobData } from './job-id.js';
 import type { Summariser } from './summariser.js';
 import { createSemanticRecall, type SemanticRecall } from '../embeddings/semantic-recall.js';
 import { pgliteExtensions } from '../db/pglite-extensions.js';
-import { RETENTION_JOB, RETENTION_SCHEDULER_ID, createRetentionSweep, type RetentionSweep, type RetentionSweepResult } from '../retention/retention-sweep.js';
+import { RETENTION_JOB, RETENTION_SCHEDULER_ID, retentionSweepFor, type RetentionSweep, type RetentionSweepResult } from '../retention/retention-sweep.js';
 
 export interface CompressionWorkerDeps {
   logger?: Logger;
@@ -116,16 +116,7 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
   });
   const recall = createSemanticRecall(config, { logger, metrics, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   const followUp = createFollowUp({ db: database.db, thresholdTokens: config.COMPRESSION_THRESHOLD_TOKENS, enqueue: (data) => producer.enqueue(data, { withState: false }), logger });
-  const retention = createRetentionSweep({
-    db: database.db,
-    defaultDays: config.MEMORY_RETENTION_DAYS,
-    batch: config.MEMORY_RETENTION_BATCH,
-    cache,
-    metrics,
-    logger,
-    // A session whose summaries retention deleted is compressed anew from its remaining turns.
-    recompress: (agentId, sessionId) => followUp({ agentId, sessionId, throughTurnId: '0' }),
-  });
+  const retention = retentionSweepFor(config, { db: database.db, cache, metrics, logger, followUp });
 
   let worker: Worker | undefined;
   // Aborted when a shutdown has waited half of SHUTDOWN_TIMEOUT_MS for running jobs: they are handed back.

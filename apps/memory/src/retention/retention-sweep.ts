@@ -4,6 +4,8 @@
 // all replicas); without Redis the API runs it on a timer (startRetentionTimer).
 import { compositeKey, drainInBatches, type Logger } from '@factory/base-server';
 import type { MemoryCache } from '../cache/memory-cache.js';
+import type { FollowUp } from '../compression/follow-up.js';
+import type { MemoryConfig } from '../config.js';
 import type { MemoryMetrics } from '../memory-metrics.js';
 import type { Db } from '../turns/turn-repository.js';
 import { agentsToSweep, deleteExpiredTurns, hasExpiredTurns } from './retention-repository.js';
@@ -110,4 +112,22 @@ export function startRetentionTimer(sweep: RetentionSweep, everyMs: number, logg
     ac.abort();
     await running;
   };
+}
+
+/**
+ * The sweep as the API (timer, without Redis) and the worker (job scheduler) both run it: the configured
+ * retention and batch, and a session whose summaries retention deleted compressed anew from its remaining
+ * turns through the same follow-up as a finished compression.
+ */
+export function retentionSweepFor(
+  config: Pick<MemoryConfig, 'MEMORY_RETENTION_DAYS' | 'MEMORY_RETENTION_BATCH'>,
+  deps: Pick<RetentionSweepDeps, 'db' | 'cache' | 'metrics' | 'logger'> & { followUp: FollowUp },
+): RetentionSweep {
+  const { followUp, ...rest } = deps;
+  return createRetentionSweep({
+    ...rest,
+    defaultDays: config.MEMORY_RETENTION_DAYS,
+    batch: config.MEMORY_RETENTION_BATCH,
+    recompress: (agentId, sessionId) => followUp({ agentId, sessionId, throughTurnId: '0' }),
+  });
 }
