@@ -62,20 +62,22 @@ export async function startCountingFleet(readyDelayMs: number): Promise<Counting
   };
 }
 
-export interface Replica {
-  url: string;
+/** A built entry of this app running as its own process. */
+export interface AppProcess {
   child: ChildProcess;
   output(): string;
   /** SIGTERM (a graceful stop) or SIGKILL (kill -9); resolves when the process has exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** The port its ready log line reports. */
+  port: number;
 }
 
-/** One control-center process; resolves once it listens. */
-export function startReplica(env: Record<string, string>): Promise<Replica> {
-  const child = spawn(process.execPath, [INDEX_JS], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', API_KEYS: `tester:${KEY}`, REDIS_URL, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Starts `entry` (a file of dist/) with `env` and resolves once it logs `ready` (its JSON log line with
+ * the port it listens on); rejects with the output so far if it exits first or takes over `timeoutMs`.
+ */
+export function startAppProcess(entry: string, env: NodeJS.ProcessEnv, ready: string, timeoutMs: number): Promise<AppProcess> {
+  const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
@@ -83,20 +85,35 @@ export function startReplica(env: Record<string, string>): Promise<Replica> {
     await exited;
   };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`control center did not start:\n${out}`)), 90_000);
+    const timer = setTimeout(() => reject(new Error(`${ready}: not within ${timeoutMs} ms:\n${out}`)), timeoutMs);
     child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
     child.stdout?.on('data', (c: Buffer) => {
       out += c.toString();
-      const line = out.split('\n').find((l) => l.includes('"control-center ready"') && l.endsWith('}'));
+      const line = out.split('\n').find((l) => l.includes(`"${ready}"`) && l.endsWith('}'));
       if (!line || child.exitCode !== null) return;
       clearTimeout(timer);
-      resolve({ url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`, child, output: () => out, kill });
+      resolve({ child, output: () => out, kill, port: (JSON.parse(line) as { port: number }).port });
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`control center exited with ${code}:\n${out}`));
+      reject(new Error(`${entry} exited with ${code}:\n${out}`));
     });
   });
+}
+
+export interface Replica extends AppProcess {
+  url: string;
+}
+
+/** One control-center process; resolves once it listens. */
+export async function startReplica(env: Record<string, string>): Promise<Replica> {
+  const app = await startAppProcess(
+    INDEX_JS,
+    { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', API_KEYS: `tester:${KEY}`, REDIS_URL, ...env },
+    'control-center ready',
+    90_000,
+  );
+  return { ...app, url: `http://127.0.0.1:${app.port}` };
 }
 
 /** Deletes every Redis key under `prefix`. */

@@ -1,7 +1,6 @@
 // Workflow test rig: the real deploy-mcp and observability-mcp servers (AWS mocked at the SDK client),
 // a control center and workflow workers built in-process on one Postgres schema and one Redis prefix,
 // and the real worker process (`node dist/workflow-worker.js`) for crash tests.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -18,6 +17,7 @@ import { parseControlCenterConfig, parseWorkflowWorkerConfig } from '../src/conf
 import { createControlCenter } from '../src/app.js';
 import { createWorkflowWorker } from '../src/workflows/workflow-worker.js';
 import { KEY, PG_URL, REDIS_URL, UPSTREAM_KEY } from './helpers.js';
+import { startAppProcess, type AppProcess } from './replica-helpers.js';
 
 const REGION = 'eu-west-1';
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
@@ -111,36 +111,11 @@ export async function startInProcessWorker(env: Record<string, string>) {
 
 const WORKER_JS = fileURLToPath(new URL('../dist/workflow-worker.js', import.meta.url));
 
-export interface WorkerProcess {
-  child: ChildProcess;
-  output(): string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
+export type WorkerProcess = AppProcess;
 
 /** The real worker process; resolves once it logs that it is ready. */
 export function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [WORKER_JS], { env: { ...process.env, ...env, LOG_LEVEL: 'info', WORKFLOW_WORKER_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${out}`)), 30_000);
-    child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.includes('"workflow-worker ready"')) {
-        clearTimeout(timer);
-        resolve({ child, output: () => out, kill });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code}:\n${out}`));
-    });
-  });
+  return startAppProcess(WORKER_JS, { ...process.env, ...env, LOG_LEVEL: 'info', WORKFLOW_WORKER_PORT: '0' }, 'workflow-worker ready', 30_000);
 }
 
 /** Drops the file's schema and deletes its Redis keys. */
