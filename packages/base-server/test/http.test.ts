@@ -193,6 +193,31 @@ describe('HTTP contract, security and errors', () => {
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('keeps one request-id rule on /health and on routes: a well-formed id is echoed, a bad or doubled one replaced', async () => {
+    const { connect } = await import('node:net');
+    const { port } = new URL(url);
+    const rawGet = (path: string, extra: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${OTHER_KEY}\r\n${extra}Connection: close\r\n\r\n`);
+        });
+        let text = '';
+        socket.on('data', (c: Buffer) => (text += c.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+    const idOf = (raw: string) => /\r\nx-request-id: ([^\r]*)\r\n/i.exec(raw)?.[1];
+    for (const path of ['/health', '/v1/nope']) {
+      expect(idOf(await rawGet(path, 'X-Request-Id: req-abc.123\r\n'))).toBe('req-abc.123');
+      expect(idOf(await rawGet(path, 'x-request-id: bad id\r\n'))).toMatch(/^[0-9a-f-]{36}$/);
+      expect(idOf(await rawGet(path, 'x-request-id: one\r\nX-Request-ID: two\r\n'))).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const health = await rawGet('/health', '');
+    expect(health).toMatch(/^HTTP\/1\.1 200 /);
+    expect(health).toContain('\r\nX-Content-Type-Options: nosniff\r\n');
+    expect(health).toContain('\r\nCache-Control: no-store\r\n');
+  });
+
   it('compresses large JSON for clients that accept gzip', async () => {
     const res = await request(`${url}/v1/big`, { headers: { ...auth(OTHER_KEY), 'accept-encoding': 'gzip' } });
     expect(res.status).toBe(200);
