@@ -2,7 +2,7 @@
 // the apps' real config schemas, the same way compose.test.ts checks docker-compose.yml.
 import { describe, expect, test } from '@jest/globals';
 import { SERVICES, type ServiceSpec } from '../../infra/dist/services.js';
-import { configSchema as controlCenterSchema, parseControlCenterConfig } from '../../apps/control-center/dist/config.js';
+import { configSchema as controlCenterSchema, parseControlCenterConfig, parseWorkflowWorkerConfig } from '../../apps/control-center/dist/config.js';
 import { githubConfigSchema, parseGithubConfig } from '../../apps/github-mcp/dist/config.js';
 import { configSchema as deploySchema, parseDeployConfig } from '../../apps/deploy-mcp/dist/config.js';
 import { observabilityConfigSchema, parseObservabilityConfig } from '../../apps/observability-mcp/dist/config.js';
@@ -15,6 +15,7 @@ const APPS: Record<string, { shape: Record<string, unknown>; parse: (env: Record
   'observability-mcp': { shape: observabilityConfigSchema.shape, parse: parseObservabilityConfig },
   memory: { shape: memoryConfigSchema.shape, parse: parseMemoryConfig },
   'memory-worker': { shape: memoryConfigSchema.shape, parse: parseWorkerConfig },
+  'workflow-worker': { shape: controlCenterSchema.shape, parse: parseWorkflowWorkerConfig },
 };
 
 /** What a task of this spec sees at run time, with placeholder secret values of the right form. */
@@ -40,7 +41,7 @@ function taskEnvironment(spec: ServiceSpec): Record<string, string> {
 }
 
 describe('infra task settings', () => {
-  test('cover exactly the five apps and the memory worker', () => {
+  test('cover exactly the five apps and the two workers', () => {
     expect(SERVICES.map((s) => s.name).sort()).toEqual(Object.keys(APPS).sort());
   });
 
