@@ -6,7 +6,7 @@
 // - a declared REST route vs a bare express 5 route with the same auth, body parsing and validation;
 // - GET /health vs bare node:http sending the same body and headers;
 // - memory kept over BENCH_MCP_CALLS calls.
-import { startServer, load, compare, row, fmt, memoryKept } from './lib/harness.mjs';
+import { startServer, load, compare, row, fmt, memoryKept, ADD_CALL } from './lib/harness.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
@@ -15,30 +15,7 @@ const KEY = 'bench-key-0123456789';
 const env = { BENCH_KEY: KEY };
 const authHeader = { authorization: `Bearer ${KEY}` };
 
-const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const ERAS = {
-  '2025-11-25': {
-    headers: { ...base, 'mcp-protocol-version': '2025-11-25' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } }),
-  },
-  '2026-07-28': {
-    headers: { ...base, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'add' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: {
-        name: 'add',
-        arguments: { a: 2, b: 3 },
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-          'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
-          'io.modelcontextprotocol/clientCapabilities': {},
-        },
-      },
-    }),
-  },
-};
+const ERAS = ADD_CALL;
 
 const ours = await startServer('base-service.mjs', [], env);
 const oursPlain = await startServer('base-service.mjs', [], { ...env, MCP_FAST_PATH: 'false' });

@@ -3,7 +3,7 @@
 // discovery, JWKS fetched once and cached, signature, iss/aud/exp) vs with an API key, in the same run;
 // as shipped (verified tokens cached, src/token-cache.ts) and with the cache off (OAUTH_TOKEN_CACHE_SIZE=0:
 // an ES256 signature check on every request).
-import { startServer, compare, row, fmt } from './lib/harness.mjs';
+import { startServer, compare, row, fmt, ADD_CALL } from './lib/harness.mjs';
 import { startTestIssuer } from '@factory/base-server/testing';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -17,32 +17,11 @@ const oauthEnv = { BENCH_KEY: KEY, OAUTH_ISSUER: issuer.issuer, OAUTH_AUDIENCE: 
 const srv = await startServer('base-service.mjs', [], oauthEnv);
 const uncached = await startServer('base-service.mjs', [], { ...oauthEnv, OAUTH_TOKEN_CACHE_SIZE: '0' });
 
-const body = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/call',
-  params: {
-    name: 'add',
-    arguments: { a: 2, b: 3 },
-    _meta: {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
-      'io.modelcontextprotocol/clientCapabilities': {},
-    },
-  },
-});
 const call = (server, credential) => ({
   url: `http://127.0.0.1:${server.port}/mcp`,
   method: 'POST',
-  headers: {
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    'mcp-protocol-version': '2026-07-28',
-    'mcp-method': 'tools/call',
-    'mcp-name': 'add',
-    authorization: `Bearer ${credential}`,
-  },
-  body,
+  headers: { ...ADD_CALL['2026-07-28'].headers, authorization: `Bearer ${credential}` },
+  body: ADD_CALL['2026-07-28'].body,
 });
 
 console.log('## OAuth (base-server resource server)');

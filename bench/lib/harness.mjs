@@ -58,6 +58,35 @@ export const MCP_HEADERS = {
 };
 
 /**
+ * The `tools/call add {a: 2, b: 3}` request of each protocol era (headers without credentials, body),
+ * the one trivial call the base-server and OAuth benches load servers with.
+ */
+const JSON_ACCEPT = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+export const ADD_CALL = {
+  '2025-11-25': {
+    headers: { ...JSON_ACCEPT, 'mcp-protocol-version': '2025-11-25' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } }),
+  },
+  '2026-07-28': {
+    headers: { ...JSON_ACCEPT, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'add' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: {
+        name: 'add',
+        arguments: { a: 2, b: 3 },
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
+          'io.modelcontextprotocol/clientCapabilities': {},
+        },
+      },
+    }),
+  },
+};
+
+/**
  * Measures `a` and `b` in alternating rounds so drift on a noisy machine hits both alike, and
  * returns the median round of each (by req/s) plus the worst p99 seen.
  */
