@@ -179,11 +179,13 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
     checks: [database.check(), environmentCheck, ...serviceChecks],
     tools: [...factoryTools(apiDeps), ...workflowTools(workflows, database.db)],
     instructions: 'The Factory control center: ask it whether the Factory MCP servers and their dependencies work, and what incidents happened.',
-    routes: (api, ctx) => {
+    routes: (api) => {
       registerApi(api, apiDeps);
       registerWorkflowRoutes(api, workflows, database.db, now);
-      registerWorkflowPages(ctx.app, workflows, database.db, config.DASHBOARD_REFRESH_MS);
-      registerPages(ctx.app, apiDeps, config.DASHBOARD_REFRESH_MS);
+    },
+    pages: (app) => {
+      registerWorkflowPages(app, workflows, database.db, config.DASHBOARD_REFRESH_MS);
+      registerPages(app, apiDeps, config.DASHBOARD_REFRESH_MS);
     },
     onStart: async () => {
       await database.migrate(migrations, SERVICE_NAME);

@@ -1,7 +1,7 @@
 // REST routes declared with zod schemas: the same schemas validate requests and generate /openapi.json.
 // Declared routes are express routes, mounted into the service's one middleware chain.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Router, Request, Response, NextFunction } from 'express';
+import type { IRouter, Request, Response, NextFunction } from 'express';
 import { z } from 'zod';
 import { BadRequestError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -117,12 +117,13 @@ export class RestApi {
   }
 
   /**
-   * Mounts the routes: public ones on `publicRouter` (which the service places before authentication),
-   * the rest on `privateRouter` (after authentication, rate limit and body parsing).
+   * Places the public routes (`which: 'public'`, where the service's chain is before authentication)
+   * or the rest (`'private'`, after authentication, rate limit and body parsing) on `target`.
    */
-  mount(publicRouter: Router, privateRouter: Router): void {
+  mount(target: IRouter, which: 'public' | 'private'): void {
     for (const route of this.routes) {
-      (route.public ? publicRouter : privateRouter)[route.method](route.path, (req: Request, res: Response, next: NextFunction) => {
+      if ((route.public === true) !== (which === 'public')) continue;
+      target[route.method](route.path, (req: Request, res: Response, next: NextFunction) => {
         this.serve(route, req as unknown as ApiRequest, res).catch(next);
       });
     }

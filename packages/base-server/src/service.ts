@@ -42,8 +42,14 @@ export interface ServiceOptions {
   tools?: AnyTool[];
   /** Shown to MCP clients at initialize. */
   instructions?: string;
-  /** Declares REST routes (validated by zod, documented at /openapi.json). */
-  routes?: (api: RestApi, ctx: ServiceContext) => void;
+  /**
+   * Declares REST routes (validated by zod, documented at /openapi.json). Runs before the request chain
+   * is built, so each route is placed directly in it (public ones before authentication, the rest after
+   * body parsing); express handlers of pages go in `pages`.
+   */
+  routes?: (api: RestApi, ctx: Omit<ServiceContext, 'app'>) => void;
+  /** Registers express handlers for pages (HTML, assets) on the app: after the REST routes and POST /mcp, before the 404. */
+  pages?: (app: Express, ctx: ServiceContext) => void;
   /** Runs after the port is open and before the service reports ready (migrations, workers). */
   onStart?: () => Promise<void>;
   /** Closers run in order after HTTP has drained. */
@@ -156,6 +162,11 @@ export function createService(options: ServiceOptions): Service {
         ...(options.toolView ? { view: options.toolView } : {}),
       })
     : undefined;
+  // The REST routes, declared before the chain is built so that each is placed in it directly: a request
+  // never enters a nested router that cannot answer it (router 2 leaves one through setImmediate).
+  const scopeGuard = createScopeGuard(scopePrefix, resourceMetadataUrl);
+  const api = new RestApi(scopeGuard);
+  options.routes?.(api, { logger, metrics });
   const shutdown = new ShutdownRegistry(logger);
   const healthPrefix = `{"status":"ok","service":${JSON.stringify(name)},"version":${JSON.stringify(version)},"timestamp":"`;
   let state: ServiceState = 'created';
@@ -188,8 +199,8 @@ export function createService(options: ServiceOptions): Service {
   //  6. browser sign-in (/login, /logout) where enabled, then authentication (API keys, OAuth access
   //     tokens; failed attempts limited per client address);
   //  7. rate limit per principal; 8. JSON body parsing with size and depth limits;
-  //  9. declared REST routes (each checks its scope), pages, POST /mcp (tools/call checked against the
-  //     tool's scope: 403 insufficient_scope to step up; then the MCP SDK), /openapi.json;
+  //  9. declared REST routes (each checks its scope), POST /mcp (tools/call checked against the tool's
+  //     scope: 403 insufficient_scope to step up; then the MCP SDK), pages, /openapi.json;
   // 10. 404, and the error boundary (REST envelope, or a JSON-RPC error body on /mcp).
   const prologue = (req: IncomingMessage & { requestId?: string; log?: Logger }, res: ServerResponse, route: () => string, quiet: boolean) => {
     const started = performance.now();
@@ -293,14 +304,12 @@ export function createService(options: ServiceOptions): Service {
     res.type('application/json').send(resourceMetadata);
   });
 
-  const publicRoutes = express.Router();
-  app.use(publicRoutes);
+  api.mount(app, 'public');
 
   const auth = createAuthenticator(config.AUTH_DISABLED ? [] : config.API_KEYS, name, {
     ...(oauth ? { oauth } : {}),
     failures: rateLimits.limiter('auth-failures', config.AUTH_FAILURES_PER_MINUTE),
   });
-  const scopeGuard = createScopeGuard(scopePrefix, resourceMetadataUrl);
   const sessions = options.browserLogin && auth.enabled ? createBrowserSessions(config.API_KEYS, auth, name) : undefined;
   const rateLimit = createKeyRateLimit(rateLimits.limiter('requests', config.RATE_LIMIT_PER_MINUTE));
   if (sessions) sessions.mount(app);
@@ -310,11 +319,7 @@ export function createService(options: ServiceOptions): Service {
   });
   app.use(jsonBody(config.BODY_LIMIT_BYTES));
 
-  const privateRoutes = express.Router();
-  app.use(privateRoutes);
-  const api = new RestApi(scopeGuard);
-  options.routes?.(api, { app, logger, metrics });
-  api.mount(publicRoutes, privateRoutes);
+  api.mount(app, 'private');
 
   const isMcpPath = (path: string) => path === '/mcp' || path === '/mcp/';
   const toolCallName = (message: unknown): string | undefined => {
@@ -360,6 +365,8 @@ export function createService(options: ServiceOptions): Service {
       }, next);
     });
   }
+
+  options.pages?.(app, { app, logger, metrics });
 
   // Routes are all declared by now: the document is built once, on first request.
   let openapi: string | undefined;
