@@ -113,20 +113,18 @@ export function frameToolResult(info: ServerInfo, call: Eligible, result: CallTo
   };
 }
 
-/** Runs an eligible call through the registry: the signal fires if the client goes away first. */
+/**
+ * Runs an eligible call through the registry. The tool's signal fires if the client goes away first;
+ * it (and the watch on the client) is set up only when the tool reads `ctx.signal`: most never do.
+ */
 export async function answerFastToolCall(
   registry: ToolRegistry,
   call: Eligible,
   base: Omit<ToolContext, 'signal' | 'progress'>,
   onClientGone: (abort: () => void) => () => void,
 ): Promise<FastAnswer> {
-  // The signal is built only if the tool uses it: most never do.
   let abort: AbortController | undefined;
-  let gone = false;
-  const stopWatching = onClientGone(() => {
-    gone = true;
-    abort?.abort();
-  });
+  let stopWatching: (() => void) | undefined;
   const ctx: ToolContext = {
     principal: base.principal,
     requestId: base.requestId,
@@ -134,8 +132,10 @@ export async function answerFastToolCall(
       return base.logger;
     },
     get signal() {
-      abort ??= new AbortController();
-      if (gone) abort.abort();
+      if (!abort) {
+        const controller = (abort = new AbortController());
+        stopWatching = onClientGone(() => controller.abort());
+      }
       return abort.signal;
     },
     progress: async () => {},
@@ -143,6 +143,6 @@ export async function answerFastToolCall(
   try {
     return frameToolResult(registry.info, call, await registry.call(call.name, call.args, ctx));
   } finally {
-    stopWatching();
+    stopWatching?.();
   }
 }

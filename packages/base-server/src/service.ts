@@ -355,7 +355,9 @@ export function createService(options: ServiceOptions): Service {
         return;
       }
       fastRequests.inc();
+      // A client already gone when the tool asks for its signal gets an aborted one.
       const watch = (abort: () => void) => {
+        if (res.destroyed) abort();
         res.once('close', abort);
         return () => res.off('close', abort);
       };

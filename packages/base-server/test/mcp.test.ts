@@ -60,9 +60,24 @@ const waitTool = defineTool({
     return {};
   },
 });
+// Reads its signal for the first time only after the client has gone.
+let sawLateSignal: (aborted: boolean) => void = () => {};
+const lateSignalTool = defineTool({
+  name: 'late_signal',
+  title: 'Late signal',
+  description: 'Waits 400 ms, then reports whether its signal is aborted.',
+  inputSchema: z.object({}),
+  outputSchema: z.object({}),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handler: async (_args, ctx) => {
+    await new Promise((r) => setTimeout(r, 400));
+    sawLateSignal(ctx.signal.aborted);
+    return {};
+  },
+});
 
 describe('MCP over Streamable HTTP', () => {
-  const { service } = makeService({ tools: [echoTool, failingTool, slowTool, lyingTool, waitTool, unlistedSchemaTool] });
+  const { service } = makeService({ tools: [echoTool, failingTool, slowTool, lyingTool, waitTool, lateSignalTool, unlistedSchemaTool] });
   let url = '';
   beforeAll(async () => {
     url = (await service.start()).url;
@@ -80,7 +95,7 @@ describe('MCP over Streamable HTTP', () => {
   it('lets an SDK client list tools with descriptions, schemas and annotations, and call them', async () => {
     const client = await connect();
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['count_slowly', 'echo', 'explode', 'lie', 'tally', 'wait_for_cancel']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['count_slowly', 'echo', 'explode', 'late_signal', 'lie', 'tally', 'wait_for_cancel']);
     const echo = tools.find((t) => t.name === 'echo');
     expect(echo).toMatchObject({
       title: 'Echo',
@@ -283,17 +298,35 @@ describe('MCP over Streamable HTTP', () => {
     expect(deep.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32600, data: { code: 'json_too_deep' } } });
   });
 
-  it('aborts a tool call’s signal when the client disconnects before the answer', async () => {
-    const aborted = new Promise<boolean>((resolve) => (sawAbort = resolve));
-    const { request: httpRequest } = await import('node:http');
-    const req = httpRequest(`${url}/mcp`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json', accept: 'application/json, text/event-stream' } });
-    req.on('error', () => {});
-    req.end(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'wait_for_cancel', arguments: {} } }));
-    await new Promise((r) => setTimeout(r, 200));
-    req.destroy();
-    expect(await aborted).toBe(true);
-  });
+  // Without a protocol-version header the SDK answers; with one, a plain tools/call takes the fast path.
+  describe.each([
+    ['the SDK handler', {}],
+    ['the fast path', { 'mcp-protocol-version': '2025-11-25' }],
+  ])('on %s', (_path, versionHeader) => {
+    const disconnectDuring = async (tool: string) => {
+      const { request: httpRequest } = await import('node:http');
+      const req = httpRequest(`${url}/mcp`, {
+        method: 'POST',
+        headers: { ...auth(), ...versionHeader, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      });
+      req.on('error', () => {});
+      req.end(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: {} } }));
+      await new Promise((r) => setTimeout(r, 200));
+      req.destroy();
+    };
 
+    it('aborts a tool call’s signal when the client disconnects before the answer', async () => {
+      const aborted = new Promise<boolean>((resolve) => (sawAbort = resolve));
+      await disconnectDuring('wait_for_cancel');
+      expect(await aborted).toBe(true);
+    });
+
+    it('gives a tool that first reads its signal after the client left an aborted one', async () => {
+      const aborted = new Promise<boolean>((resolve) => (sawLateSignal = resolve));
+      await disconnectDuring('late_signal');
+      expect(await aborted).toBe(true);
+    });
+  });
 });
 
 describe('MCP over stdio', () => {
