@@ -1,10 +1,12 @@
 // The snapshot rebuilt with its view cache: a service's view is reused while nothing it shows changed,
 // and rebuilt as soon as its poll, incident (also an acknowledgement made in place) or history changes.
+// And the collector builds it on demand: changes nobody reads cost nothing until the next read.
 import { describe, expect, it } from '@jest/globals';
 import type { Incident } from '../src/db/schema.js';
 import { buildSnapshot, EMPTY_HISTORY, type SnapshotInputs, type ViewCache } from '../src/health/snapshot.js';
 import type { ServicePoll } from '../src/health/types.js';
 import { IncidentTracker } from '../src/incidents/incident-tracker.js';
+import { buildControlCenter, services as servicesJson } from './helpers.js';
 
 const now = new Date('2026-03-10T12:00:00.000Z');
 const services = ['a', 'b', 'c'].map((name) => ({ name, url: `http://127.0.0.1:1/${name}`, required: true, mcp: false, sharedApiKey: false }));
@@ -61,5 +63,30 @@ describe('snapshot view cache', () => {
     const fourth = buildSnapshot(inputs(cache, tracker, latest), history, now);
     expect(fourth.services.map((v, i) => v === third.services[i])).toEqual([false, false, false]);
     expect(fourth.services[0]?.uptime['24h']).toBe(0.5);
+  });
+});
+
+describe('the collector snapshot on demand', () => {
+  it('rebuilds at once while it is read, and after changes nobody read only once, at the next read, showing all of them', async () => {
+    const cc = await buildControlCenter({ SERVICES: servicesJson(['a', 'b'].map((name) => ({ name, url: `http://127.0.0.1:1/${name}`, mcp: false }))) });
+    await cc.service.start();
+    try {
+      const first = cc.collector.snapshot;
+      // Read since it was built: this change rebuilds it now.
+      await cc.collector.startMaintenance('a', 10, 'patching', 'ops');
+      // Not read since: these two only mark it stale.
+      await cc.collector.startMaintenance('b', 10, 'patching', 'ops');
+      await cc.collector.endMaintenance('a');
+      const next = cc.collector.snapshot;
+      expect(next.revision).toBe(first.revision + 2);
+      expect(next.services.map((v) => [v.name, v.maintenance?.reason ?? null])).toEqual([
+        ['a', null],
+        ['b', 'patching'],
+      ]);
+      // Nothing changed since: the same snapshot.
+      expect(cc.collector.snapshot).toBe(next);
+    } finally {
+      await cc.service.stop();
+    }
   });
 });

@@ -77,6 +77,10 @@ export class HealthCollector {
   readonly tracker: IncidentTracker;
   readonly watchdog: SweepWatchdog;
   private snapshotValue: Snapshot | undefined;
+  /** Something the snapshot shows changed since it was built (it is rebuilt on the next read). */
+  private snapshotStale = false;
+  /** The snapshot was read since it was built: the next change rebuilds it at once, off any request. */
+  private snapshotRead = false;
   /** Each service's last view, reused by the next rebuild while nothing it shows changed. */
   private readonly views: ViewCache = new Map();
   private history: History = EMPTY_HISTORY;
@@ -129,10 +133,16 @@ export class HealthCollector {
     await this.refreshHistory(true);
   }
 
-  /** The last built view; page views and API reads use only this. */
+  /**
+   * The view page views and API reads use (only this). Demand-driven: while it is being read, every change
+   * rebuilds it at once (a read finds it built); a change nobody reads only marks it stale, and the next
+   * read rebuilds it first. So a replica nobody asks builds nothing, and a read never sees an older state.
+   */
   get snapshot(): Snapshot {
     if (!this.snapshotValue) throw new Error('collector not initialised');
-    return this.snapshotValue;
+    if (this.snapshotStale) this.buildSnapshot();
+    this.snapshotRead = true;
+    return this.snapshotValue as Snapshot;
   }
 
   /** Sweeps whose results are waiting for Postgres, and how many observations they hold. */
@@ -507,7 +517,15 @@ export class HealthCollector {
     return ended;
   }
 
-  rebuildSnapshot(): Snapshot {
+  /** Something the snapshot shows changed: rebuilt now if the last one was read, else on the next read. */
+  rebuildSnapshot(): void {
+    if (this.snapshotValue && !this.snapshotRead) this.snapshotStale = true;
+    else this.buildSnapshot();
+  }
+
+  private buildSnapshot(): void {
+    this.snapshotStale = false;
+    this.snapshotRead = false;
     this.snapshotValue = buildSnapshot(
       {
         services: this.o.services,
@@ -523,7 +541,6 @@ export class HealthCollector {
       this.history,
       this.now(),
     );
-    return this.snapshotValue;
   }
 }
 

@@ -59,7 +59,6 @@ export interface SharedServiceState {
   service: string;
   poll: ServicePoll | null;
   probe: ProbeResult | null;
-  updatedAt: Date;
 }
 
 const json = <T>(v: unknown): T | null => (v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
@@ -70,23 +69,22 @@ const json = <T>(v: unknown): T | null => (v === null || v === undefined ? null 
  * taken (pg_snapshot_xmin): every row written by an older transaction is in this read or an earlier one,
  * and a row written by a transaction still running then has a written_xid at or past it, so the next read
  * returns it. A row is thus read once, or twice when it was written while an older transaction ran.
+ * Every replica reads every other replica's rows each interval: only the columns the view shows are read,
+ * and each parsed poll is used as it is (its timestamp made a Date in place), not copied.
  */
 export async function readSharedStates(db: Kysely<Database>, horizon: string | null, exceptReplica: string): Promise<{ states: SharedServiceState[]; horizon: string }> {
-  const { rows } = await sql<{ horizon: string; service: string | null; poll: unknown; probe: unknown; updated_at: Date | string | null }>`
+  const { rows } = await sql<{ horizon: string; service: string | null; poll: unknown; probe: unknown }>`
     with h as (select pg_snapshot_xmin(pg_current_snapshot()) as xmin)
-    select h.xmin::text as horizon, s.service, s.poll, s.probe, s.updated_at
+    select h.xmin::text as horizon, s.service, s.poll, s.probe
     from h left join service_state s on s.swept_by <> ${exceptReplica} and s.written_xid >= ${horizon ?? '0'}::xid8`.execute(db);
   const states: SharedServiceState[] = [];
   for (const r of rows) {
-    if (r.service === null || r.updated_at === null) continue;
-    const poll = json<ServicePoll & { checkedAt: string }>(r.poll);
-    const probe = json<ProbeResult & { at: string }>(r.probe);
-    states.push({
-      service: r.service,
-      poll: poll ? { ...poll, checkedAt: new Date(poll.checkedAt) } : null,
-      probe: probe ? { ...probe, at: new Date(probe.at) } : null,
-      updatedAt: new Date(r.updated_at),
-    });
+    if (r.service === null) continue;
+    const poll = json<Omit<ServicePoll, 'checkedAt'> & { checkedAt: string | Date }>(r.poll);
+    const probe = json<Omit<ProbeResult, 'at'> & { at: string | Date }>(r.probe);
+    if (poll) poll.checkedAt = new Date(poll.checkedAt);
+    if (probe) probe.at = new Date(probe.at);
+    states.push({ service: r.service, poll: poll as ServicePoll | null, probe: probe as ProbeResult | null });
   }
   return { states, horizon: rows[0]?.horizon ?? horizon ?? '0' };
 }

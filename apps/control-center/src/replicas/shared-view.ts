@@ -39,10 +39,12 @@ export class SharedView {
   private appliedSeen = -1;
   private signature = '';
   private readonly names: Set<string>;
+  private readonly nameList: readonly string[];
   private stopped = false;
 
   constructor(private readonly o: SharedViewOptions) {
-    this.names = new Set(o.services.map((s) => s.name));
+    this.nameList = o.services.map((s) => s.name);
+    this.names = new Set(this.nameList);
   }
 
   start(): void {
@@ -110,7 +112,7 @@ export class SharedView {
     }
     collector.maintenance.clear();
     for (const m of maintenance) collector.maintenance.set(m.service, m);
-    collector.tracker.adopt([...this.names], new Map(open.map((i) => [i.service, i])));
+    collector.tracker.adopt(this.nameList, new Map(open.map((i) => [i.service, i])));
     // The watchdog watches the fleet's sweeps: a replica given no shard (more replicas than shards) is not late.
     if (adopted.length > 0) collector.watchdog.completedElsewhere();
     // Rebuilt when anything may have changed: adopted rows, incidents, silences, or sweeps applied here.
