@@ -55,7 +55,8 @@ describe('timeouts that always fire', () => {
       clearInterval(collect);
       await cc.service.stop();
     }
-  });
+    // Three sweeps of up to deadline + margin each, plus start and stop: more than jest's default 30 s.
+  }, 60_000);
 });
 
 describe('the sweep deadline and the watchdog', () => {
