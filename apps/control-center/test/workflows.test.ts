@@ -161,6 +161,34 @@ describe('workflow runs', () => {
     }
   });
 
+  it('pauses a run mid-call: the call in flight is recorded, the next step starts only after resume', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    servers.ecsMock.on(DescribeServicesCommand).callsFake(async () => {
+      calls += 1;
+      if (calls === 1) await gate;
+      return { services: [ecsService()], failures: [] };
+    });
+    try {
+      const started = await start('reads', {});
+      await until(started.id, (r) => step(r, 'one').state === 'running' && calls > 0);
+      expect((await json(await api(cc.url, `/api/workflow-runs/${started.id}/pause`, { method: 'POST' }))).state).toBe('paused');
+      release();
+      const paused = await until(started.id, (r) => step(r, 'one').state === 'succeeded');
+      expect(paused.state).toBe('paused');
+      expect(step(paused, 'two').state).toBe('pending');
+      expect(calls).toBe(1);
+      expect((await json(await api(cc.url, `/api/workflow-runs/${started.id}/resume`, { method: 'POST' }))).state).toBe('running');
+      const done = await until(started.id, (r) => r.state === 'succeeded');
+      expect(done.steps.map((s: { state: string }) => s.state)).toEqual(['succeeded', 'succeeded']);
+      expect(calls).toBe(2);
+    } finally {
+      release();
+      servers.ecsMock.on(DescribeServicesCommand).resolves({ services: [ecsService()], failures: [] });
+    }
+  });
+
   it('pauses a run (its queued step is held) and resume really resumes it', async () => {
     await worker!.service.stop();
     worker = undefined;

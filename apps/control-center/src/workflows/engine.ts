@@ -1,7 +1,9 @@
-// The orchestrator: every change of a run's state happens in one transaction holding the run's row
-// lock, and the step jobs it decides on are put on the queue only after that transaction committed
-// (so a step is queued only once the previous step's result is in Postgres). A job lost between
-// commit and enqueue is found at start-up (resumeInFlight): its step is still `queued`.
+// The orchestrator: every change of a run's state is written holding the run's row lock — in one
+// transaction, or for a step's result in the common case one statement that takes the lock (see
+// StepRunner) — and the step jobs it decides on are put on the queue only after that committed (so a
+// step is queued only once the previous step's result is in Postgres). What to write is decided by
+// plan(), the one place of the rules of moving a run on. A job lost between commit and enqueue is
+// found at start-up (resumeInFlight): its step is still `queued`.
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from '@factory/base-server';
@@ -13,7 +15,7 @@ import type { WorkflowMetrics } from './metrics.js';
 import * as repo from './repository.js';
 import { checkAgainst } from './schema-check.js';
 import type { StepJob, StepQueue } from './step-queue.js';
-import type { RunState, WorkflowRun, WorkflowStepRow } from './tables.js';
+import { FINISHED_RUN_STATES, type RunState, type StepState, type WorkflowRun, type WorkflowStepRow } from './tables.js';
 import type { ToolDirectory } from './tool-directory.js';
 
 export interface EngineDeps {
@@ -28,6 +30,21 @@ export interface EngineDeps {
 
 export type Decision = 'approve' | 'retry' | 'skip' | 'fail';
 export type Pending = StepJob & { delayMs?: number };
+/** What planning reads of a run and of its steps. */
+export type RunView = Pick<WorkflowRun, 'id' | 'workflow' | 'version' | 'caller' | 'input' | 'state'>;
+export type StepView = Pick<WorkflowStepRow, 'index' | 'step_id' | 'state' | 'output' | 'error' | 'dispatch'>;
+
+/** What moving a run forward decided, before any of it is written. */
+export interface AdvancePlan {
+  /** New step rows, in index order. */
+  inserts: repo.StepInsert[];
+  /** Steps left `queued` that go on the queue again (a new dispatch). */
+  redispatch: repo.StepWrite[];
+  /** The run's new state when it changes (`waiting`, or how it finished, with its error). */
+  run?: { state: RunState; error: string | null };
+  /** The step jobs to queue once this is written. */
+  pending: Pending[];
+}
 type Trx = Transaction<Database>;
 
 const PASSED = new Set(['succeeded', 'skipped']);
@@ -78,21 +95,21 @@ export class WorkflowEngine {
     const def = await this.definition(this.d.db, workflow, v);
     const problems = checkAgainst(def.input, input ?? {}, 'input');
     if (problems.length) throw invalidInput(problems);
-    const id = randomUUID();
     const now = this.now();
-    const pending: Pending[] = [];
-    await this.d.db.transaction().execute(async (trx) => {
-      await repo.insertRun(trx, { id, workflow, version: v, input: input ?? {}, caller, trigger, now });
-      const run = await repo.lockRun(trx, id);
-      await this.advance(trx, run!, def, pending);
-    });
-    await this.flush(pending);
-    this.d.logger.info({ runId: id, workflow, version: v, caller, trigger }, 'workflow run started');
-    return (await repo.findRun(this.d.db, id))!;
+    const run: WorkflowRun = { id: randomUUID(), workflow, version: v, state: 'running', input: input ?? {}, caller, trigger, error: null, created_at: now, updated_at: now, finished_at: null };
+    // A new run has no steps and nobody else sees it before it is written: its first steps are decided
+    // first, then the run (in the state they leave it) and their rows are written in one statement.
+    const plan = await this.plan(run, def, [], false);
+    if (plan.run) Object.assign(run, { state: plan.run.state, error: plan.run.error ?? null, ...(FINISHED_RUN_STATES.includes(plan.run.state) ? { finished_at: now } : {}) });
+    await repo.insertRun(this.d.db, run, plan.inserts);
+    this.d.logger.info({ runId: run.id, workflow, version: v, caller, trigger }, 'workflow run started');
+    if (run.finished_at) this.finished(run);
+    await this.flush(plan.pending);
+    return run;
   }
 
   /** What expressions see: the run's input, each earlier step's output and state, and the run. */
-  context(run: WorkflowRun, rows: readonly WorkflowStepRow[]) {
+  context(run: RunView, rows: readonly StepView[]) {
     const steps: Record<string, { state: string; output: unknown; error: string | null }> = {};
     for (const r of rows) steps[r.step_id] = { state: r.state, output: r.output, error: r.error };
     return { input: run.input, steps, run: { id: run.id, workflow: run.workflow, version: run.version, caller: run.caller } };
@@ -102,8 +119,13 @@ export class WorkflowEngine {
     const now = this.now();
     await repo.setRunState(trx, run.id, state, now, error);
     Object.assign(run, { state, error, finished_at: now, updated_at: now });
-    this.d.metrics.runsTotal.inc({ workflow: run.workflow, outcome: state });
-    this.d.logger.info({ runId: run.id, workflow: run.workflow, outcome: state, error }, 'workflow run finished');
+    this.finished(run);
+  }
+
+  /** What a run's end is known by, once it is written: its counter and its log line. */
+  finished(run: Pick<WorkflowRun, 'id' | 'workflow' | 'state' | 'error'>): void {
+    this.d.metrics.runsTotal.inc({ workflow: run.workflow, outcome: run.state });
+    this.d.logger.info({ runId: run.id, workflow: run.workflow, outcome: run.state, error: run.error }, 'workflow run finished');
   }
 
   async setState(trx: Trx, run: WorkflowRun, state: RunState): Promise<void> {
@@ -113,70 +135,80 @@ export class WorkflowEngine {
   }
 
   /**
-   * Moves a running run forward: passes finished steps, skips those whose `when` is false, stops at an
-   * approval, and queues the next step. `redispatch` re-queues a step left `queued` (resume, start-up).
-   * `known` is the run's step rows as the caller read them in this transaction (under the run's lock),
-   * with `along` (the caller's update of one of them, not yet written) applied: it saves reading them
-   * again, and `along` is written in the same statement as the next step's row, else on its own.
+   * Moves a running run forward (see plan) and writes what that decided. `known` is the run's step rows
+   * as the caller read them in this transaction (under the run's lock), with `along` (the caller's update
+   * of one of them, not yet written) applied: it saves reading them again, and `along` is written in the
+   * same statement as the next steps' rows, else on its own.
    */
-  async advance(trx: Trx, run: WorkflowRun, def: WorkflowDefinition, pending: Pending[], redispatch = false, known?: readonly WorkflowStepRow[], along?: repo.StepWrite): Promise<void> {
-    const carry = { write: along };
-    await this.walk(trx, run, def, pending, redispatch, known, carry);
-    if (carry.write) await repo.updateStep(trx, carry.write.runId, carry.write.index, carry.write.set);
+  async advance(trx: Trx, run: WorkflowRun, def: WorkflowDefinition, pending: Pending[], redispatch = false, known?: readonly StepView[], along?: repo.StepWrite): Promise<void> {
+    const plan = await this.plan(run, def, known ?? (await repo.stepsOf(trx, run.id)), redispatch);
+    if (plan.inserts.length) await repo.insertSteps(trx, plan.inserts, along);
+    else if (along) await repo.updateStep(trx, along.runId, along.index, along.set);
+    for (const u of plan.redispatch) await repo.updateStep(trx, u.runId, u.index, u.set);
+    if (plan.run) {
+      if (FINISHED_RUN_STATES.includes(plan.run.state)) await this.finish(trx, run, plan.run.state, plan.run.error ?? null);
+      else await this.setState(trx, run, plan.run.state);
+    }
+    pending.push(...plan.pending);
   }
 
-  private async walk(trx: Trx, run: WorkflowRun, def: WorkflowDefinition, pending: Pending[], redispatch: boolean, known: readonly WorkflowStepRow[] | undefined, carry: { write: repo.StepWrite | undefined }): Promise<void> {
-    /** The carried update, handed to the first insert (once). */
-    const take = () => {
-      const w = carry.write;
-      carry.write = undefined;
-      return w;
-    };
-    if (run.state !== 'running') return;
-    const rows = known ?? (await repo.stepsOf(trx, run.id));
-    const byIndex = new Map(rows.map((r) => [r.index, r]));
+  /**
+   * What moving a running run forward decides, from its step rows, writing nothing: pass finished steps,
+   * skip those whose `when` is false, stop at an approval, queue the next step, or finish the run.
+   * `redispatch` re-queues a step left `queued` (resume, start-up). The callers write the plan: under the
+   * run's lock (advance), with a new run (start), or in one statement guarded by the run's state (a step's
+   * result, StepRunner).
+   */
+  async plan(run: RunView, def: WorkflowDefinition, rows: readonly StepView[], redispatch: boolean): Promise<AdvancePlan> {
+    const plan: AdvancePlan = { inserts: [], redispatch: [], pending: [] };
+    if (run.state !== 'running') return plan;
+    const byIndex = new Map<number, StepView>(rows.map((r) => [r.index, r]));
     const now = this.now();
+    const end = (state: RunState, error: string | null = null) => ((plan.run = { state, error }), plan);
     for (let i = 0; ; i++) {
       const step = def.steps[i];
-      if (!step) return this.finish(trx, run, 'succeeded', null);
+      if (!step) return end('succeeded');
       const row = byIndex.get(i);
       if (row) {
         if (PASSED.has(row.state) || (row.state === 'failed' && step.on_error === 'continue')) continue;
-        if (row.state === 'failed') return run.state === 'running' ? this.finish(trx, run, 'failed', `step ${step.id} failed: ${row.error ?? ''}`) : undefined;
-        if (row.state === 'waiting_approval' || row.state === 'unknown') return this.setState(trx, run, 'waiting');
+        if (row.state === 'failed') return end('failed', `step ${step.id} failed: ${row.error ?? ''}`);
+        if (row.state === 'waiting_approval' || row.state === 'unknown') return end('waiting');
         if (row.state === 'queued' && redispatch) {
-          await repo.updateStep(trx, run.id, i, { dispatch: row.dispatch + 1 });
-          pending.push({ runId: run.id, index: i, dispatch: row.dispatch + 1 });
+          plan.redispatch.push({ runId: run.id, index: i, set: { dispatch: row.dispatch + 1 } });
+          plan.pending.push({ runId: run.id, index: i, dispatch: row.dispatch + 1 });
         }
-        return;
+        return plan;
       }
       const context = this.context(run, [...byIndex.values()]);
       const base = { run_id: run.id, index: i, step_id: step.id, server: step.server, tool: step.tool, now };
+      /** A step decided here that later steps' expressions see. */
+      const passed = (state: StepState, error: string | null = null) => byIndex.set(i, { index: i, step_id: step.id, state, output: null, error, dispatch: 0 });
       let args: unknown;
       try {
         if (step.when !== undefined && !(await condition(step.when, context, `steps[${i}].when`, this.d.limits))) {
-          await repo.insertStep(trx, { ...base, state: 'skipped' }, take());
-          byIndex.set(i, { ...(await repo.findStep(trx, run.id, i))! });
+          plan.inserts.push({ ...base, state: 'skipped' });
+          passed('skipped');
           continue;
         }
         args = await resolveArgs(step.args, context, `steps[${i}].args`, this.d.limits);
         if (!args || typeof args !== 'object' || Array.isArray(args)) throw new ExpressionError('the arguments must be a JSON object', `steps[${i}].args`);
       } catch (err) {
         if (!(err instanceof ExpressionError)) throw err;
-        await repo.insertStep(trx, { ...base, state: 'failed', error: `${err.path}: ${err.message}` }, take());
+        const error = `${err.path}: ${err.message}`;
+        plan.inserts.push({ ...base, state: 'failed', error });
         if (step.on_error === 'continue') {
-          byIndex.set(i, (await repo.findStep(trx, run.id, i))!);
+          passed('failed', error);
           continue;
         }
-        return this.finish(trx, run, 'failed', `step ${step.id}: ${err.message}`);
+        return end('failed', `step ${step.id}: ${err.message}`);
       }
       if (await this.needsApproval(step)) {
-        await repo.insertStep(trx, { ...base, state: 'waiting_approval', args }, take());
-        return this.setState(trx, run, 'waiting');
+        plan.inserts.push({ ...base, state: 'waiting_approval', args });
+        return end('waiting');
       }
-      await repo.insertStep(trx, { ...base, state: 'queued', args, dispatch: 1 }, take());
-      pending.push({ runId: run.id, index: i, dispatch: 1 });
-      return;
+      plan.inserts.push({ ...base, state: 'queued', args, dispatch: 1 });
+      plan.pending.push({ runId: run.id, index: i, dispatch: 1 });
+      return plan;
     }
   }
 

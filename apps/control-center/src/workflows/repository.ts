@@ -63,11 +63,11 @@ export async function softDelete(db: Db, name: string, caller: string, now: Date
   return Number(r.numUpdatedRows) > 0;
 }
 
-export async function insertRun(db: Db, run: { id: string; workflow: string; version: number; input: unknown; caller: string; trigger: WorkflowRun['trigger']; now: Date }): Promise<void> {
-  await db
-    .insertInto('workflow_runs')
-    .values({ id: run.id, workflow: run.workflow, version: run.version, state: 'running', input: JSON.stringify(run.input ?? {}), caller: run.caller, trigger: run.trigger, created_at: run.now, updated_at: run.now })
-    .execute();
+/** Inserts a new run with its first step rows (as start decided them), in one statement. */
+export async function insertRun(db: Db, run: WorkflowRun, steps: readonly StepInsert[]): Promise<void> {
+  const insert = db.insertInto('workflow_runs').values({ ...run, input: JSON.stringify(run.input ?? {}) });
+  if (steps.length === 0) return void (await insert.execute());
+  await db.with('run', () => insert).insertInto('workflow_steps').values(steps.map(stepRow)).execute();
 }
 
 export const findRun = (db: Db, id: string): Promise<WorkflowRun | undefined> => db.selectFrom('workflow_runs').selectAll().where('id', '=', id).executeTakeFirst();
@@ -97,14 +97,23 @@ export interface StepWrite {
   set: StepUpdate;
 }
 
-/** Inserts a step row; `along` (an update of another step of the run) goes in the same statement, as a CTE, saving a round trip. */
-export async function insertStep(
-  db: Db,
-  s: { run_id: string; index: number; step_id: string; server: string; tool: string; state: StepState; args?: unknown; error?: string | null; dispatch?: number; now: Date },
-  along?: StepWrite,
-): Promise<void> {
+/** A new step row, as planning decided it. */
+export interface StepInsert {
+  run_id: string;
+  index: number;
+  step_id: string;
+  server: string;
+  tool: string;
+  state: StepState;
+  args?: unknown;
+  error?: string | null;
+  dispatch?: number;
+  now: Date;
+}
+
+function stepRow(s: StepInsert) {
   const finished = s.state === 'skipped' || s.state === 'failed';
-  const row = {
+  return {
     run_id: s.run_id,
     index: s.index,
     step_id: s.step_id,
@@ -116,14 +125,64 @@ export async function insertStep(
     args: s.args === undefined ? null : JSON.stringify(s.args),
     error: s.error ?? null,
     created_at: s.now,
-    ...(finished ? { finished_at: s.now } : {}),
+    finished_at: finished ? s.now : null,
   };
-  if (!along) return void (await db.insertInto('workflow_steps').values(row).execute());
+}
+
+/** Inserts step rows; `along` (an update of another step of the run) goes in the same statement, as a CTE, saving a round trip. */
+export async function insertSteps(db: Db, steps: readonly StepInsert[], along?: StepWrite): Promise<void> {
+  if (steps.length === 0) return;
+  if (!along) return void (await db.insertInto('workflow_steps').values(steps.map(stepRow)).execute());
   await db
     .with('along', (qc) => qc.updateTable('workflow_steps').set(along.set).where('run_id', '=', along.runId).where('index', '=', along.index))
     .insertInto('workflow_steps')
-    .values(row)
+    .values(steps.map(stepRow))
     .execute();
+}
+
+/** A running step's result, to be written only if the step is still in the attempt that produced it. */
+export interface StepResultWrite {
+  runId: string;
+  index: number;
+  attempt: number;
+  set: { state: StepState; output: string | null; error: string | null; finished_at: Date; duration_ms: number };
+}
+
+/**
+ * Writes a step's result and what advancing the run decided (the next steps' rows, the run's new state),
+ * in one statement that first locks the run row, and only while the run is `running` and the step still
+ * `running` in this attempt; false (nothing written) otherwise. All or nothing: one statement.
+ */
+export async function recordStep(db: Db, w: StepResultWrite, steps: readonly StepInsert[], run?: { state: RunState; error: string | null; now: Date }): Promise<boolean> {
+  const finished = run && FINISHED_RUN_STATES.includes(run.state);
+  const inserts = steps.map((st) => {
+    const r = stepRow(st);
+    return sql`select ${r.run_id}::uuid, ${r.index}::int, ${r.step_id}::text, ${r.server}::text, ${r.tool}::text, ${r.state}::text, ${r.attempt}::int, ${r.dispatch}::int, ${r.args}::jsonb, ${r.error}::text, ${r.created_at}::timestamptz, ${r.finished_at}::timestamptz from cur`;
+  });
+  const s = w.set;
+  const result = await sql<{ n: number }>`
+    with run as (select id from workflow_runs where id = ${w.runId} and state = 'running' for update),
+    cur as (
+      update workflow_steps set state = ${s.state}, output = ${s.output}::jsonb, error = ${s.error}, finished_at = ${s.finished_at}, duration_ms = ${s.duration_ms}
+      where run_id = (select id from run) and index = ${w.index} and attempt = ${w.attempt} and state = 'running'
+      returning index
+    )${
+      inserts.length
+        ? sql`, ins as (
+      insert into workflow_steps (run_id, index, step_id, server, tool, state, attempt, dispatch, args, error, created_at, finished_at)
+      ${sql.join(inserts, sql` union all `)}
+    )`
+        : sql``
+    }${
+      run
+        ? sql`, fin as (
+      update workflow_runs set state = ${run.state}, updated_at = ${run.now}${finished ? sql`, finished_at = ${run.now}, error = ${run.error}` : sql``}
+      where id = (select id from run) and exists (select 1 from cur)
+    )`
+        : sql``
+    }
+    select count(*)::int as n from cur`.execute(db);
+  return (result.rows[0]?.n ?? 0) > 0;
 }
 
 export type StepUpdate = Partial<{

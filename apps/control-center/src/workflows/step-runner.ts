@@ -1,6 +1,9 @@
 // Runs one step job: claims the step (recording the attempt before calling), calls the tool through
 // the server's pooled MCP client (one connected client per server, reused across steps), and records
-// the result in Postgres before the next step is queued.
+// the result in Postgres before the next step is queued. The common case costs two statements: the
+// claim (which also reads what recording needs) and the record (the result, the next step's row and the
+// run's end, written only while the run is still running and the step in this attempt); anything else
+// takes the path that locks the run in a transaction and reads it again.
 //
 // Crash safety: a job that finds its step already `running` was interrupted mid-call (worker killed,
 // lock lost). It calls again only when the tool says it is safe (readOnlyHint or idempotentHint);
@@ -11,10 +14,11 @@ import { sql } from 'kysely';
 import type { Dispatcher } from '@factory/base-server';
 import type { ToolCallOutcome } from '../catalog/mcp-catalog.js';
 import { McpClientPool } from '../catalog/mcp-client-pool.js';
-import type { WorkflowEngine, Pending } from './engine.js';
+import type { WorkflowDefinition, WorkflowStep } from './definition.js';
+import type { WorkflowEngine, Pending, RunView, StepView } from './engine.js';
 import * as repo from './repository.js';
 import type { StepJob } from './step-queue.js';
-import type { WorkflowRun, WorkflowStepRow } from './tables.js';
+import { FINISHED_RUN_STATES, type StepState, type WorkflowRun, type WorkflowStepRow } from './tables.js';
 
 export interface StepRunnerOptions {
   defaultTimeoutMs: number;
@@ -53,21 +57,27 @@ export class StepRunner {
 
   /**
    * The common case in one statement: a queued step of a running run becomes `running` with its attempt
-   * counted (committed before the call). Anything else (an interrupted step, a held or stale job) takes
-   * the locked path below.
+   * counted (committed before the call), and what recording its result needs comes back with it: the
+   * run and its other steps (they cannot change while this step runs, except through the run's state,
+   * which the recording statement checks). Anything else (an interrupted step, a held or stale job)
+   * takes the locked path below.
    */
   private async fastClaim(job: StepJob) {
     const now = this.engine.now();
-    const r = await sql<WorkflowStepRow & { workflow: string; version: number }>`
+    const r = await sql<WorkflowStepRow & { workflow: string; version: number; run_input: unknown; run_caller: string; others: StepView[] }>`
       update workflow_steps s set state = 'running', attempt = s.attempt + 1, started_at = ${now}, error = null
       from workflow_runs r
       where r.id = s.run_id and s.run_id = ${job.runId} and s.index = ${job.index} and s.dispatch = ${job.dispatch}
         and s.state = 'queued' and r.state = 'running'
-      returning s.*, r.workflow, r.version`.execute(this.d.db);
-    const row = r.rows[0];
-    if (!row) return undefined;
-    const def = await this.engine.definition(this.d.db, row.workflow, row.version);
-    return { outcome: 'claimed' as const, attempt: row.attempt, row, timeoutMs: def.steps[row.index]?.timeout_ms ?? this.o.defaultTimeoutMs };
+      returning s.*, r.workflow, r.version, r.input as run_input, r.caller as run_caller,
+        (select coalesce(json_agg(json_build_object('index', o.index, 'step_id', o.step_id, 'state', o.state, 'output', o.output, 'error', o.error, 'dispatch', o.dispatch) order by o.index), '[]'::json)
+           from workflow_steps o where o.run_id = s.run_id and o.index <> s.index) as others`.execute(this.d.db);
+    const found = r.rows[0];
+    if (!found) return undefined;
+    const { workflow, version, run_input, run_caller, others, ...row } = found;
+    const def = await this.engine.definition(this.d.db, workflow, version);
+    const seen = { run: { id: row.run_id, workflow, version, caller: run_caller, input: run_input, state: 'running' as const }, others, def };
+    return { outcome: 'claimed' as const, attempt: row.attempt, row, seen, timeoutMs: def.steps[row.index]?.timeout_ms ?? this.o.defaultTimeoutMs };
   }
 
   async run(job: StepJob): Promise<StepOutcome> {
@@ -93,7 +103,7 @@ export class StepRunner {
       const attempt = row.attempt + 1;
       await repo.updateStep(trx, run.id, row.index, { state: 'running', attempt, started_at: now, error: null });
       const step = def.steps[row.index]!;
-      return { outcome: 'claimed' as const, attempt, row, timeoutMs: step.timeout_ms ?? this.o.defaultTimeoutMs };
+      return { outcome: 'claimed' as const, attempt, row, seen: undefined, timeoutMs: step.timeout_ms ?? this.o.defaultTimeoutMs };
     });
     if (claim.outcome !== 'claimed') return claim.outcome;
 
@@ -110,8 +120,47 @@ export class StepRunner {
     }
     const durationMs = Math.round(performance.now() - started);
 
-    // 3. Record, then move the run on, in one transaction.
+    // 3. Record, then move the run on: in one statement when the run went on undisturbed, else in a
+    // transaction holding the run's lock.
+    const alone = claim.seen ? await this.recordAlone(claim.seen, row, attempt, result, durationMs) : undefined;
+    if (alone) return alone;
     return this.engine.transition(job.runId, (trx, run, def, pending) => this.record(trx, run, def, pending, row, attempt, result, durationMs));
+  }
+
+  /** What a call's result makes of its step: the row's new fields, or another attempt after a delay. */
+  private resultOf(step: WorkflowStep, attempt: number, result: ToolCallOutcome, durationMs: number, now: Date, mayRetry = true) {
+    if (!result.isError) return { outcome: 'succeeded' as const, set: { state: 'succeeded' as const, output: JSON.stringify(result.output ?? null), error: null, finished_at: now, duration_ms: durationMs } };
+    const error = (result.message ?? 'the tool failed').slice(0, MAX_ERROR);
+    if (mayRetry && attempt < (step.retry?.attempts ?? 1)) return { outcome: 'retrying' as const, error, delayMs: (step.retry?.backoff_ms ?? 1_000) * 2 ** (attempt - 1) };
+    return { outcome: 'failed' as const, set: { state: 'failed' as const, output: result.output === null ? null : JSON.stringify(result.output), error, finished_at: now, duration_ms: durationMs } };
+  }
+
+  private observe(row: WorkflowStepRow, outcome: 'succeeded' | 'failed' | 'retrying', durationMs: number): void {
+    this.d.metrics.stepDuration.observe({ server: row.server, tool: row.tool, outcome: outcome === 'retrying' ? 'failed' : outcome }, durationMs / 1000);
+  }
+
+  /** The run's steps after this step's update (its output as Postgres gives it back: parsed JSON). */
+  private static after<R extends StepView>(rows: readonly R[], index: number, set: { state: StepState; output: string | null; error: string | null }): R[] {
+    return rows.map((r) => (r.index === index ? { ...r, ...set, output: set.output === null ? null : (JSON.parse(set.output) as unknown) } : r));
+  }
+
+  /**
+   * The common case of recording, without a transaction: the result and the run's next steps (planned
+   * from what the claim read) are written in one statement that locks the run and checks that it is
+   * still running and the step still in this attempt. Undefined when it wrote nothing (the run was
+   * paused, cancelled or decided on meanwhile, or the step is retried): the locked path decides then.
+   */
+  private async recordAlone(seen: { run: RunView; others: StepView[]; def: WorkflowDefinition }, row: WorkflowStepRow, attempt: number, result: ToolCallOutcome, durationMs: number): Promise<StepOutcome | undefined> {
+    const now = this.engine.now();
+    const r = this.resultOf(seen.def.steps[row.index]!, attempt, result, durationMs, now);
+    if (r.outcome === 'retrying') return undefined;
+    const plan = await this.engine.plan(seen.run, seen.def, StepRunner.after([...seen.others, row], row.index, r.set), false);
+    const written = await repo.recordStep(this.d.db, { runId: row.run_id, index: row.index, attempt, set: r.set }, plan.inserts, plan.run && { ...plan.run, now });
+    if (!written) return undefined;
+    this.observe(row, r.outcome, durationMs);
+    if (plan.run && FINISHED_RUN_STATES.includes(plan.run.state)) this.engine.finished({ ...seen.run, ...plan.run });
+    await this.engine.flush(plan.pending);
+    return r.outcome;
   }
 
   private async record(
@@ -129,34 +178,18 @@ export class StepRunner {
     const row = rows.find((r) => r.index === claimed.index);
     // A result arriving after the step was re-run or decided belongs to nobody.
     if (!row || row.attempt !== attempt || (row.state !== 'running' && row.state !== 'unknown')) return 'discarded';
-    const now = this.engine.now();
-    const step = def.steps[row.index]!;
-    const labels = { server: row.server, tool: row.tool };
-    /** The rows as they are after this step's update (the output as Postgres gives it back: parsed JSON). */
-    const after = (set: Partial<WorkflowStepRow>, output: string | null) => rows.map((r) => (r === row ? { ...r, ...set, output: output === null ? null : (JSON.parse(output) as unknown) } : r));
-    if (!result.isError) {
-      const output = JSON.stringify(result.output ?? null);
-      const set = { state: 'succeeded', finished_at: now, duration_ms: durationMs, error: null } as const;
-      this.d.metrics.stepDuration.observe({ ...labels, outcome: 'succeeded' }, durationMs / 1000);
-      if (row.state === 'unknown' && run.state === 'waiting') await this.engine.setState(trx, run, 'running');
-      // The result is written with the next step's row (one statement), or alone when there is none.
-      await this.engine.advance(trx, run, def, pending, false, after(set, output), { runId: run.id, index: row.index, set: { ...set, output } });
-      return 'succeeded';
-    }
-    const error = (result.message ?? 'the tool failed').slice(0, MAX_ERROR);
-    this.d.metrics.stepDuration.observe({ ...labels, outcome: 'failed' }, durationMs / 1000);
-    const attempts = step.retry?.attempts ?? 1;
-    if (attempt < attempts && !run.finished_at) {
-      const delayMs = (step.retry?.backoff_ms ?? 1_000) * 2 ** (attempt - 1);
-      await repo.updateStep(trx, run.id, row.index, { state: 'queued', dispatch: row.dispatch + 1, error, duration_ms: durationMs });
-      if (run.state === 'running') pending.push({ runId: run.id, index: row.index, dispatch: row.dispatch + 1, delayMs });
+    // A run that finished meanwhile (cancelled) records the failure instead of retrying.
+    const r = this.resultOf(def.steps[row.index]!, attempt, result, durationMs, this.engine.now(), !run.finished_at);
+    this.observe(row, r.outcome, durationMs);
+    if (r.outcome === 'retrying') {
+      await repo.updateStep(trx, run.id, row.index, { state: 'queued', dispatch: row.dispatch + 1, error: r.error, duration_ms: durationMs });
+      if (run.state === 'running') pending.push({ runId: run.id, index: row.index, dispatch: row.dispatch + 1, delayMs: r.delayMs });
       return 'retrying';
     }
-    const output = result.output === null ? null : JSON.stringify(result.output);
-    const set = { state: 'failed', error, finished_at: now, duration_ms: durationMs } as const;
     if (row.state === 'unknown' && run.state === 'waiting') await this.engine.setState(trx, run, 'running');
-    await this.engine.advance(trx, run, def, pending, false, after(set, output), { runId: run.id, index: row.index, set: { ...set, output } });
-    return 'failed';
+    // The result is written with the next step's row (one statement), or alone when there is none.
+    await this.engine.advance(trx, run, def, pending, false, StepRunner.after(rows, row.index, r.set), { runId: run.id, index: row.index, set: r.set });
+    return r.outcome;
   }
 
   /**
