@@ -311,12 +311,16 @@ export function createService(options: ServiceOptions): Service {
     failures: rateLimits.limiter('auth-failures', config.AUTH_FAILURES_PER_MINUTE),
   });
   const sessions = options.browserLogin && auth.enabled ? createBrowserSessions(config.API_KEYS, auth, name) : undefined;
-  const rateLimit = createKeyRateLimit(rateLimits.limiter('requests', config.RATE_LIMIT_PER_MINUTE));
+  const requestLimit = rateLimits.limiter('requests', config.RATE_LIMIT_PER_MINUTE);
   if (sessions) sessions.mount(app);
   app.use(sessions ? sessions.middleware : auth.middleware);
-  app.use((req, res, next) => {
-    rateLimit(req.principal, res).then(next, next);
-  });
+  // With the limit off (RATE_LIMIT_PER_MINUTE=0) there is nothing to take: no step, no promise a request.
+  if (requestLimit.perMinute > 0) {
+    const rateLimit = createKeyRateLimit(requestLimit);
+    app.use((req, res, next) => {
+      rateLimit(req.principal, res).then(next, next);
+    });
+  }
   app.use(jsonBody(config.BODY_LIMIT_BYTES));
 
   api.mount(app, 'private');
