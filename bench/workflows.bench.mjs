@@ -62,7 +62,7 @@ const logger = createLogger({ service: 'bench', version: '0', level: 'silent' })
 const database = await createDatabase({ url: PG_URL, schema: SCHEMA, logger, poolMax: 20, applicationName: 'bench' });
 await database.migrate(migrations, 'control-center');
 const redis = createRedis({ url: REDIS_URL, role: 'producer', logger, name: 'bench' });
-const { engine } = createWorkflows(config, { db: database.db, redis, logger, registry: new Registry() });
+const { engine } = createWorkflows(config, { db: database.db, prepared: database, redis, logger, registry: new Registry() });
 
 const save = (def) => saveVersion(database.db, parseDefinition(def), 'bench', new Date());
 const steps5 = Array.from({ length: 5 }, (_, i) => ({ id: `s${i}`, server: 'tools', tool: 'add', args: { a: i, b: `{% ${i === 0 ? 'input.n' : `steps.s${i - 1}.output.sum`} %}` } }));

@@ -154,7 +154,7 @@ export async function createControlCenter(config: Config, deps: ControlCenterDep
     },
   }));
 
-  const workflows = createWorkflows(config, { db: database.db, redis, logger, registry: metrics.registry, now });
+  const workflows = createWorkflows(config, { db: database.db, prepared: database, redis, logger, registry: metrics.registry, now });
 
   const apiDeps: ApiDeps = {
     db: database.db,

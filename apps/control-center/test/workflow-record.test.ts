@@ -49,7 +49,7 @@ describe('insertRun', () => {
 
 describe('recordStep', () => {
   it('writes the result and the next step while the run is running and the step in this attempt', async () => {
-    expect(await recordStep(database.db, result(run), [stepInsert(run, 1)])).toBe(true);
+    expect(await recordStep(database.db, database, result(run), [stepInsert(run, 1)])).toBe(true);
     const steps = await stepsOf(database.db, run.id);
     expect(steps.map((s) => [s.index, s.state])).toEqual([[0, 'succeeded'], [1, 'queued']]);
     expect(steps[0]).toMatchObject({ output: { ok: true }, duration_ms: 7, finished_at: later });
@@ -58,27 +58,27 @@ describe('recordStep', () => {
   });
 
   it("writes the run's end with the last result", async () => {
-    expect(await recordStep(database.db, result(run), [], { state: 'failed', error: 'step b: bad', now: later })).toBe(true);
+    expect(await recordStep(database.db, database, result(run), [], { state: 'failed', error: 'step b: bad', now: later })).toBe(true);
     expect(await findRun(database.db, run.id)).toMatchObject({ state: 'failed', error: 'step b: bad', finished_at: later, updated_at: later });
   });
 
   it('writes nothing for a result of an older attempt', async () => {
     await database.db.updateTable('workflow_steps').set({ attempt: 2 }).where('run_id', '=', run.id).execute();
-    expect(await recordStep(database.db, result(run, 1), [stepInsert(run, 1)], { state: 'succeeded', error: null, now: later })).toBe(false);
+    expect(await recordStep(database.db, database, result(run, 1), [stepInsert(run, 1)], { state: 'succeeded', error: null, now: later })).toBe(false);
     expect((await stepsOf(database.db, run.id)).map((s) => [s.index, s.state])).toEqual([[0, 'running']]);
     expect((await findRun(database.db, run.id))?.state).toBe('running');
   });
 
   it.each(['paused', 'cancelled', 'waiting'] as const)('writes nothing when the run is %s', async (state) => {
     await database.db.updateTable('workflow_runs').set({ state }).where('id', '=', run.id).execute();
-    expect(await recordStep(database.db, result(run), [stepInsert(run, 1)])).toBe(false);
+    expect(await recordStep(database.db, database, result(run), [stepInsert(run, 1)])).toBe(false);
     expect((await stepsOf(database.db, run.id)).map((s) => [s.index, s.state])).toEqual([[0, 'running']]);
   });
 
   it('waits for a transaction holding the run and then sees its change (a cancel commits first)', async () => {
     const trx = await database.db.startTransaction().execute();
     await trx.selectFrom('workflow_runs').select('id').where('id', '=', run.id).forUpdate().execute();
-    const recording = recordStep(database.db, result(run), [stepInsert(run, 1)]);
+    const recording = recordStep(database.db, database, result(run), [stepInsert(run, 1)]);
     await new Promise((r) => setTimeout(r, 200));
     await trx.updateTable('workflow_runs').set({ state: 'cancelled', finished_at: later }).where('id', '=', run.id).execute();
     await trx.commit().execute();
@@ -88,7 +88,7 @@ describe('recordStep', () => {
 
   it('writes nothing at all when one of its parts fails (the next step already exists)', async () => {
     await database.db.insertInto('workflow_steps').values({ run_id: run.id, index: 1, step_id: 'b', server: 's', tool: 't', state: 'queued', attempt: 0, dispatch: 1, created_at: now }).execute();
-    await expect(recordStep(database.db, result(run), [stepInsert(run, 1)], { state: 'succeeded', error: null, now: later })).rejects.toThrow(/duplicate key/);
+    await expect(recordStep(database.db, database, result(run), [stepInsert(run, 1)], { state: 'succeeded', error: null, now: later })).rejects.toThrow(/duplicate key/);
     expect((await stepsOf(database.db, run.id)).map((s) => [s.index, s.state])).toEqual([[0, 'running'], [1, 'queued']]);
     expect((await findRun(database.db, run.id))?.state).toBe('running');
   });

@@ -20,6 +20,8 @@ import type { ToolDirectory } from './tool-directory.js';
 
 export interface EngineDeps {
   db: Kysely<Database>;
+  /** The same database's prepared statements (a step's claim and record). */
+  prepared: repo.Prepared;
   queue: StepQueue | undefined;
   directory: ToolDirectory;
   metrics: WorkflowMetrics;

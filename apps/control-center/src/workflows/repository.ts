@@ -1,10 +1,13 @@
 // Postgres access of workflows. Every function takes the database (or a transaction) first.
 import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database as DatabaseHandle } from '@factory/base-server';
 import type { Database } from '../db/schema.js';
 import type { WorkflowDefinition } from './definition.js';
 import { FINISHED_RUN_STATES, type RunState, type StepState, type WorkflowRun, type WorkflowRow, type WorkflowStepRow } from './tables.js';
 
 export type Db = Kysely<Database> | Transaction<Database>;
+/** Runs named (prepared) statements: the database handle of base-server. The two statements of every step use it. */
+export type Prepared = Pick<DatabaseHandle<Database>, 'prepared'>;
 
 export interface SavedVersion {
   name: string;
@@ -153,14 +156,14 @@ export interface StepResultWrite {
  * in one statement that first locks the run row, and only while the run is `running` and the step still
  * `running` in this attempt; false (nothing written) otherwise. All or nothing: one statement.
  */
-export async function recordStep(db: Db, w: StepResultWrite, steps: readonly StepInsert[], run?: { state: RunState; error: string | null; now: Date }): Promise<boolean> {
+export async function recordStep(db: Db, prepared: Prepared, w: StepResultWrite, steps: readonly StepInsert[], run?: { state: RunState; error: string | null; now: Date }): Promise<boolean> {
   const finished = run && FINISHED_RUN_STATES.includes(run.state);
   const inserts = steps.map((st) => {
     const r = stepRow(st);
     return sql`select ${r.run_id}::uuid, ${r.index}::int, ${r.step_id}::text, ${r.server}::text, ${r.tool}::text, ${r.state}::text, ${r.attempt}::int, ${r.dispatch}::int, ${r.args}::jsonb, ${r.error}::text, ${r.created_at}::timestamptz, ${r.finished_at}::timestamptz from cur`;
   });
   const s = w.set;
-  const result = await sql<{ n: number }>`
+  const query = sql<{ n: number }>`
     with run as (select id from workflow_runs where id = ${w.runId} and state = 'running' for update),
     cur as (
       update workflow_steps set state = ${s.state}, output = ${s.output}::jsonb, error = ${s.error}, finished_at = ${s.finished_at}, duration_ms = ${s.duration_ms}
@@ -181,8 +184,13 @@ export async function recordStep(db: Db, w: StepResultWrite, steps: readonly Ste
     )`
         : sql``
     }
-    select count(*)::int as n from cur`.execute(db);
-  return (result.rows[0]?.n ?? 0) > 0;
+    select count(*)::int as n from cur`;
+  // Prepared, one name per shape of the statement (how many rows it inserts, what it does to the run):
+  // at most 3 x 101 shapes, as a definition has at most 100 steps.
+  const { sql: text, parameters } = query.compile(db);
+  const name = `workflow_record_step_${steps.length}_${run ? (finished ? 'end' : 'state') : 'next'}`;
+  const rows = await prepared.prepared<{ n: number }>({ name, text }, parameters);
+  return (rows[0]?.n ?? 0) > 0;
 }
 
 export type StepUpdate = Partial<{

@@ -51,9 +51,10 @@ export class StepQueue {
 
   async enqueue(jobs: readonly (StepJob & { delayMs?: number })[]): Promise<void> {
     if (jobs.length === 0) return;
-    await this.bounded('enqueue', () =>
-      this.queue.addBulk(jobs.map((j) => ({ name: 'step', data: { runId: j.runId, index: j.index, dispatch: j.dispatch }, opts: { jobId: stepJobId(j), ...(j.delayMs ? { delay: j.delayMs } : {}) } }))),
-    );
+    const bulk = jobs.map((j) => ({ name: 'step', data: { runId: j.runId, index: j.index, dispatch: j.dispatch }, opts: { jobId: stepJobId(j), ...(j.delayMs ? { delay: j.delayMs } : {}) } }));
+    // One job (the next step: nearly always) is one script call; several (a resume) go in one pipeline.
+    const [one] = bulk;
+    await this.bounded('enqueue', async () => void (bulk.length === 1 && one ? await this.queue.add(one.name, one.data, one.opts) : await this.queue.addBulk(bulk)));
   }
 
   /** The BullMQ state of a dispatch's job: undefined when Redis no longer has it. */

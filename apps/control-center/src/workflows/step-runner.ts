@@ -29,6 +29,8 @@ export type StepOutcome = 'stale' | 'held' | 'unknown' | 'succeeded' | 'failed' 
 
 const MAX_ERROR = 2_000;
 
+type ClaimRow = WorkflowStepRow & { workflow: string; version: number; run_input: unknown; run_caller: string; others: StepView[] };
+
 export class StepRunner {
   /** One connected client per server for every step this runner calls; closed by close(). */
   readonly clients: McpClientPool;
@@ -64,15 +66,15 @@ export class StepRunner {
    */
   private async fastClaim(job: StepJob) {
     const now = this.engine.now();
-    const r = await sql<WorkflowStepRow & { workflow: string; version: number; run_input: unknown; run_caller: string; others: StepView[] }>`
+    const claim = sql<ClaimRow>`
       update workflow_steps s set state = 'running', attempt = s.attempt + 1, started_at = ${now}, error = null
       from workflow_runs r
       where r.id = s.run_id and s.run_id = ${job.runId} and s.index = ${job.index} and s.dispatch = ${job.dispatch}
         and s.state = 'queued' and r.state = 'running'
       returning s.*, r.workflow, r.version, r.input as run_input, r.caller as run_caller,
         (select coalesce(json_agg(json_build_object('index', o.index, 'step_id', o.step_id, 'state', o.state, 'output', o.output, 'error', o.error, 'dispatch', o.dispatch) order by o.index), '[]'::json)
-           from workflow_steps o where o.run_id = s.run_id and o.index <> s.index) as others`.execute(this.d.db);
-    const found = r.rows[0];
+           from workflow_steps o where o.run_id = s.run_id and o.index <> s.index) as others`.compile(this.d.db);
+    const [found] = await this.d.prepared.prepared<ClaimRow>({ name: 'workflow_claim_step', text: claim.sql }, claim.parameters);
     if (!found) return undefined;
     const { workflow, version, run_input, run_caller, others, ...row } = found;
     const def = await this.engine.definition(this.d.db, workflow, version);
@@ -155,7 +157,7 @@ export class StepRunner {
     const r = this.resultOf(seen.def.steps[row.index]!, attempt, result, durationMs, now);
     if (r.outcome === 'retrying') return undefined;
     const plan = await this.engine.plan(seen.run, seen.def, StepRunner.after([...seen.others, row], row.index, r.set), false);
-    const written = await repo.recordStep(this.d.db, { runId: row.run_id, index: row.index, attempt, set: r.set }, plan.inserts, plan.run && { ...plan.run, now });
+    const written = await repo.recordStep(this.d.db, this.d.prepared, { runId: row.run_id, index: row.index, attempt, set: r.set }, plan.inserts, plan.run && { ...plan.run, now });
     if (!written) return undefined;
     this.observe(row, r.outcome, durationMs);
     if (plan.run && FINISHED_RUN_STATES.includes(plan.run.state)) this.engine.finished({ ...seen.run, ...plan.run });

@@ -6,6 +6,7 @@ import type { Logger, Registry } from '@factory/base-server';
 import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { WorkflowEngine } from './engine.js';
+import type { Prepared } from './repository.js';
 import { createWorkflowMetrics } from './metrics.js';
 import { StepQueue } from './step-queue.js';
 import { ToolDirectory } from './tool-directory.js';
@@ -16,11 +17,12 @@ export interface Workflows {
   queue: StepQueue | undefined;
 }
 
-export function createWorkflows(config: Readonly<Config>, deps: { db: Kysely<Database>; redis: Redis | undefined; logger: Logger; registry: Registry; now?: () => Date }): Workflows {
+export function createWorkflows(config: Readonly<Config>, deps: { db: Kysely<Database>; prepared: Prepared; redis: Redis | undefined; logger: Logger; registry: Registry; now?: () => Date }): Workflows {
   const directory = new ToolDirectory({ services: config.SERVICES, sharedApiKey: config.SERVICES_API_KEY, timeoutMs: config.MCP_TIMEOUT_MS, ttlMs: config.WORKFLOW_TOOLS_TTL_MS });
   const queue = deps.redis ? new StepQueue(deps.redis, config.WORKFLOW_QUEUE_PREFIX, deps.logger) : undefined;
   const engine = new WorkflowEngine({
     db: deps.db,
+    prepared: deps.prepared,
     queue,
     directory,
     metrics: createWorkflowMetrics(deps.registry, deps.db),

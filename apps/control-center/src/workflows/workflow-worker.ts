@@ -46,7 +46,7 @@ export async function createWorkflowWorker(config: Readonly<Config>, deps: Workf
     applicationName: WORKER_NAME,
   });
   const producer: Redis = createRedis({ url: redisUrl, role: 'producer', logger, name: 'workflow-worker-producer' });
-  const workflows = createWorkflows(config, { db: database.db, redis: producer, logger, registry: metrics.registry });
+  const workflows = createWorkflows(config, { db: database.db, prepared: database, redis: producer, logger, registry: metrics.registry });
   const runner = new StepRunner(workflows.engine, { defaultTimeoutMs: config.WORKFLOW_STEP_TIMEOUT_MS });
 
   const handle = async (job: Job): Promise<unknown> => {
