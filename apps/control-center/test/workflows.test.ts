@@ -49,6 +49,19 @@ const until = async (id: string, pred: (r: { state: string; steps: Array<{ id: s
 };
 const step = (r: { steps: Array<{ id: string }> }, id: string) => r.steps.find((s) => s.id === id) as unknown as Record<string, unknown> & { state: string };
 
+/** Holds deploy-mcp's first DescribeServices call (a step mid-call) until release(); counts the calls. */
+const holdFirstDescribe = () => {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const held = { calls: 0, release: () => open() };
+  servers.ecsMock.on(DescribeServicesCommand).callsFake(async () => {
+    held.calls += 1;
+    if (held.calls === 1) await gate;
+    return { services: [ecsService()], failures: [] };
+  });
+  return held;
+};
+
 beforeAll(async () => {
   servers = await startServers();
   env = workflowEnv(servers);
@@ -136,55 +149,41 @@ describe('workflow runs', () => {
   });
 
   it('cancels a run mid-call: the call in flight finishes and is recorded, no later step starts', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let calls = 0;
-    servers.ecsMock.on(DescribeServicesCommand).callsFake(async () => {
-      calls += 1;
-      await gate;
-      return { services: [ecsService()], failures: [] };
-    });
+    const held = holdFirstDescribe();
     try {
       const started = await start('reads', {});
-      await until(started.id, (r) => step(r, 'one').state === 'running' && calls > 0);
+      await until(started.id, (r) => step(r, 'one').state === 'running' && held.calls > 0);
       const cancelled = await json(await api(cc.url, `/api/workflow-runs/${started.id}/cancel`, { method: 'POST' }));
       expect(cancelled).toMatchObject({ state: 'cancelled' });
-      release();
+      held.release();
       const after = await until(started.id, (r) => step(r, 'one').state === 'succeeded');
       expect(after.state).toBe('cancelled');
       expect(step(after, 'one').output).toMatchObject({ task_definition: 'web:7' });
       expect(step(after, 'two').state).toBe('pending');
-      expect(calls).toBe(1);
+      expect(held.calls).toBe(1);
     } finally {
-      release();
+      held.release();
       servers.ecsMock.on(DescribeServicesCommand).resolves({ services: [ecsService()], failures: [] });
     }
   });
 
   it('pauses a run mid-call: the call in flight is recorded, the next step starts only after resume', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let calls = 0;
-    servers.ecsMock.on(DescribeServicesCommand).callsFake(async () => {
-      calls += 1;
-      if (calls === 1) await gate;
-      return { services: [ecsService()], failures: [] };
-    });
+    const held = holdFirstDescribe();
     try {
       const started = await start('reads', {});
-      await until(started.id, (r) => step(r, 'one').state === 'running' && calls > 0);
+      await until(started.id, (r) => step(r, 'one').state === 'running' && held.calls > 0);
       expect((await json(await api(cc.url, `/api/workflow-runs/${started.id}/pause`, { method: 'POST' }))).state).toBe('paused');
-      release();
+      held.release();
       const paused = await until(started.id, (r) => step(r, 'one').state === 'succeeded');
       expect(paused.state).toBe('paused');
       expect(step(paused, 'two').state).toBe('pending');
-      expect(calls).toBe(1);
+      expect(held.calls).toBe(1);
       expect((await json(await api(cc.url, `/api/workflow-runs/${started.id}/resume`, { method: 'POST' }))).state).toBe('running');
       const done = await until(started.id, (r) => r.state === 'succeeded');
       expect(done.steps.map((s: { state: string }) => s.state)).toEqual(['succeeded', 'succeeded']);
-      expect(calls).toBe(2);
+      expect(held.calls).toBe(2);
     } finally {
-      release();
+      held.release();
       servers.ecsMock.on(DescribeServicesCommand).resolves({ services: [ecsService()], failures: [] });
     }
   });

@@ -101,13 +101,7 @@ export interface StepWrite {
 }
 
 /** A new step row, as planning decided it. */
-export interface StepInsert {
-  run_id: string;
-  index: number;
-  step_id: string;
-  server: string;
-  tool: string;
-  state: StepState;
+export interface StepInsert extends Pick<WorkflowStepRow, 'run_id' | 'index' | 'step_id' | 'server' | 'tool' | 'state'> {
   args?: unknown;
   error?: string | null;
   dispatch?: number;
