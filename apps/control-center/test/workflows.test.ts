@@ -215,6 +215,27 @@ describe('workflow runs', () => {
     expect(step(done, 'one').attempt).toBe(1);
   });
 
+  it("goes on after Redis refused the next step's job: the job is delivered again and queues it, no restart needed", async () => {
+    const queue = worker!.workflows.queue!;
+    const enqueue = queue.enqueue.bind(queue);
+    let refused = 0;
+    queue.enqueue = async (jobs) => {
+      if (refused++ === 0) throw new Error('Redis did not answer (test)');
+      return enqueue(jobs);
+    };
+    try {
+      const started = await start('reads', {});
+      const done = await until(started.id, (r) => r.state === 'succeeded');
+      expect(refused).toBeGreaterThanOrEqual(2);
+      expect(done.steps.map((s: { state: string; attempt: number }) => [s.state, s.attempt])).toEqual([
+        ['succeeded', 1],
+        ['succeeded', 1],
+      ]);
+    } finally {
+      queue.enqueue = enqueue;
+    }
+  });
+
   it('keeps JSONata injection data: crafted input is passed as text, $eval is refused, runaway recursion is stopped', async () => {
     await save({
       name: 'inject',

@@ -2,8 +2,9 @@
 // transaction, or for a step's result in the common case one statement that takes the lock (see
 // StepRunner) — and the step jobs it decides on are put on the queue only after that committed (so a
 // step is queued only once the previous step's result is in Postgres). What to write is decided by
-// plan(), the one place of the rules of moving a run on. A job lost between commit and enqueue is
-// found at start-up (resumeInFlight): its step is still `queued`.
+// plan(), the one place of the rules of moving a run on. A job not queued after the commit (Redis
+// refused it) fails the job that decided it, whose next delivery queues it (StepRunner); one lost with
+// a crash is found at start-up (resumeInFlight): its step is still `queued`.
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from '@factory/base-server';

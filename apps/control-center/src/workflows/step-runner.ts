@@ -84,7 +84,7 @@ export class StepRunner {
 
   async run(job: StepJob): Promise<StepOutcome> {
     // 1. Claim: the attempt is committed before the call, so an interruption is visible afterwards.
-    const claim = (await this.fastClaim(job)) ?? await this.engine.transition(job.runId, async (trx, run, def) => {
+    const claim = (await this.fastClaim(job)) ?? await this.engine.transition(job.runId, async (trx, run, def, pending) => {
       const row = await repo.findStep(trx, run.id, job.index);
       if (!row || row.dispatch !== job.dispatch || run.finished_at) return { outcome: 'stale' as const };
       const now = this.engine.now();
@@ -100,6 +100,11 @@ export class StepRunner {
         }
         this.d.logger.warn({ runId: run.id, step: row.step_id, attempt: row.attempt }, 'workflow step interrupted mid-call: calling again (read-only or idempotent tool)');
       } else {
+        // Recorded already: BullMQ delivers this job again because it failed after the record committed
+        // (Redis refused the next step's job). That job is queued again now — the same id, so nothing
+        // happens when Redis holds it — and the run goes on without waiting for a worker's start-up.
+        const next = run.state === 'running' ? (await repo.stepsOf(trx, run.id)).find((s) => s.state === 'queued') : undefined;
+        if (next) pending.push({ runId: run.id, index: next.index, dispatch: next.dispatch });
         return { outcome: 'stale' as const };
       }
       const attempt = row.attempt + 1;
