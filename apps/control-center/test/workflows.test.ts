@@ -236,6 +236,28 @@ describe('workflow runs', () => {
     }
   });
 
+  it('takes a run back when its first job cannot be queued: a 503 naming Redis, no run left behind, a retry runs once', async () => {
+    const queue = cc.workflows.queue!;
+    const enqueue = queue.enqueue.bind(queue);
+    const runsOf = async () => (await json(await api(cc.url, '/api/workflow-runs?workflow=reads&limit=100'))).runs.length as number;
+    const before = await runsOf();
+    queue.enqueue = async () => {
+      throw new Error('Connection is closed.');
+    };
+    try {
+      const refused = await api(cc.url, '/api/workflows/reads/runs', { body: { input: {} } });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBeTruthy();
+      expect((await json(refused)).error.code).toBe('redis_unavailable');
+      expect(await runsOf()).toBe(before);
+    } finally {
+      queue.enqueue = enqueue;
+    }
+    const started = await start('reads', {});
+    expect((await until(started.id, (r) => r.state === 'succeeded')).steps.map((s: { attempt: number }) => s.attempt)).toEqual([1, 1]);
+    expect(await runsOf()).toBe(before + 1);
+  });
+
   it('keeps JSONata injection data: crafted input is passed as text, $eval is refused, runaway recursion is stopped', async () => {
     await save({
       name: 'inject',

@@ -105,9 +105,16 @@ export class WorkflowEngine {
     const plan = await this.plan(run, def, [], false);
     if (plan.run) Object.assign(run, { state: plan.run.state, error: plan.run.error ?? null, ...(FINISHED_RUN_STATES.includes(plan.run.state) ? { finished_at: now } : {}) });
     await repo.insertRun(this.d.db, run, plan.inserts);
+    try {
+      await this.flush(plan.pending);
+    } catch (err) {
+      // Its first job could not be queued: the run is taken back unless a worker already started a step
+      // (the job reached Redis after all), so a caller retrying after this error gets one run, not two
+      // (left in place, it would start at a worker's next start-up beside the retry's run).
+      if (await repo.deleteUnstartedRun(this.d.db, run.id)) throw err;
+    }
     this.d.logger.info({ runId: run.id, workflow, version: v, caller, trigger }, 'workflow run started');
     if (run.finished_at) this.finished(run);
-    await this.flush(plan.pending);
     return run;
   }
 

@@ -73,6 +73,16 @@ export async function insertRun(db: Db, run: WorkflowRun, steps: readonly StepIn
   await db.with('run', () => insert).insertInto('workflow_steps').values(steps.map(stepRow)).execute();
 }
 
+/** Deletes a run none of whose steps was ever started (its steps cascade); false when one was, or it is gone. */
+export async function deleteUnstartedRun(db: Db, id: string): Promise<boolean> {
+  const r = await db
+    .deleteFrom('workflow_runs')
+    .where('id', '=', id)
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('workflow_steps').select('index').where('run_id', '=', id).where('attempt', '>', 0))))
+    .executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
 export const findRun = (db: Db, id: string): Promise<WorkflowRun | undefined> => db.selectFrom('workflow_runs').selectAll().where('id', '=', id).executeTakeFirst();
 
 /** The run row, locked until the transaction ends: every state change of a run goes through this. */
