@@ -76,6 +76,8 @@ const workflowShape = {
   WORKFLOW_RETENTION_DAYS: envInt(30, 1, 3650),
   WORKFLOW_RETENTION_BATCH: envInt(500, 1, 100_000),
   WORKFLOW_RETENTION_INTERVAL_MS: envInt(3_600_000, 1_000, 86_400_000),
+  /** How often queued steps whose job Redis does not hold are queued again (one job scheduler across all workers). */
+  WORKFLOW_REQUEUE_INTERVAL_MS: envInt(60_000, 1_000, 3_600_000),
 };
 
 const fraction = (defaultValue: number) =>

@@ -64,7 +64,7 @@ const holdFirstDescribe = () => {
 
 beforeAll(async () => {
   servers = await startServers();
-  env = workflowEnv(servers);
+  env = workflowEnv(servers, { WORKFLOW_REQUEUE_INTERVAL_MS: '1000' });
   cc = await startControlCenter(env);
   worker = await startInProcessWorker(env);
   servers.cwMock.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [], CompositeAlarms: [] });
@@ -256,6 +256,27 @@ describe('workflow runs', () => {
     const started = await start('reads', {});
     expect((await until(started.id, (r) => r.state === 'succeeded')).steps.map((s: { attempt: number }) => s.attempt)).toEqual([1, 1]);
     expect(await runsOf()).toBe(before + 1);
+  });
+
+  it('goes on after a decision whose job Redis refused: the 503 names Redis, the decision holds, the step is queued again', async () => {
+    const started = await start('release', { service: 'web' });
+    await until(started.id, (r) => r.state === 'waiting');
+    const queue = cc.workflows.queue!;
+    const enqueue = queue.enqueue.bind(queue);
+    queue.enqueue = async () => {
+      throw new Error('Connection is closed.');
+    };
+    try {
+      const refused = await api(cc.url, `/api/workflow-runs/${started.id}/steps/restart/decision`, { body: { decision: 'approve' } });
+      expect(refused.status).toBe(503);
+      expect((await json(refused)).error.code).toBe('redis_unavailable');
+    } finally {
+      queue.enqueue = enqueue;
+    }
+    expect(step(await run(started.id), 'restart')).toMatchObject({ state: 'queued', decision: 'approve', decided_by: 'tester' });
+    // No job holds the step now; the worker's requeue sweep (every second here) gives it one.
+    const done = await until(started.id, (r) => r.state === 'succeeded');
+    expect(step(done, 'restart')).toMatchObject({ state: 'succeeded', attempt: 1 });
   });
 
   it('keeps JSONata injection data: crafted input is passed as text, $eval is refused, runaway recursion is stopped', async () => {

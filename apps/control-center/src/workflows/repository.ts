@@ -239,6 +239,34 @@ export async function listRuns(db: Db, f: RunFilter): Promise<{ runs: WorkflowRu
   return { runs: page, next_cursor: rows.length > f.limit && last ? `${last.created_at.getTime()}.${last.id}` : null };
 }
 
+/** Queued steps of running runs (found through the in-flight runs' index), oldest runs first, at most `limit`. */
+export const queuedSteps = (db: Db, limit: number): Promise<Array<{ run_id: string; index: number; dispatch: number }>> =>
+  db
+    .selectFrom('workflow_runs as r')
+    .innerJoin('workflow_steps as s', 's.run_id', 'r.id')
+    .select(['s.run_id', 's.index', 's.dispatch'])
+    .where('r.finished_at', 'is', null)
+    .where('r.state', '=', 'running')
+    .where('s.state', '=', 'queued')
+    .orderBy('r.created_at')
+    .limit(limit)
+    .execute();
+
+/** Whether this dispatch of a step is still `queued` in a running run. */
+export async function stillQueued(db: Db, j: { runId: string; index: number; dispatch: number }): Promise<boolean> {
+  const row = await db
+    .selectFrom('workflow_steps as s')
+    .innerJoin('workflow_runs as r', 'r.id', 's.run_id')
+    .select('s.index')
+    .where('s.run_id', '=', j.runId)
+    .where('s.index', '=', j.index)
+    .where('s.dispatch', '=', j.dispatch)
+    .where('s.state', '=', 'queued')
+    .where('r.state', '=', 'running')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Runs not finished (running, paused, waiting): the ones resumed at start-up. */
 export const inFlightRuns = (db: Db): Promise<WorkflowRun[]> => db.selectFrom('workflow_runs').selectAll().where('finished_at', 'is', null).orderBy('created_at').execute();
 

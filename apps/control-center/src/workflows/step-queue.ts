@@ -15,13 +15,14 @@ export interface StepJob {
 export interface StartJob {
   workflow: string;
 }
-export type WorkflowJobName = 'step' | 'start' | 'retention';
+export type WorkflowJobName = 'step' | 'start' | 'retention' | 'requeue';
 
 const hash = (parts: string[]) => createHash('sha256').update(compositeKey(...parts)).digest('hex').slice(0, 32);
 /** BullMQ forbids ":" in custom ids, hence a hash of the composite key. */
 export const stepJobId = (j: StepJob): string => `wfs-${hash([j.runId, String(j.index), String(j.dispatch)])}`;
 const scheduleId = (workflow: string) => `wf-schedule-${hash([workflow])}`;
 const RETENTION_ID = 'wf-retention';
+const REQUEUE_ID = 'wf-requeue';
 
 const JOB_DEFAULTS: JobsOptions = {
   // Step outcomes are decided by the engine; BullMQ attempts only cover a worker that failed to record
@@ -74,6 +75,11 @@ export class StepQueue {
   /** One retention sweep every `everyMs` across all workers (a job scheduler: never twice at once). */
   async scheduleRetention(everyMs: number): Promise<void> {
     await this.bounded('retention schedule', () => this.queue.upsertJobScheduler(RETENTION_ID, { every: everyMs }, { name: 'retention', data: {} }));
+  }
+
+  /** One look for queued steps without a job (StepRunner.requeueLost) every `everyMs` across all workers. */
+  async scheduleRequeue(everyMs: number): Promise<void> {
+    await this.bounded('requeue schedule', () => this.queue.upsertJobScheduler(REQUEUE_ID, { every: everyMs }, { name: 'requeue', data: {} }));
   }
 
   close(): Promise<void> {

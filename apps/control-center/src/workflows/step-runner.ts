@@ -200,6 +200,27 @@ export class StepRunner {
   }
 
   /**
+   * Every WORKFLOW_REQUEUE_INTERVAL_MS on one worker: a step left `queued` while Redis holds no job for
+   * it (a decision or resume whose job Redis refused) gets its job again, under the same id. Redis is
+   * asked first and Postgres again after: a job that is gone either never existed or has finished, and
+   * a finished job that claimed the step left it no longer `queued` — so only a step that nothing will
+   * run is queued, and at most once (a job id that Redis holds is not added twice).
+   */
+  async requeueLost(limit = 1_000): Promise<{ requeued: number }> {
+    const queue = this.d.queue;
+    if (!queue) return { requeued: 0 };
+    let requeued = 0;
+    for (const c of await repo.queuedSteps(this.d.db, limit)) {
+      const job = { runId: c.run_id, index: c.index, dispatch: c.dispatch };
+      if ((await queue.stateOf(job)) !== undefined || !(await repo.stillQueued(this.d.db, job))) continue;
+      await queue.enqueue([job]);
+      requeued++;
+    }
+    if (requeued) this.d.logger.warn({ requeued }, 'workflow steps without a job queued again');
+    return { requeued };
+  }
+
+  /**
    * Start-up: every run in flight goes on. A `queued` step is queued again; a `running` step whose job
    * Redis no longer holds as active or waiting was interrupted and gets the crash-safety rule.
    */

@@ -58,6 +58,7 @@ export async function createWorkflowWorker(config: Readonly<Config>, deps: Workf
       const def = await findVersion(database.db, workflow, wf.latest_version);
       return (await workflows.engine.start(workflow, def?.definition.schedule?.input ?? {}, 'schedule', 'schedule')).id;
     }
+    if (job.name === 'requeue') return runner.requeueLost();
     if (job.name === 'retention') {
       const cutoff = new Date(Date.now() - config.WORKFLOW_RETENTION_DAYS * 86_400_000);
       return sweepRetention(database.db, { cutoff, batch: config.WORKFLOW_RETENTION_BATCH, logger });
@@ -103,6 +104,7 @@ export async function createWorkflowWorker(config: Readonly<Config>, deps: Workf
       worker.on('stalled', (jobId) => logger.warn({ jobId }, 'workflow step job stalled; it runs again'));
       await worker.waitUntilReady();
       await workflows.queue?.scheduleRetention(config.WORKFLOW_RETENTION_INTERVAL_MS);
+      await workflows.queue?.scheduleRequeue(config.WORKFLOW_REQUEUE_INTERVAL_MS);
       await runner.resumeInFlight();
     },
     onShutdown: [
