@@ -252,21 +252,6 @@ export const queuedSteps = (db: Db, limit: number): Promise<Array<{ run_id: stri
     .limit(limit)
     .execute();
 
-/** Whether this dispatch of a step is still `queued` in a running run. */
-export async function stillQueued(db: Db, j: { runId: string; index: number; dispatch: number }): Promise<boolean> {
-  const row = await db
-    .selectFrom('workflow_steps as s')
-    .innerJoin('workflow_runs as r', 'r.id', 's.run_id')
-    .select('s.index')
-    .where('s.run_id', '=', j.runId)
-    .where('s.index', '=', j.index)
-    .where('s.dispatch', '=', j.dispatch)
-    .where('s.state', '=', 'queued')
-    .where('r.state', '=', 'running')
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /** Runs not finished (running, paused, waiting): the ones resumed at start-up. */
 export const inFlightRuns = (db: Db): Promise<WorkflowRun[]> => db.selectFrom('workflow_runs').selectAll().where('finished_at', 'is', null).orderBy('created_at').execute();
 

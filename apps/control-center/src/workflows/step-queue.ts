@@ -18,6 +18,9 @@ export interface StartJob {
 export type WorkflowJobName = 'step' | 'start' | 'retention' | 'requeue';
 
 const hash = (parts: string[]) => createHash('sha256').update(compositeKey(...parts)).digest('hex').slice(0, 32);
+/** Whether a job in this BullMQ state will still run (or is running): not gone, failed or completed. */
+export const isLive = (state: string | undefined): boolean => state === 'active' || state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children';
+
 /** BullMQ forbids ":" in custom ids, hence a hash of the composite key. */
 export const stepJobId = (j: StepJob): string => `wfs-${hash([j.runId, String(j.index), String(j.dispatch)])}`;
 const scheduleId = (workflow: string) => `wf-schedule-${hash([workflow])}`;

@@ -17,7 +17,7 @@ import { McpClientPool } from '../catalog/mcp-client-pool.js';
 import type { WorkflowDefinition, WorkflowStep } from './definition.js';
 import type { WorkflowEngine, Pending, RunView, StepView } from './engine.js';
 import * as repo from './repository.js';
-import type { StepJob } from './step-queue.js';
+import { isLive, type StepJob } from './step-queue.js';
 import { FINISHED_RUN_STATES, type StepState, type WorkflowRun, type WorkflowStepRow } from './tables.js';
 
 export interface StepRunnerOptions {
@@ -200,24 +200,33 @@ export class StepRunner {
   }
 
   /**
-   * Every WORKFLOW_REQUEUE_INTERVAL_MS on one worker: a step left `queued` while Redis holds no job for
-   * it (a decision or resume whose job Redis refused) gets its job again, under the same id. Redis is
-   * asked first and Postgres again after: a job that is gone either never existed or has finished, and
-   * a finished job that claimed the step left it no longer `queued` — so only a step that nothing will
-   * run is queued, and at most once (a job id that Redis holds is not added twice).
+   * Every WORKFLOW_REQUEUE_INTERVAL_MS on one worker: a step left `queued` while Redis holds no live job
+   * for it (a decision or resume whose job Redis refused; a job that failed all its attempts) is
+   * dispatched again. Redis is asked first, then the step is checked again under the run's lock and
+   * given a new dispatch, so a job of the old dispatch that might still turn up finds itself stale: the
+   * step runs once.
    */
   async requeueLost(limit = 1_000): Promise<{ requeued: number }> {
     const queue = this.d.queue;
     if (!queue) return { requeued: 0 };
     let requeued = 0;
     for (const c of await repo.queuedSteps(this.d.db, limit)) {
-      const job = { runId: c.run_id, index: c.index, dispatch: c.dispatch };
-      if ((await queue.stateOf(job)) !== undefined || !(await repo.stillQueued(this.d.db, job))) continue;
-      await queue.enqueue([job]);
-      requeued++;
+      if (isLive(await queue.stateOf({ runId: c.run_id, index: c.index, dispatch: c.dispatch }))) continue;
+      requeued += await this.redispatch(c.run_id, c.index, c.dispatch, (run, row) => run.state === 'running' && row.state === 'queued');
     }
-    if (requeued) this.d.logger.warn({ requeued }, 'workflow steps without a job queued again');
+    if (requeued) this.d.logger.warn({ requeued }, 'workflow steps without a live job dispatched again');
     return { requeued };
+  }
+
+  /** Gives a step whose job is gone a new dispatch (under the run's lock, if it still is as seen): 1 if it did. */
+  private redispatch(runId: string, index: number, dispatch: number, still: (run: WorkflowRun, row: WorkflowStepRow) => boolean): Promise<number> {
+    return this.engine.transition(runId, async (trx, run, _def, pending) => {
+      const row = await repo.findStep(trx, run.id, index);
+      if (!row || row.dispatch !== dispatch || !still(run, row)) return 0;
+      await repo.updateStep(trx, run.id, index, { dispatch: dispatch + 1 });
+      pending.push({ runId: run.id, index, dispatch: dispatch + 1 });
+      return 1;
+    });
   }
 
   /**
@@ -232,15 +241,9 @@ export class StepRunner {
       const steps = await repo.stepsOf(this.d.db, r.id);
       const current = steps.find((s) => s.state === 'running');
       if (current && this.d.queue) {
-        const state = await this.d.queue.stateOf({ runId: r.id, index: current.index, dispatch: current.dispatch });
-        if (state === 'active' || state === 'waiting' || state === 'delayed' || state === 'prioritized') continue;
+        if (isLive(await this.d.queue.stateOf({ runId: r.id, index: current.index, dispatch: current.dispatch }))) continue;
         // The job is gone: hand the step to a new dispatch, which applies the interruption rule.
-        await this.engine.transition(r.id, async (trx, run, _def, pending) => {
-          const row = await repo.findStep(trx, run.id, current.index);
-          if (row?.state !== 'running' || row.dispatch !== current.dispatch) return;
-          await repo.updateStep(trx, run.id, row.index, { dispatch: row.dispatch + 1 });
-          pending.push({ runId: run.id, index: row.index, dispatch: row.dispatch + 1 });
-        });
+        await this.redispatch(r.id, current.index, current.dispatch, (_run, row) => row.state === 'running');
       } else {
         await this.engine.transition(r.id, (trx, run, def, pending) => this.engine.advance(trx, run, def, pending, true));
       }
