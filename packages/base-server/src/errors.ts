@@ -1,4 +1,5 @@
 // One error family for every service. Thrown anywhere; mapped to HTTP or MCP results at one boundary.
+import { DeadlineExceeded } from './clients/deadline.js';
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -138,6 +139,8 @@ export function outageOf(err: unknown): Dependency | 'dependency' | undefined {
     if (PG_MESSAGES.test(message)) return marked ?? 'database';
     if (REDIS_MESSAGES.test(message) || (e as Error).name === 'MaxRetriesPerRequestError') return marked ?? 'redis';
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return marked ?? 'dependency';
+    // A dependency that did not answer within its bound (withDeadline) is down as far as this call goes.
+    if (e instanceof DeadlineExceeded) return marked ?? 'dependency';
   }
   return undefined;
 }
@@ -186,8 +189,10 @@ export function errorEnvelope(err: AppError): ErrorEnvelope {
 export function toolErrorMessage(err: unknown): string {
   if (err instanceof AppError) return err.message;
   // An outage reads the same as over REST; driver text (host:port, SQL) never reaches the model.
+  // A call that outlived its bound reads as its own sentence ("observability-mcp did not answer within
+  // 5000 ms") unless it was marked as Postgres's or Redis's.
   const outage = outageOf(err);
-  if (outage) return dependencyUnavailable(outage).message;
+  if (outage && !(outage === 'dependency' && err instanceof DeadlineExceeded)) return dependencyUnavailable(outage).message;
   // A database error that is not an outage is the server's problem, not the caller's: no Postgres text.
   if (typeof err === 'object' && err !== null && 'severity' in err && 'code' in err) return 'The tool failed with an internal error; the server log has the details.';
   const raw = err instanceof Error ? err.message : String(err);

@@ -12,10 +12,12 @@ import {
   createLogger,
   createRedis,
   defineTool,
+  markDependency,
   outageOf,
   parseCompositeKey,
   toAppError,
   toolErrorMessage,
+  withDeadline,
   z,
   type Database,
 } from '../src/index.js';
@@ -149,6 +151,18 @@ describe('redis outages', () => {
     await proxy.stop();
     await until(() => redis.status !== 'ready', 'the client to notice');
     expectOutage(await failure(redis.get('outages-test:k')), 'redis_unavailable');
+  });
+});
+
+describe('calls that outlive their deadline', () => {
+  it('are a 503 naming the dependency they were marked with; unmarked, a dependency outage whose tool message is their own sentence', async () => {
+    const hang = (message: string) => failure(withDeadline(50, () => new Promise(() => undefined), { message }));
+    expectOutage(markDependency(await hang('Redis did not answer within 50 ms'), 'redis'), 'redis_unavailable');
+    expectOutage(markDependency(await hang('postgres did not answer within 50 ms'), 'database'), 'database_unavailable');
+    const upstream = await hang('observability-mcp did not answer within 50 ms');
+    expect(outageOf(upstream)).toBe('dependency');
+    expect(toAppError(upstream)).toMatchObject({ status: 503, code: 'dependency_unavailable', headers: { 'Retry-After': '5' } });
+    expect(toolErrorMessage(upstream)).toBe('observability-mcp did not answer within 50 ms');
   });
 });
 

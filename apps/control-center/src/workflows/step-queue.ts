@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { compositeKey, withDeadline, type Logger } from '@factory/base-server';
+import { compositeKey, markDependency, withDeadline, type Logger } from '@factory/base-server';
 
 export const WORKFLOW_QUEUE = 'workflow-steps';
 
@@ -50,7 +50,11 @@ export class StepQueue {
   }
 
   private bounded<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return withDeadline(this.timeoutMs, () => fn(), { message: `Redis did not answer within ${this.timeoutMs} ms (${what})` });
+    // Any failure here is Redis's (a refusal, a dead connection, or no answer in time): marked so, it
+    // reaches a caller as a 503 naming Redis.
+    return withDeadline(this.timeoutMs, () => fn(), { message: `Redis did not answer within ${this.timeoutMs} ms (${what})` }).catch((err: unknown) => {
+      throw markDependency(err, 'redis');
+    });
   }
 
   async enqueue(jobs: readonly (StepJob & { delayMs?: number })[]): Promise<void> {
