@@ -42,7 +42,8 @@ const step = (r: { steps: Array<{ id: string; state: string }> }, id: string) =>
 
 beforeAll(async () => {
   servers = await startServers();
-  env = workflowEnv(servers);
+  // The requeue sweep every second (60 s by default), for the step whose job is gone.
+  env = workflowEnv(servers, { WORKFLOW_REQUEUE_INTERVAL_MS: '1000' });
   cc = await startControlCenter(env);
   await api(cc.url, '/api/workflows', { body: { name: 'read', steps: [{ id: 'describe', server: 'deploy-mcp', tool: 'describe_service', args: { cluster: 'prod', service: 'web' } }] } });
   await api(cc.url, '/api/workflows', {
@@ -138,5 +139,45 @@ describe('a worker killed mid-step', () => {
     });
     expect(step(done, 'restart')).toMatchObject({ state: 'succeeded', attempt: 2, decision: 'retry', decided_by: 'tester' });
     expect(servers.ecsMock.commandCalls(UpdateServiceCommand)).toHaveLength(2);
+  });
+});
+
+describe('a step left running with no job in Redis (its job failed every attempt, or Redis lost it)', () => {
+  // What such a step looks like: `running` in a running run, its job gone from Redis, no worker calling
+  // it. The workers stay up throughout: the requeue sweep, not a restart, has to take it up.
+  async function strand(runId: string, index: number) {
+    await cc.database.db.updateTable('workflow_steps').set({ state: 'running', output: null, finished_at: null }).where('run_id', '=', runId).where('index', '=', index).execute();
+    await cc.database.db.deleteFrom('workflow_steps').where('run_id', '=', runId).where('index', '>', index).execute();
+    await cc.database.db.updateTable('workflow_runs').set({ state: 'running', finished_at: null }).where('id', '=', runId).execute();
+  }
+
+  it('calls a read-only step again, once, without a restart', async () => {
+    worker ??= await startInProcessWorker(env);
+    servers.ecsMock.on(DescribeServicesCommand).resolves({ services: [ecsService()], failures: [] });
+    const started = await json(await api(cc.url, '/api/workflows/read/runs', { body: { input: {} } }));
+    await pollLong(async () => ((await run(started.id)).state === 'succeeded' ? true : undefined));
+    servers.ecsMock.resetHistory();
+    await strand(started.id, 0);
+    const done = await pollLong(async () => {
+      const r = await run(started.id);
+      return r.state === 'succeeded' ? r : undefined;
+    });
+    expect(step(done, 'describe')).toMatchObject({ state: 'succeeded', attempt: 2 });
+    expect(servers.ecsMock.commandCalls(DescribeServicesCommand)).toHaveLength(1);
+  });
+
+  it('leaves a mutating step unknown for a decision, never calling it again by itself', async () => {
+    worker ??= await startInProcessWorker(env);
+    servers.ecsMock.on(UpdateServiceCommand).resolves({ service: ecsService() });
+    const started = await json(await api(cc.url, '/api/workflows/mutate/runs', { body: { input: {} } }));
+    await pollLong(async () => ((await run(started.id)).state === 'succeeded' ? true : undefined));
+    servers.ecsMock.resetHistory();
+    await strand(started.id, 0);
+    const waiting = await pollLong(async () => {
+      const r = await run(started.id);
+      return r.state === 'waiting' ? r : undefined;
+    });
+    expect(step(waiting, 'restart')).toMatchObject({ state: 'unknown', attempt: 1, error: expect.stringContaining('not called again without a decision') });
+    expect(servers.ecsMock.commandCalls(UpdateServiceCommand)).toHaveLength(0);
   });
 });

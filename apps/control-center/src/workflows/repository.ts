@@ -240,14 +240,15 @@ export async function listRuns(db: Db, f: RunFilter): Promise<{ runs: WorkflowRu
 }
 
 /** Queued steps of running runs (found through the in-flight runs' index), oldest runs first, at most `limit`. */
-export const queuedSteps = (db: Db, limit: number): Promise<Array<{ run_id: string; index: number; dispatch: number }>> =>
+/** Steps of running runs that a job should be carrying: queued, or running (mid-call). */
+export const dispatchedSteps = (db: Db, limit: number): Promise<Array<{ run_id: string; index: number; dispatch: number; state: StepState }>> =>
   db
     .selectFrom('workflow_runs as r')
     .innerJoin('workflow_steps as s', 's.run_id', 'r.id')
-    .select(['s.run_id', 's.index', 's.dispatch'])
+    .select(['s.run_id', 's.index', 's.dispatch', 's.state'])
     .where('r.finished_at', 'is', null)
     .where('r.state', '=', 'running')
-    .where('s.state', '=', 'queued')
+    .where('s.state', 'in', ['queued', 'running'])
     .orderBy('r.created_at')
     .limit(limit)
     .execute();

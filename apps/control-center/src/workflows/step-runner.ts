@@ -200,19 +200,21 @@ export class StepRunner {
   }
 
   /**
-   * Every WORKFLOW_REQUEUE_INTERVAL_MS on one worker: a step left `queued` while Redis holds no live job
-   * for it (a decision or resume whose job Redis refused; a job that failed all its attempts) is
-   * dispatched again. Redis is asked first, then the step is checked again under the run's lock and
-   * given a new dispatch, so a job of the old dispatch that might still turn up finds itself stale: the
-   * step runs once.
+   * Every WORKFLOW_REQUEUE_INTERVAL_MS on one worker: a step of a running run that Redis holds no live
+   * job for is dispatched again — a `queued` one (a decision or resume whose job Redis refused; a job
+   * that failed all its attempts) and a `running` one (its job failed all its attempts because the
+   * result could not be recorded, or Redis lost it), which its new job then treats as interrupted: called
+   * again only when its tool is read-only or idempotent, else `unknown`. Redis is asked first, then the
+   * step is checked again under the run's lock and given a new dispatch, so a job of the old dispatch
+   * that might still turn up finds itself stale: the step runs once.
    */
   async requeueLost(limit = 1_000): Promise<{ requeued: number }> {
     const queue = this.d.queue;
     if (!queue) return { requeued: 0 };
     let requeued = 0;
-    for (const c of await repo.queuedSteps(this.d.db, limit)) {
+    for (const c of await repo.dispatchedSteps(this.d.db, limit)) {
       if (isLive(await queue.stateOf({ runId: c.run_id, index: c.index, dispatch: c.dispatch }))) continue;
-      requeued += await this.redispatch(c.run_id, c.index, c.dispatch, (run, row) => run.state === 'running' && row.state === 'queued');
+      requeued += await this.redispatch(c.run_id, c.index, c.dispatch, (run, row) => run.state === 'running' && row.state === c.state);
     }
     if (requeued) this.d.logger.warn({ requeued }, 'workflow steps without a live job dispatched again');
     return { requeued };
