@@ -400,3 +400,39 @@ describe('workflow REST in /openapi.json', () => {
   });
 });
 
+
+describe('workflow schedules', () => {
+  const ticking = (schedule: boolean) => ({
+    name: 'ticking',
+    steps: [{ id: 'alarms', server: 'observability-mcp', tool: 'get_active_alarms', args: {} }],
+    ...(schedule ? { schedule: { cron: '* * * * * *', input: {} } } : {}),
+  });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const runsOf = async (): Promise<any[]> => (await json(await api(cc.url, '/api/workflow-runs?workflow=ticking&limit=100'))).runs;
+  const schedulers = async () => (await cc.workflows.queue!.queue.getJobSchedulers(0, -1)).filter((j) => j.name === 'start' && j.template?.data?.workflow === 'ticking');
+  const moreRuns = (than: number) => pollUntil(async () => ((await runsOf()).length > than ? true : undefined), 30_000, 100);
+
+  it('starts runs on the cron schedule, as the schedule, and puts back a scheduler Redis lost without a restart', async () => {
+    expect((await save(ticking(true))).status).toBe(201);
+    await moreRuns(0);
+    expect((await runsOf())[0]).toMatchObject({ trigger: 'schedule', caller: 'schedule' });
+    // Redis loses the scheduler (a restart without persistence): the worker's own timer puts it back.
+    await cc.workflows.queue!.removeSchedule('ticking');
+    expect(await schedulers()).toHaveLength(0);
+    await pollUntil(async () => ((await schedulers()).length === 1 ? true : undefined), 30_000, 100);
+    const before = (await runsOf()).length;
+    await moreRuns(before);
+  });
+
+  it('starts nothing once the latest version has no schedule, and a scheduler left behind removes itself', async () => {
+    expect((await save(ticking(false))).status).toBe(201);
+    expect(await schedulers()).toHaveLength(0);
+    // A scheduler whose removal failed (Redis refused it at the save) fires once more and goes.
+    await cc.workflows.queue!.upsertSchedule('ticking', '* * * * * *', undefined);
+    await pollUntil(async () => ((await schedulers()).length === 0 ? true : undefined), 30_000, 100);
+    const settled = (await runsOf()).length;
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await runsOf()).length).toBe(settled);
+    expect(await schedulers()).toHaveLength(0);
+  });
+});

@@ -60,6 +60,18 @@ export async function findVersion(db: Db, name: string, version: number): Promis
 export const listVersions = (db: Db, name: string) =>
   db.selectFrom('workflow_versions').select(['version', 'created_at', 'created_by']).where('workflow', '=', name).orderBy('version', 'desc').execute();
 
+/** The schedule of every workflow not deleted whose latest version has one (what the job schedulers should be). */
+export async function scheduledWorkflows(db: Db): Promise<Array<{ workflow: string; cron: string; tz: string | undefined }>> {
+  const rows = await db
+    .selectFrom('workflows as w')
+    .innerJoin('workflow_versions as v', (j) => j.onRef('v.workflow', '=', 'w.name').onRef('v.version', '=', 'w.latest_version'))
+    .select(['w.name', 'v.definition'])
+    .where('w.deleted_at', 'is', null)
+    .orderBy('w.name')
+    .execute();
+  return rows.flatMap((r) => (r.definition.schedule ? [{ workflow: r.name, cron: r.definition.schedule.cron, tz: r.definition.schedule.tz }] : []));
+}
+
 /** Marks the workflow deleted (once); its versions and runs are kept. */
 export async function softDelete(db: Db, name: string, caller: string, now: Date): Promise<boolean> {
   const r = await db.updateTable('workflows').set({ deleted_at: now, deleted_by: caller, updated_at: now }).where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst();

@@ -79,6 +79,33 @@ export class StepQueue {
     await this.bounded('schedule', () => this.queue.removeJobScheduler(scheduleId(workflow)));
   }
 
+  /**
+   * Puts back what the workers' job schedulers should be and Redis does not hold (lost with Redis's
+   * data, or never written because Redis refused a save's): every scheduled workflow's cron (`wanted`,
+   * from Postgres), the retention sweep and the requeue sweep. A scheduler already as wanted is left
+   * alone, so its next run is not moved. Nothing is removed here: a start job of a workflow that is
+   * deleted or no longer scheduled removes its own scheduler when it fires (workflow-worker.ts).
+   */
+  async keepSchedules(wanted: readonly { workflow: string; cron: string; tz: string | undefined }[], every: { retentionMs: number; requeueMs: number }): Promise<number> {
+    const present = new Map((await this.bounded('schedules', () => this.queue.getJobSchedulers(0, -1))).map((j) => [j.key, j]));
+    let put = 0;
+    for (const w of wanted) {
+      const p = present.get(scheduleId(w.workflow));
+      if (p && p.pattern === w.cron && (p.tz ?? undefined) === w.tz) continue;
+      await this.upsertSchedule(w.workflow, w.cron, w.tz);
+      put++;
+    }
+    if (present.get(RETENTION_ID)?.every !== every.retentionMs) {
+      await this.scheduleRetention(every.retentionMs);
+      put++;
+    }
+    if (present.get(REQUEUE_ID)?.every !== every.requeueMs) {
+      await this.scheduleRequeue(every.requeueMs);
+      put++;
+    }
+    return put;
+  }
+
   /** One retention sweep every `everyMs` across all workers (a job scheduler: never twice at once). */
   async scheduleRetention(everyMs: number): Promise<void> {
     await this.bounded('retention schedule', () => this.queue.upsertJobScheduler(RETENTION_ID, { every: everyMs }, { name: 'retention', data: {} }));

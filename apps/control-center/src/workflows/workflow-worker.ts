@@ -7,7 +7,7 @@ import { ConfigError, closeRedis, createDatabase, createLogger, createMetrics, c
 import type { Config } from '../config.js';
 import type { Database as Tables } from '../db/schema.js';
 import { migrations } from '../db/migrations.js';
-import { findWorkflow, findVersion } from './repository.js';
+import { findWorkflow, findVersion, scheduledWorkflows } from './repository.js';
 import { sweepRetention } from './retention.js';
 import { WORKFLOW_QUEUE, type StartJob, type StepJob } from './step-queue.js';
 import { StepRunner } from './step-runner.js';
@@ -54,9 +54,14 @@ export async function createWorkflowWorker(config: Readonly<Config>, deps: Workf
     if (job.name === 'start') {
       const { workflow } = job.data as StartJob;
       const wf = await findWorkflow(database.db, workflow);
-      if (!wf || wf.deleted_at) return 'deleted';
-      const def = await findVersion(database.db, workflow, wf.latest_version);
-      return (await workflows.engine.start(workflow, def?.definition.schedule?.input ?? {}, 'schedule', 'schedule')).id;
+      const def = wf && !wf.deleted_at ? await findVersion(database.db, workflow, wf.latest_version) : undefined;
+      // A scheduler left behind (its removal at delete or save failed: Redis refused it) starts nothing
+      // and goes: what Postgres says of the workflow's latest version decides.
+      if (!def?.definition.schedule) {
+        await workflows.queue?.removeSchedule(workflow);
+        return wf && !wf.deleted_at ? 'unscheduled' : 'deleted';
+      }
+      return (await workflows.engine.start(workflow, def.definition.schedule.input, 'schedule', 'schedule')).id;
     }
     if (job.name === 'requeue') return runner.requeueLost();
     if (job.name === 'retention') {
@@ -68,6 +73,9 @@ export async function createWorkflowWorker(config: Readonly<Config>, deps: Workf
 
   let worker: Worker | undefined;
   let workerRedis: Redis | undefined;
+  let schedulesTimer: NodeJS.Timeout | undefined;
+  const keepSchedules = async (): Promise<number> =>
+    (await workflows.queue?.keepSchedules(await scheduledWorkflows(database.db), { retentionMs: config.WORKFLOW_RETENTION_INTERVAL_MS, requeueMs: config.WORKFLOW_REQUEUE_INTERVAL_MS })) ?? 0;
   const service = createService({
     name: WORKER_NAME,
     version,
@@ -103,11 +111,22 @@ export async function createWorkflowWorker(config: Readonly<Config>, deps: Workf
       worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, name: job?.name, err: { message: err.message } }, 'workflow job failed'));
       worker.on('stalled', (jobId) => logger.warn({ jobId }, 'workflow step job stalled; it runs again'));
       await worker.waitUntilReady();
-      await workflows.queue?.scheduleRetention(config.WORKFLOW_RETENTION_INTERVAL_MS);
-      await workflows.queue?.scheduleRequeue(config.WORKFLOW_REQUEUE_INTERVAL_MS);
+      await keepSchedules();
+      // Kept by every worker on a timer of its own, not a Redis job scheduler: after Redis lost its data
+      // the schedulers (cron starts, the sweeps) come back within an interval, with no restart.
+      schedulesTimer = setInterval(
+        () =>
+          void keepSchedules().then(
+            (put) => put && logger.warn({ put }, 'workflow job schedulers missing from Redis put back'),
+            (err: unknown) => logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'workflow job schedulers could not be checked'),
+          ),
+        config.WORKFLOW_REQUEUE_INTERVAL_MS,
+      );
+      schedulesTimer.unref();
       await runner.resumeInFlight();
     },
     onShutdown: [
+      { name: 'workflow-schedules', close: async () => clearInterval(schedulesTimer) },
       { name: 'workflow-worker', close: async () => void (await worker?.close()) },
       { name: 'mcp-clients', close: () => runner.close() },
       { name: 'workflow-queue', close: async () => void (await workflows.queue?.close()) },
