@@ -145,38 +145,31 @@ describe('a worker killed mid-step', () => {
 describe('a step left running with no job in Redis (its job failed every attempt, or Redis lost it)', () => {
   // What such a step looks like: `running` in a running run, its job gone from Redis, no worker calling
   // it. The workers stay up throughout: the requeue sweep, not a restart, has to take it up.
-  async function strand(runId: string, index: number) {
-    await cc.database.db.updateTable('workflow_steps').set({ state: 'running', output: null, finished_at: null }).where('run_id', '=', runId).where('index', '=', index).execute();
-    await cc.database.db.deleteFrom('workflow_steps').where('run_id', '=', runId).where('index', '>', index).execute();
-    await cc.database.db.updateTable('workflow_runs').set({ state: 'running', finished_at: null }).where('id', '=', runId).execute();
+  /** A run of `workflow` that succeeded, put back to its first step `running`; resolves once the run is in `state`. */
+  async function strandFirstStep(workflow: string, state: string) {
+    worker ??= await startInProcessWorker(env);
+    const started = await json(await api(cc.url, `/api/workflows/${workflow}/runs`, { body: { input: {} } }));
+    await pollLong(async () => ((await run(started.id)).state === 'succeeded' ? true : undefined));
+    servers.ecsMock.resetHistory();
+    await cc.database.db.updateTable('workflow_steps').set({ state: 'running', output: null, finished_at: null }).where('run_id', '=', started.id).where('index', '=', 0).execute();
+    await cc.database.db.deleteFrom('workflow_steps').where('run_id', '=', started.id).where('index', '>', 0).execute();
+    await cc.database.db.updateTable('workflow_runs').set({ state: 'running', finished_at: null }).where('id', '=', started.id).execute();
+    return pollLong(async () => {
+      const r = await run(started.id);
+      return r.state === state ? r : undefined;
+    });
   }
 
   it('calls a read-only step again, once, without a restart', async () => {
-    worker ??= await startInProcessWorker(env);
     servers.ecsMock.on(DescribeServicesCommand).resolves({ services: [ecsService()], failures: [] });
-    const started = await json(await api(cc.url, '/api/workflows/read/runs', { body: { input: {} } }));
-    await pollLong(async () => ((await run(started.id)).state === 'succeeded' ? true : undefined));
-    servers.ecsMock.resetHistory();
-    await strand(started.id, 0);
-    const done = await pollLong(async () => {
-      const r = await run(started.id);
-      return r.state === 'succeeded' ? r : undefined;
-    });
+    const done = await strandFirstStep('read', 'succeeded');
     expect(step(done, 'describe')).toMatchObject({ state: 'succeeded', attempt: 2 });
     expect(servers.ecsMock.commandCalls(DescribeServicesCommand)).toHaveLength(1);
   });
 
   it('leaves a mutating step unknown for a decision, never calling it again by itself', async () => {
-    worker ??= await startInProcessWorker(env);
     servers.ecsMock.on(UpdateServiceCommand).resolves({ service: ecsService() });
-    const started = await json(await api(cc.url, '/api/workflows/mutate/runs', { body: { input: {} } }));
-    await pollLong(async () => ((await run(started.id)).state === 'succeeded' ? true : undefined));
-    servers.ecsMock.resetHistory();
-    await strand(started.id, 0);
-    const waiting = await pollLong(async () => {
-      const r = await run(started.id);
-      return r.state === 'waiting' ? r : undefined;
-    });
+    const waiting = await strandFirstStep('mutate', 'waiting');
     expect(step(waiting, 'restart')).toMatchObject({ state: 'unknown', attempt: 1, error: expect.stringContaining('not called again without a decision') });
     expect(servers.ecsMock.commandCalls(UpdateServiceCommand)).toHaveLength(0);
   });
