@@ -104,7 +104,7 @@ export class SharedPoller {
     void this.taskWorker.run().catch((err: unknown) => o.logger.error({ err }, 'task worker stopped'));
     const tick = () => {
       this.timer = setTimeout(() => {
-        void this.balance().finally(() => {
+        void Promise.all([this.balance(), this.keepSchedules()]).finally(() => {
           this.guard();
           if (!this.stopped) tick();
         });
@@ -150,8 +150,8 @@ export class SharedPoller {
     return w;
   }
 
-  /** Every replica upserts the same schedulers (idempotent); ones of a larger POLL_SHARDS are removed. */
-  private async schedule(): Promise<void> {
+  /** The job schedulers this replica's settings ask for. */
+  private wanted() {
     const { o } = this;
     const sweeps = this.sweeps as Queue<ShardJob>;
     const tasks = this.tasks as Queue<ShardJob>;
@@ -166,18 +166,51 @@ export class SharedPoller {
       if (hasProbe) want.push({ queue: tasks, id: `probe-${k}`, name: 'probe', every: o.probeIntervalMs, shard: k, startDate: Date.now() + Math.min(o.probeIntervalMs, 5_000) });
     }
     want.push({ queue: tasks, id: 'retention', name: 'retention', every: RETENTION_INTERVAL_MS, shard: 0 });
+    return want;
+  }
+
+  /**
+   * At start-up every replica upserts the schedulers its settings ask for (new or changed ones only:
+   * re-upserting an unchanged one would queue an extra job at once) and removes the others (those of a
+   * larger POLL_SHARDS). Afterwards, `missingOnly`: each tick puts back the ones Redis no longer holds
+   * (it lost its data) and changes nothing else, so replicas of two settings during a rolling deploy
+   * never undo each other.
+   */
+  private async schedule(missingOnly = false): Promise<number> {
+    const want = this.wanted();
+    let put = 0;
     for (const w of want) {
       const existing = await w.queue.getJobScheduler(w.id);
-      // Re-upserting an unchanged scheduler would queue an extra job at once: only new or changed ones.
-      if (existing?.every === w.every) continue;
+      if (existing && (missingOnly || existing.every === w.every)) continue;
       await w.queue.upsertJobScheduler(
         w.id,
         { every: w.every, ...(w.startDate ? { startDate: w.startDate } : {}) },
         { name: w.name, data: { shard: w.shard }, opts: { removeOnComplete: true, removeOnFail: true } },
       );
+      put++;
     }
+    if (missingOnly) return put;
     const ids = new Set(want.map((w) => w.id));
-    for (const q of [sweeps, tasks]) for (const s of await q.getJobSchedulers(0, -1)) if (!ids.has(s.key)) await q.removeJobScheduler(s.key);
+    for (const q of [this.sweeps as Queue<ShardJob>, this.tasks as Queue<ShardJob>]) for (const s of await q.getJobSchedulers(0, -1)) if (!ids.has(s.key)) await q.removeJobScheduler(s.key);
+    return put;
+  }
+
+  /**
+   * A tick of a replica that got no sweep job for more than an interval (every replica, once Redis lost
+   * its data; otherwise only ones the others leave no shard to): one count per queue, and the schedulers
+   * Redis lost put back when there are fewer than wanted.
+   */
+  private async keepSchedules(): Promise<void> {
+    if (!this.sweeps || !this.tasks || this.stopped || Date.now() - this.lastJobAt <= this.o.intervalMs * 1.5) return;
+    try {
+      const present = (await this.sweeps.getJobSchedulersCount()) + (await this.tasks.getJobSchedulersCount());
+      if (present >= this.wanted().length) return;
+      const put = await this.schedule(true);
+      if (put) this.o.logger.warn({ put }, 'poller job schedulers missing from Redis (it lost its data?) put back');
+    } catch (err) {
+      // Redis unreachable: the guard sweeps from here meanwhile.
+      this.o.logger.warn({ err: { message: (err as Error).message } }, 'cannot check the poller job schedulers in Redis');
+    }
   }
 
   /** Takes ceil(shards / replicas) sweep jobs at once, the replicas counted from Redis's client list. */
