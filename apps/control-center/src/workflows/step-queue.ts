@@ -83,10 +83,12 @@ export class StepQueue {
    * Puts back what the workers' job schedulers should be and Redis does not hold (lost with Redis's
    * data, or never written because Redis refused a save's): every scheduled workflow's cron (`wanted`,
    * from Postgres), the retention sweep and the requeue sweep. A scheduler already as wanted is left
-   * alone, so its next run is not moved. Nothing is removed here: a start job of a workflow that is
-   * deleted or no longer scheduled removes its own scheduler when it fires (workflow-worker.ts).
+   * alone, so its next run is not moved. The sweeps' intervals are this worker's settings, which may
+   * differ from another's during a rolling deploy: they are set when missing, or at start-up
+   * (`startUp`: the last worker started wins), never flipped back and forth. Nothing is removed here:
+   * a start job of a workflow deleted or no longer scheduled removes its own scheduler when it fires.
    */
-  async keepSchedules(wanted: readonly { workflow: string; cron: string; tz: string | undefined }[], every: { retentionMs: number; requeueMs: number }): Promise<number> {
+  async keepSchedules(wanted: readonly { workflow: string; cron: string; tz: string | undefined }[], every: { retentionMs: number; requeueMs: number }, startUp = false): Promise<number> {
     const present = new Map((await this.bounded('schedules', () => this.queue.getJobSchedulers(0, -1))).map((j) => [j.key, j]));
     let put = 0;
     for (const w of wanted) {
@@ -95,11 +97,12 @@ export class StepQueue {
       await this.upsertSchedule(w.workflow, w.cron, w.tz);
       put++;
     }
-    if (present.get(RETENTION_ID)?.every !== every.retentionMs) {
+    const stale = (id: string, ms: number) => !present.has(id) || (startUp && present.get(id)?.every !== ms);
+    if (stale(RETENTION_ID, every.retentionMs)) {
       await this.scheduleRetention(every.retentionMs);
       put++;
     }
-    if (present.get(REQUEUE_ID)?.every !== every.requeueMs) {
+    if (stale(REQUEUE_ID, every.requeueMs)) {
       await this.scheduleRequeue(every.requeueMs);
       put++;
     }

@@ -74,8 +74,8 @@ export async function createWorkflowWorker(config: Readonly<Config>, deps: Workf
   let worker: Worker | undefined;
   let workerRedis: Redis | undefined;
   let schedulesTimer: NodeJS.Timeout | undefined;
-  const keepSchedules = async (): Promise<number> =>
-    (await workflows.queue?.keepSchedules(await scheduledWorkflows(database.db), { retentionMs: config.WORKFLOW_RETENTION_INTERVAL_MS, requeueMs: config.WORKFLOW_REQUEUE_INTERVAL_MS })) ?? 0;
+  const keepSchedules = async (startUp = false): Promise<number> =>
+    (await workflows.queue?.keepSchedules(await scheduledWorkflows(database.db), { retentionMs: config.WORKFLOW_RETENTION_INTERVAL_MS, requeueMs: config.WORKFLOW_REQUEUE_INTERVAL_MS }, startUp)) ?? 0;
   const service = createService({
     name: WORKER_NAME,
     version,
@@ -111,7 +111,7 @@ export async function createWorkflowWorker(config: Readonly<Config>, deps: Workf
       worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, name: job?.name, err: { message: err.message } }, 'workflow job failed'));
       worker.on('stalled', (jobId) => logger.warn({ jobId }, 'workflow step job stalled; it runs again'));
       await worker.waitUntilReady();
-      await keepSchedules();
+      await keepSchedules(true);
       // Kept by every worker on a timer of its own, not a Redis job scheduler: after Redis lost its data
       // the schedulers (cron starts, the sweeps) come back within an interval, with no restart.
       schedulesTimer = setInterval(
