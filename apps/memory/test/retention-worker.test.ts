@@ -63,6 +63,17 @@ describe('retention sweep on the worker', () => {
     expect(sweeps.length).toBeGreaterThan(0);
     expect(sweeps.length).toBeLessThanOrEqual(jobs.length);
   }, 30_000);
+
+  it('puts the scheduler back when Redis lost it, with the workers up, and goes on deleting expired turns', async () => {
+    // What a Redis restarted without persistence holds of the scheduler: nothing.
+    expect(await queue.removeJobScheduler(RETENTION_SCHEDULER_ID)).toBe(true);
+    await waitFor(async () => (await queue.getJobScheduler(RETENTION_SCHEDULER_ID)) !== undefined, 'the scheduler to be put back', 20_000);
+    expect(logs.lines().some((l) => l.msg === 'retention job scheduler missing from Redis put back')).toBe(true);
+    const db = workers[0]!.database;
+    const old = await storeTurns(db, 'agent-x', 's', [{ role: 'user', content: 'two days old' }]);
+    await sql`update turns set created_at = now() - interval '2 days' where id = any(${old.ids}::bigint[])`.execute(db.db);
+    await waitFor(async () => (await countRows(schema, `select count(*) as n from turns where agent_id = 'agent-x'`)) === 0, 'a sweep after the scheduler came back', 20_000);
+  }, 30_000);
 });
 
 describe('retention sweep without Redis (the API sweeps on a timer)', () => {

@@ -120,6 +120,8 @@ export async function redisMemoryProblem(redis: Redis): Promise<CheckOutcome | u
 export interface BullmqCompressionQueue extends CompressionQueue {
   /** One job `name` every `everyMs` across all workers (a BullMQ job scheduler: upserting it again changes nothing). */
   schedule(schedulerId: string, name: string, everyMs: number): Promise<void>;
+  /** Puts the scheduler back when Redis does not hold it (lost with Redis's data); true when it did. */
+  scheduleIfMissing(schedulerId: string, name: string, everyMs: number): Promise<boolean>;
 }
 
 export function createBullmqQueue(opts: { redis: Redis; prefix: string; policy: RetryPolicy; logger: Logger }): BullmqCompressionQueue {
@@ -197,6 +199,13 @@ export function createBullmqQueue(opts: { redis: Redis; prefix: string; policy: 
     async schedule(schedulerId, name, everyMs) {
       // The template's data is empty: the worker dispatches on the job name (never compression data).
       await withTimeout(queue.upsertJobScheduler(schedulerId, { every: everyMs }, { name, data: {} as CompressionJobData }), 3_000);
+    },
+    async scheduleIfMissing(schedulerId, name, everyMs) {
+      // Only when missing: re-upserting a present one would move its next run (and workers of two
+      // settings during a rolling deploy would undo each other).
+      if (await withTimeout(queue.getJobScheduler(schedulerId), 3_000)) return false;
+      await this.schedule(schedulerId, name, everyMs);
+      return true;
     },
     async close() {
       await queue.close();

@@ -119,6 +119,7 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
   const retention = retentionSweepFor(config, { db: database.db, cache, metrics, logger, followUp });
 
   let worker: Worker | undefined;
+  let retentionTimer: NodeJS.Timeout | undefined;
   // Aborted when a shutdown has waited half of SHUTDOWN_TIMEOUT_MS for running jobs: they are handed back.
   const handBack = new AbortController();
   let workerRedis: Redis | undefined;
@@ -193,9 +194,21 @@ export async function createCompressionWorker(config: MemoryConfig, deps: Compre
       for (const ev of ['active', 'completed', 'failed', 'drained', 'ready'] as const) worker.on(ev, touch);
       await worker.waitUntilReady();
       await producer.schedule(RETENTION_SCHEDULER_ID, RETENTION_JOB, config.MEMORY_RETENTION_INTERVAL_MS);
+      // The scheduler lives in Redis only: a Redis that lost its data would stop retention for good. Each
+      // worker looks for it on a timer of its own (every interval, at most every minute) and puts it back.
+      retentionTimer = setInterval(
+        () =>
+          void producer.scheduleIfMissing(RETENTION_SCHEDULER_ID, RETENTION_JOB, config.MEMORY_RETENTION_INTERVAL_MS).then(
+            (put) => put && logger.warn({ scheduler: RETENTION_SCHEDULER_ID }, 'retention job scheduler missing from Redis put back'),
+            (err: unknown) => logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'retention job scheduler could not be checked'),
+          ),
+        Math.min(config.MEMORY_RETENTION_INTERVAL_MS, 60_000),
+      );
+      retentionTimer.unref();
       touch();
     },
     onShutdown: [
+      { name: 'retention-schedule', close: async () => clearInterval(retentionTimer) },
       {
         // Stop taking jobs at once; let running ones finish within half the shutdown timeout, then hand them back.
         name: 'compression-worker',
