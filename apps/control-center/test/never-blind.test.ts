@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { closeRedis, createLogger, createRedis } from '@factory/base-server';
 import { startTcpProxy } from '@factory/base-server/testing';
 import { probeService } from '../src/health/service-probe.js';
+import { cleanRedisPrefix } from './replica-helpers.js';
 import { authed, buildControlCenter, json, pollUntil, REDIS_URL, services, startFixture, startPartitionableProxy, UPSTREAM_KEY, type Fixture } from './helpers.js';
 
 describe('a hanging Redis', () => {
@@ -57,24 +57,11 @@ describe('a Redis that lost its data', () => {
       POLLER_QUEUE_PREFIX: prefix,
     });
     await cc.service.start();
-    const redis = createRedis({ url: REDIS_URL, role: 'client', logger: createLogger({ service: 'test', version: '0', level: 'silent' }) });
-    const keys = async () => {
-      const found: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        found.push(...batch);
-      } while (cursor !== '0');
-      return found;
-    };
     try {
       await pollUntil(() => cc.collector.latest.get('memory')?.status === 'up' || undefined);
       // What a Redis restarted without persistence holds of the poller: nothing. Its connections stay up,
       // so the replica still counts itself in Redis: only the schedulers' absence tells.
-      const lost = await keys();
-      expect(lost.length).toBeGreaterThan(0);
-      await redis.del(...lost);
+      expect(await cleanRedisPrefix(prefix)).toBeGreaterThan(0);
       await svc.stop();
       svcStopped = true;
       await pollUntil(() => cc.collector.latest.get('memory')?.status === 'down' || undefined);
@@ -82,9 +69,7 @@ describe('a Redis that lost its data', () => {
     } finally {
       await cc.service.stop();
       if (!svcStopped) await svc.stop();
-      const left = await keys();
-      if (left.length) await redis.del(...left);
-      await closeRedis(redis);
+      await cleanRedisPrefix(prefix);
     }
   });
 });

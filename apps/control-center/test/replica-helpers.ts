@@ -116,15 +116,17 @@ export async function startReplica(env: Record<string, string>): Promise<Replica
   return { ...app, url: `http://127.0.0.1:${app.port}` };
 }
 
-/** Deletes every Redis key under `prefix`. */
-export async function cleanRedisPrefix(prefix: string): Promise<void> {
+/** Deletes every Redis key under `prefix` (what a Redis restarted without persistence holds of it); how many there were. */
+export async function cleanRedisPrefix(prefix: string): Promise<number> {
   const { Redis } = await import('ioredis');
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   let cursor = '0';
+  let deleted = 0;
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
     cursor = next;
-    if (keys.length) await redis.del(...keys);
+    if (keys.length) deleted += await redis.del(...keys);
   } while (cursor !== '0');
   await redis.quit();
+  return deleted;
 }
