@@ -66,6 +66,7 @@ const { engine } = createWorkflows(config, { db: database.db, prepared: database
 const save = (def) => saveVersion(database.db, parseDefinition(def), 'bench', new Date());
 const steps5 = Array.from({ length: 5 }, (_, i) => ({ id: `s${i}`, server: 'tools', tool: 'add', args: { a: i, b: `{% ${i === 0 ? 'input.n' : `steps.s${i - 1}.output.sum`} %}` } }));
 await save({ name: 'five', input: { type: 'object', properties: { n: { type: 'number' } } }, steps: steps5 });
+await save({ name: 'five-writes', input: { type: 'object', properties: { n: { type: 'number' } } }, steps: Array.from({ length: 5 }, (_, i) => ({ id: `w${i}`, server: 'tools', tool: 'tally', args: { n: i } })) });
 await save({ name: 'slow', steps: [{ id: 'wait', server: 'tools', tool: 'sleep', args: { ms: 30_000 } }] });
 
 function startWorker() {
@@ -105,28 +106,36 @@ try {
   // use the client the engine uses (newClient: the 2026-07-28 revision, negotiated), connected once,
   // and keep the runs' cadence: 5 calls in a row, after the same ~20 ms pause a run ends with (the
   // poll below), so the tool server is as idle before the first call as before a run's first step.
-  // Runs and direct sequences alternate, so both see the same machine.
+  // Runs and direct sequences alternate, so both see the same machine. Two tools: `add` is read-only
+  // (its step's claim and record commit without waiting for the WAL flush: a Postgres crash may only
+  // make it run again, which a read-only tool allows) and `tally` is a write (both commits wait for
+  // the flush, as the crash-safety rule needs).
   const { client, transport } = newClient(entry, KEY, undefined);
   await client.connect(transport);
-  const sequence = async (i) => {
-    const t = performance.now();
-    for (let k = 0; k < 5; k++) await client.callTool({ name: 'add', arguments: { a: k, b: i } });
-    return (performance.now() - t) / 5;
-  };
-  const perStep = [];
-  const perCall = [];
-  for (let i = 0; i < 70; i++) {
-    const run = await engine.start('five', { n: i }, 'bench', 'rest');
-    const r = await finished(run.id);
-    if (r.state !== 'succeeded') throw new Error(`run ${run.id} ${r.state}`);
-    await sleep(20);
-    const call = await sequence(i);
-    // The first 10 of each warm up the JIT, the pools and the prepared statements.
-    if (i >= 10) {
-      perStep.push((r.finished_at.getTime() - r.created_at.getTime()) / 5);
-      perCall.push(call);
+  const overhead = async (workflow, tool, args) => {
+    const sequence = async (i) => {
+      const t = performance.now();
+      for (let k = 0; k < 5; k++) await client.callTool({ name: tool, arguments: args(k, i) });
+      return (performance.now() - t) / 5;
+    };
+    const perStep = [];
+    const perCall = [];
+    for (let i = 0; i < 70; i++) {
+      const run = await engine.start(workflow, { n: i }, 'bench', 'rest');
+      const r = await finished(run.id);
+      if (r.state !== 'succeeded') throw new Error(`run ${run.id} ${r.state}`);
+      await sleep(20);
+      const call = await sequence(i);
+      // The first 10 of each warm up the JIT, the pools and the prepared statements.
+      if (i >= 10) {
+        perStep.push((r.finished_at.getTime() - r.created_at.getTime()) / 5);
+        perCall.push(call);
+      }
     }
-  }
+    return { step: pct(perStep, 50), call: pct(perCall, 50) };
+  };
+  const read = await overhead('five', 'add', (k, i) => ({ a: k, b: i }));
+  const write = await overhead('five-writes', 'tally', (k) => ({ n: k }));
   // For reference: a new client per call (connect + server/discover each time), as the engine called tools before its pooled clients.
   const fresh = [];
   for (let i = 0; i < 60; i++) {
@@ -135,10 +144,10 @@ try {
     if (i >= 10) fresh.push(performance.now() - t);
   }
   await client.close();
-  const p50Step = pct(perStep, 50);
-  console.log(row('one step of a run, p50 (ms)', p50Step, 'direct call, connected client, 5 in a row', pct(perCall, 50), 'ms', 2));
-  console.log(row('one step of a run, p50 (ms)', p50Step, 'direct call, new client each call', pct(fresh, 50), 'ms', 2));
-  console.log(`  engine overhead per step, p50: ${fmt(p50Step - pct(perCall, 50), 2)} ms over a connected client (goal ≤ 5 ms)`);
+  console.log(row('one step of a run (read-only tool), p50 (ms)', read.step, 'direct call, connected client, 5 in a row', read.call, 'ms', 2));
+  console.log(row('one step of a run (write tool), p50 (ms)', write.step, 'direct call, connected client, 5 in a row', write.call, 'ms', 2));
+  console.log(row('one step of a run (read-only tool), p50 (ms)', read.step, 'direct call, new client each call', pct(fresh, 50), 'ms', 2));
+  console.log(`  engine overhead per step, p50: ${fmt(read.step - read.call, 2)} ms (read-only tool), ${fmt(write.step - write.call, 2)} ms (write tool) over a connected client (goal ≤ 5 ms)`);
 
   // 2. 1,000 concurrent runs of the 5-step workflow.
   const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });

@@ -1,10 +1,13 @@
 // The MCP server that workflow bench steps call: `add` (instant) and `sleep` (waits `ms`), both
-// read-only, on base-server as every Factory server. Reports its port over IPC.
+// read-only, and `tally` (instant, a write: neither read-only nor idempotent, not destructive), on
+// base-server as every Factory server. Reports its port over IPC.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createService, parseConfig, baseConfigSchema, defineTool, z } from '@factory/base-server';
 
 const config = parseConfig(baseConfigSchema, { PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', API_KEYS: `bench:${process.env.BENCH_KEY}` });
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+const WRITE = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
+let tallied = 0;
 const tools = [
   defineTool({
     name: 'add',
@@ -14,6 +17,15 @@ const tools = [
     outputSchema: z.object({ sum: z.number() }),
     annotations: READ,
     handler: async ({ a, b }) => ({ sum: a + b }),
+  }),
+  defineTool({
+    name: 'tally',
+    title: 'Tally',
+    description: 'Adds n to a counter kept by the server and returns the total.',
+    inputSchema: z.object({ n: z.number() }),
+    outputSchema: z.object({ total: z.number() }),
+    annotations: WRITE,
+    handler: async ({ n }) => ({ total: (tallied += n) }),
   }),
   defineTool({
     name: 'sleep',

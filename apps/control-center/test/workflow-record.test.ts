@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { createDatabase, createLogger, type Database as DatabaseHandle } from '@factory/base-server';
 import { dropSchema, uniqueSchema } from '@factory/base-server/testing';
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Database } from '../src/db/schema.js';
 import { migrations } from '../src/db/migrations.js';
 import { SERVICE_NAME } from '../src/app.js';
@@ -55,6 +56,25 @@ describe('recordStep', () => {
     expect(steps[0]).toMatchObject({ output: { ok: true }, duration_ms: 7, finished_at: later });
     expect(steps[1]).toMatchObject({ args: { index: 1 }, dispatch: 1, attempt: 0 });
     expect((await findRun(database.db, run.id))?.state).toBe('running');
+  });
+
+  it('commits without waiting for the WAL flush only when asked (a repeatable tool), else as the database is set', async () => {
+    // What the transaction commits with is the setting in effect at its commit: the value the statement set.
+    const modes: unknown[] = [];
+    const watched = { prepared: async <R>(st: { name: string; text: string }, values: readonly unknown[]) => {
+      const rows = await database.prepared<R>(st, values);
+      modes.push((rows[0] as { set_config?: unknown } | undefined)?.set_config);
+      return rows;
+    } };
+    expect(await recordStep(database.db, watched, { ...result(run), asyncCommit: true }, [stepInsert(run, 1)])).toBe(true);
+    const second = newRun();
+    await insertRun(database.db, second, [stepInsert(second, 0)]);
+    await database.db.updateTable('workflow_steps').set({ state: 'running', attempt: 1, started_at: now }).where('run_id', '=', second.id).execute();
+    expect(await recordStep(database.db, watched, result(second), [stepInsert(second, 1)])).toBe(true);
+    const configured = (await sql<{ s: string }>`select current_setting('synchronous_commit') as s`.execute(database.db)).rows[0]?.s;
+    expect(configured).not.toBe('off');
+    expect(modes).toEqual(['off', configured]);
+    expect((await stepsOf(database.db, run.id)).map((s) => s.state)).toEqual(['succeeded', 'queued']);
   });
 
   it("writes the run's end with the last result", async () => {

@@ -137,6 +137,34 @@ describe('workflow runs', () => {
     expect(done.finished_at).not.toBeNull();
   });
 
+  it("commits a read-only step's claim and record without waiting for the WAL flush, a write's as the database is set", async () => {
+    const w = worker!;
+    // The lists the decision is made from (a server not read yet counts as not repeatable: flushed).
+    await w.workflows.directory.tools('deploy-mcp');
+    await w.workflows.directory.tools('observability-mcp');
+    const seen: Array<{ name: string; values: readonly unknown[]; row: Record<string, unknown> | undefined }> = [];
+    const prepared = w.database.prepared.bind(w.database);
+    w.database.prepared = async <R,>(st: { name: string; text: string }, values: readonly unknown[]) => {
+      const rows = await prepared<R>(st, values);
+      seen.push({ name: st.name, values, row: rows[0] as Record<string, unknown> | undefined });
+      return rows;
+    };
+    try {
+      const started = await start('release', { service: 'web' });
+      await until(started.id, (r) => r.state === 'waiting');
+      expect((await api(cc.url, `/api/workflow-runs/${started.id}/steps/restart/decision`, { body: { decision: 'approve' } })).status).toBe(200);
+      await until(started.id, (r) => r.state === 'succeeded');
+      const mine = seen.filter((s) => s.values.includes(started.id));
+      const claims = mine.filter((s) => s.name === 'workflow_claim_step').map((s) => [s.row?.tool, s.row?.commit_mode]);
+      const records = mine.filter((s) => s.name.startsWith('workflow_record_step')).map((s) => s.row?.set_config);
+      // describe_service and get_active_alarms are read-only; restart_service is a destructive write.
+      expect(claims).toEqual([['describe_service', 'off'], ['restart_service', 'on'], ['get_active_alarms', 'off']]);
+      expect(records).toEqual(['off', 'on', 'off']);
+    } finally {
+      w.database.prepared = prepared;
+    }
+  });
+
   it('cancels a waiting run: no further step starts and a late decision is refused', async () => {
     const started = await start('release', { service: 'web' });
     await until(started.id, (r) => r.state === 'waiting');

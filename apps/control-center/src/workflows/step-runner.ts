@@ -18,6 +18,7 @@ import type { WorkflowDefinition, WorkflowStep } from './definition.js';
 import type { WorkflowEngine, Pending, RunView, StepView } from './engine.js';
 import * as repo from './repository.js';
 import { isLive, type StepJob } from './step-queue.js';
+import { isRepeatable } from './tool-directory.js';
 import { FINISHED_RUN_STATES, type StepState, type WorkflowRun, type WorkflowStepRow } from './tables.js';
 
 export interface StepRunnerOptions {
@@ -29,7 +30,7 @@ export type StepOutcome = 'stale' | 'held' | 'unknown' | 'succeeded' | 'failed' 
 
 const MAX_ERROR = 2_000;
 
-type ClaimRow = WorkflowStepRow & { workflow: string; version: number; run_input: unknown; run_caller: string; others: StepView[] };
+type ClaimRow = WorkflowStepRow & { workflow: string; version: number; run_input: unknown; run_caller: string; others: StepView[]; commit_mode: string };
 
 export class StepRunner {
   /** One connected client per server for every step this runner calls; closed by close(). */
@@ -53,8 +54,7 @@ export class StepRunner {
 
   /** Whether calling the tool again after an interruption cannot do harm, by its own annotations. */
   async safeToRepeat(server: string, tool: string): Promise<boolean> {
-    const t = await this.d.directory.tool(server, tool).catch(() => undefined);
-    return !!t && (t.readOnly || t.idempotent);
+    return isRepeatable(await this.d.directory.tool(server, tool).catch(() => undefined));
   }
 
   /**
@@ -63,9 +63,18 @@ export class StepRunner {
    * run and its other steps (they cannot change while this step runs, except through the run's state,
    * which the recording statement checks). Anything else (an interrupted step, a held or stale job)
    * takes the locked path below.
+   *
+   * A repeatable tool's claim (read-only or idempotent, by the lists the directory has read) commits
+   * without waiting for its WAL flush (`synchronous_commit = off` for that transaction alone, set
+   * within the statement), and so does its record: only a crash of Postgres itself can lose such a
+   * commit (at most about 3 × wal_writer_delay of them), and the step is then called again, which its
+   * tool allows. Every other step's claim and record commit as the database is configured to: the call
+   * of a mutating tool never starts before its attempt is on disk. A synchronous commit flushes every
+   * earlier commit too, so nothing after a mutating step's claim can be lost from before it.
    */
   private async fastClaim(job: StepJob) {
     const now = this.engine.now();
+    const repeatable = this.d.directory.repeatable;
     const claim = sql<ClaimRow>`
       update workflow_steps s set state = 'running', attempt = s.attempt + 1, started_at = ${now}, error = null
       from workflow_runs r
@@ -73,12 +82,13 @@ export class StepRunner {
         and s.state = 'queued' and r.state = 'running'
       returning s.*, r.workflow, r.version, r.input as run_input, r.caller as run_caller,
         (select coalesce(json_agg(json_build_object('index', o.index, 'step_id', o.step_id, 'state', o.state, 'output', o.output, 'error', o.error, 'dispatch', o.dispatch) order by o.index), '[]'::json)
-           from workflow_steps o where o.run_id = s.run_id and o.index <> s.index) as others`.compile(this.d.db);
+           from workflow_steps o where o.run_id = s.run_id and o.index <> s.index) as others,
+        set_config('synchronous_commit', case when (s.server, s.tool) in (select * from unnest(${repeatable.servers}::text[], ${repeatable.tools}::text[])) then 'off' else current_setting('synchronous_commit') end, true) as commit_mode`.compile(this.d.db);
     const [found] = await this.d.prepared.prepared<ClaimRow>({ name: 'workflow_claim_step', text: claim.sql }, claim.parameters);
     if (!found) return undefined;
-    const { workflow, version, run_input, run_caller, others, ...row } = found;
+    const { workflow, version, run_input, run_caller, others, commit_mode, ...row } = found;
     const def = await this.engine.definition(this.d.db, workflow, version);
-    const seen = { run: { id: row.run_id, workflow, version, caller: run_caller, input: run_input, state: 'running' as const }, others, def };
+    const seen = { run: { id: row.run_id, workflow, version, caller: run_caller, input: run_input, state: 'running' as const }, others, def, asyncCommit: commit_mode === 'off' };
     return { outcome: 'claimed' as const, attempt: row.attempt, row, seen, timeoutMs: def.steps[row.index]?.timeout_ms ?? this.o.defaultTimeoutMs };
   }
 
@@ -157,12 +167,12 @@ export class StepRunner {
    * still running and the step still in this attempt. Undefined when it wrote nothing (the run was
    * paused, cancelled or decided on meanwhile, or the step is retried): the locked path decides then.
    */
-  private async recordAlone(seen: { run: RunView; others: StepView[]; def: WorkflowDefinition }, row: WorkflowStepRow, attempt: number, result: ToolCallOutcome, durationMs: number): Promise<StepOutcome | undefined> {
+  private async recordAlone(seen: { run: RunView; others: StepView[]; def: WorkflowDefinition; asyncCommit: boolean }, row: WorkflowStepRow, attempt: number, result: ToolCallOutcome, durationMs: number): Promise<StepOutcome | undefined> {
     const now = this.engine.now();
     const r = this.resultOf(seen.def.steps[row.index]!, attempt, result, durationMs, now);
     if (r.outcome === 'retrying') return undefined;
     const plan = await this.engine.plan(seen.run, seen.def, StepRunner.after([...seen.others, row], row.index, r.set), false);
-    const written = await repo.recordStep(this.d.db, this.d.prepared, { runId: row.run_id, index: row.index, attempt, set: r.set }, plan.inserts, plan.run && { ...plan.run, now });
+    const written = await repo.recordStep(this.d.db, this.d.prepared, { runId: row.run_id, index: row.index, attempt, set: r.set, asyncCommit: seen.asyncCommit }, plan.inserts, plan.run && { ...plan.run, now });
     if (!written) return undefined;
     this.observe(row, r.outcome, durationMs);
     if (plan.run && FINISHED_RUN_STATES.includes(plan.run.state)) this.engine.finished({ ...seen.run, ...plan.run });

@@ -20,8 +20,18 @@ interface Entry {
   tools: Map<string, ListedTool>;
 }
 
+/** Whether calling the tool again after an interruption cannot do harm, by its own annotations (read-only or idempotent). */
+export const isRepeatable = (t: ListedTool | undefined): boolean => !!t && (t.readOnly || t.idempotent);
+
+/** The repeatable tools of the servers read so far, as two parallel arrays (server, tool) for a SQL `unnest`. */
+export interface RepeatableTools {
+  servers: string[];
+  tools: string[];
+}
+
 export class ToolDirectory {
   private readonly cache = new Map<string, Entry>();
+  private known: RepeatableTools = { servers: [], tools: [] };
   private readonly inFlight = new Map<string, Promise<Map<string, ListedTool>>>();
   private readonly now: () => number;
 
@@ -54,6 +64,7 @@ export class ToolDirectory {
         .then((list) => {
           const tools = new Map(list.map((t) => [t.name, t]));
           this.cache.set(server, { at: this.now(), tools });
+          this.known = this.collectRepeatable();
           return tools;
         })
         .finally(() => this.inFlight.delete(server));
@@ -69,5 +80,24 @@ export class ToolDirectory {
 
   async tool(server: string, name: string): Promise<ListedTool | undefined> {
     return (await this.tools(server)).get(name);
+  }
+
+  /**
+   * The repeatable tools among the lists read so far, without asking any server (a server not read yet
+   * has none here: its steps are treated as not repeatable).
+   */
+  get repeatable(): RepeatableTools {
+    return this.known;
+  }
+
+  private collectRepeatable(): RepeatableTools {
+    const out: RepeatableTools = { servers: [], tools: [] };
+    for (const [server, { tools }] of this.cache)
+      for (const t of tools.values())
+        if (isRepeatable(t)) {
+          out.servers.push(server);
+          out.tools.push(t.name);
+        }
+    return out;
   }
 }
