@@ -63,7 +63,7 @@ describe('recordStep', () => {
     const modes: unknown[] = [];
     const watched = { prepared: async <R>(st: { name: string; text: string }, values: readonly unknown[]) => {
       const rows = await database.prepared<R>(st, values);
-      modes.push((rows[0] as { set_config?: unknown } | undefined)?.set_config);
+      modes.push((rows[0] as { commit_mode?: unknown } | undefined)?.commit_mode);
       return rows;
     } };
     expect(await recordStep(database.db, watched, { ...result(run), asyncCommit: true }, [stepInsert(run, 1)])).toBe(true);

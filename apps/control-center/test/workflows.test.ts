@@ -156,7 +156,7 @@ describe('workflow runs', () => {
       await until(started.id, (r) => r.state === 'succeeded');
       const mine = seen.filter((s) => s.values.includes(started.id));
       const claims = mine.filter((s) => s.name === 'workflow_claim_step').map((s) => [s.row?.tool, s.row?.commit_mode]);
-      const records = mine.filter((s) => s.name.startsWith('workflow_record_step')).map((s) => s.row?.set_config);
+      const records = mine.filter((s) => s.name.startsWith('workflow_record_step')).map((s) => s.row?.commit_mode);
       // describe_service and get_active_alarms are read-only; restart_service is a destructive write.
       expect(claims).toEqual([['describe_service', 'off'], ['restart_service', 'on'], ['get_active_alarms', 'off']]);
       expect(records).toEqual(['off', 'on', 'off']);

@@ -202,7 +202,7 @@ export async function recordStep(db: Db, prepared: Prepared, w: StepResultWrite,
     )`
         : sql``
     }
-    select count(*)::int as n, set_config('synchronous_commit', coalesce(${w.asyncCommit ? 'off' : null}::text, current_setting('synchronous_commit')), true) from cur`;
+    select count(*)::int as n, set_config('synchronous_commit', coalesce(${w.asyncCommit ? 'off' : null}::text, current_setting('synchronous_commit')), true) as commit_mode from cur`;
   // Prepared, one name per shape of the statement (how many rows it inserts, what it does to the run):
   // at most 3 x 101 shapes, as a definition has at most 100 steps.
   const { sql: text, parameters } = query.compile(db);
