@@ -114,8 +114,14 @@ describe('dashboard in a browser', () => {
     expect(await page.textContent('[data-service="memory"] .err')).toContain('refused the connection');
     // After the second failing sweep: one incident, linked from the card.
     await page.waitForSelector('[data-service="memory"] .incident', { timeout: 15_000 });
-    await page.goto(`${url}/incidents?service=memory&state=open`);
-    expect(await page.$$eval('[data-incident]', (rows) => rows.map((r) => r.getAttribute('data-state')))).toEqual(['open']);
+    // The card reads the tracker's memory; the incidents page reads Postgres, which gets the incident
+    // from the write buffer a moment later (longer on a loaded machine): the page is reloaded until it has it.
+    const openRows = await pollUntil(async () => {
+      await page.goto(`${url}/incidents?service=memory&state=open`);
+      const rows = await page.$$eval('[data-incident]', (els) => els.map((r) => r.getAttribute('data-state')));
+      return rows.length > 0 ? rows : undefined;
+    }, 10_000, 200);
+    expect(openRows).toEqual(['open']);
     expect(await page.textContent('#mttr')).toBe('–');
     // Acknowledged from the page: a same-origin form post, back on the same list with who took it.
     await page.click('[data-ack]');
